@@ -1,0 +1,19 @@
+/**
+ * Request ids. The router decides the id (it is the trust boundary); the media
+ * and api Workers read what it passed and put it in every log line and error.
+ */
+
+export const REQUEST_ID_HEADER = "X-Request-Id";
+
+/** At most 128 characters of `[A-Za-z0-9._-]`: safe in a header, a log line and a file name. */
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function isWellFormedRequestId(value: string | null): value is string {
+  return value !== null && WELL_FORMED_REQUEST_ID.test(value);
+}
+
+/** Keeps a well-formed client id (so a caller can trace its own request), else makes a new one. */
+export function decideRequestId(headers: Headers): string {
+  const offered = headers.get(REQUEST_ID_HEADER);
+  return isWellFormedRequestId(offered) ? offered : crypto.randomUUID();
+}
