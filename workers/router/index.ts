@@ -1,0 +1,41 @@
+/**
+ * The router Worker: the public entry. It owns the hostname, decides the
+ * request id, and hands each path to its owner from the route table
+ * (shared/routes.ts): a service binding, its own endpoints, or the SPA.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { errorResponse } from "../../shared/errors";
+import { createLogger } from "../../shared/log";
+import { decideRequestId } from "../../shared/request-id";
+import { routeFor } from "../../shared/routes";
+import { isOperator } from "./admin";
+import { forwardToService, withRequestId } from "./forward";
+import { healthResponse } from "./health";
+import { serveBuildAsset } from "./static";
+
+const log = createLogger("router");
+
+export default class Router extends WorkerEntrypoint<RouterEnv> {
+  override async fetch(request: Request): Promise<Response> {
+    const requestId = decideRequestId(request.headers);
+    const { pathname } = new URL(request.url);
+    const route = routeFor(pathname);
+
+    let response: Response;
+    if (route === undefined) response = await this.env.ASSETS.fetch(request); // the SPA, when called directly
+    else if (route.target === "ROUTER") response = await this.ownEndpoint(request, pathname, requestId);
+    else if (route.target === "BUILD_ASSETS") response = await serveBuildAsset(this.env.ASSETS, request, requestId);
+    else response = await forwardToService(this.env[route.target], route.target, request, requestId, log);
+    return withRequestId(response, requestId);
+  }
+
+  /** The router's own endpoints under `/_`. */
+  private async ownEndpoint(request: Request, pathname: string, requestId: string): Promise<Response> {
+    if (pathname !== "/_health") return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return errorResponse(405, "method_not_allowed", "Use GET.", requestId, { Allow: "GET, HEAD" });
+    }
+    const operator = await isOperator(request, this.env.ADMIN_TOKEN);
+    return healthResponse(this.env, requestId, operator, log);
+  }
+}

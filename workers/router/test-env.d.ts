@@ -1,0 +1,12 @@
+// Bindings that exist only in the router's test project (vitest.config.ts):
+// a real Worker that fails on purpose, for health and failure tests.
+import type { WorkerHealth } from "../../shared/health";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      FAILING_SERVICE: Fetcher & { health(): Promise<WorkerHealth> };
+      SLOW_SERVICE: Fetcher & { health(): Promise<WorkerHealth> };
+    }
+  }
+}
