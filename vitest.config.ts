@@ -1,0 +1,74 @@
+/**
+ * Every test runs inside workerd (the Workers vitest integration), against
+ * real local bindings. One project per Worker, each loading that Worker's own
+ * wrangler config; the router's project also runs the real media and api
+ * Workers (their deploy bundles, rebuilt by test/global-setup.ts) as
+ * auxiliary Workers behind real service bindings.
+ */
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import type { LegacyWorkerOptions } from "miniflare";
+import { defineConfig } from "vitest/config";
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { TEST_SECRETS } from "./test/secrets.ts";
+
+type WorkerName = keyof typeof TEST_SECRETS;
+
+/** The fields read here (wrangler's own Config type pulls in packages it bundles, so it is not resolvable). */
+interface WranglerConfigSubset {
+  name: string;
+  compatibility_date: string;
+  compatibility_flags: string[];
+}
+
+/** A Worker's deploy bundle with the bindings its wrangler config declares, as Miniflare options. */
+function auxiliaryWorker(name: WorkerName, configPath: string): LegacyWorkerOptions {
+  const config = unstable_readConfig({ config: configPath }) as WranglerConfigSubset;
+  // The bundle is already built: module rules (for sources) do not apply to it.
+  const { modulesRules: _sourceRules, ...workerOptions } = unstable_getMiniflareWorkerOptions(configPath).workerOptions;
+  return {
+    ...workerOptions,
+    name: config.name,
+    modules: true,
+    scriptPath: `./dist/${name}/index.js`,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...TEST_SECRETS[name] },
+  };
+}
+
+/** A real Worker that throws or hangs on purpose (test/workers/faulty-service.js). */
+const faultyService: LegacyWorkerOptions = {
+  name: "faulty-service",
+  modules: true,
+  scriptPath: "./test/workers/faulty-service.js",
+  compatibilityDate: "2026-11-01",
+};
+
+type ServiceDesignator = string | { name: string; entrypoint: string };
+
+function workerProject(name: WorkerName, auxiliaries: LegacyWorkerOptions[] = [], serviceBindings: Record<string, ServiceDesignator> = {}) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: `./wrangler.${name}.toml` },
+        miniflare: { bindings: { ...TEST_SECRETS[name] }, serviceBindings, workers: auxiliaries },
+      }),
+    ],
+    test: { name, include: [`workers/${name}/**/*.test.ts`] },
+  };
+}
+
+export default defineConfig({
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    projects: [
+      workerProject(
+        "router",
+        [auxiliaryWorker("media", "wrangler.media.toml"), auxiliaryWorker("api", "wrangler.api.toml"), faultyService],
+        { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" } },
+      ),
+      workerProject("media"),
+      workerProject("api"),
+    ],
+  },
+});
