@@ -69,6 +69,8 @@ export default defineConfig({
       ),
       workerProject("media"),
       workerProject("api"),
+      // Operations scripts and the rotation walk run in Node (they drive wrangler and Miniflare).
+      { test: { name: "ops", environment: "node", include: ["scripts/**/*.test.ts", "test/ops/**/*.test.ts"], testTimeout: 60_000 } },
     ],
   },
 });
