@@ -63,6 +63,16 @@ export function compareSecrets(required: readonly string[], held: readonly strin
   };
 }
 
+/** The names of the secrets a deployed Worker holds, or undefined when wrangler cannot list them. */
+async function heldSecrets(worker: WorkerSpec, environment: Environment): Promise<string[] | undefined> {
+  try {
+    const output = await wrangler(secretListArgs(worker, environment), { quiet: true });
+    return (JSON.parse(output.slice(output.indexOf("["))) as Array<{ name: string }>).map((secret) => secret.name);
+  } catch {
+    return undefined;
+  }
+}
+
 async function check(environment: Environment): Promise<void> {
   const credentials = hasWranglerCredentials();
   console.log(`secrets:check ${environment}: expected secrets per Worker (from secrets.required; values are never read)`);
@@ -71,8 +81,12 @@ async function check(environment: Environment): Promise<void> {
     const resolved = resolveEnvironment(readWorkerConfig(worker), environment);
     console.log(`  ${worker.name} (${resolved.scriptName}): ${resolved.requiredSecrets.join(", ") || "none"}`);
     if (!credentials) continue;
-    const output = await wrangler(secretListArgs(worker, environment), { quiet: true });
-    const held = (JSON.parse(output.slice(output.indexOf("["))) as Array<{ name: string }>).map((secret) => secret.name);
+    const held = await heldSecrets(worker, environment);
+    if (held === undefined) {
+      missingAny = true;
+      console.log(`    could not list its secrets (not deployed yet, or no access): deploy it with --secrets-from-env`);
+      continue;
+    }
     const { missing, extra } = compareSecrets(resolved.requiredSecrets, held);
     if (missing.length > 0) missingAny = true;
     console.log(`    held: ${held.join(", ") || "none"}${missing.length > 0 ? `; MISSING: ${missing.join(", ")}` : ""}${extra.length > 0 ? `; no longer required: ${extra.join(", ")}` : ""}`);

@@ -37,6 +37,7 @@ export interface WranglerTable {
   routes?: Array<string | RouteConfig>;
   assets?: AssetsConfig;
   services?: ServiceConfig[];
+  r2_buckets?: Array<{ binding: string; bucket_name: string }>;
   secrets?: { required?: string[] };
   vars?: Record<string, string>;
   observability?: { enabled?: boolean };
@@ -56,6 +57,8 @@ export interface ResolvedWorkerConfig {
   routes: RouteConfig[];
   assets: AssetsConfig | undefined;
   services: ServiceConfig[];
+  /** R2 bucket names by binding. */
+  r2Buckets: Record<string, string>;
   requiredSecrets: string[];
   vars: Record<string, string>;
   observabilityEnabled: boolean;
@@ -85,6 +88,7 @@ export function resolveEnvironment(file: WranglerFile, environment: Environment 
     routes,
     assets: table?.assets,
     services: table?.services ?? [],
+    r2Buckets: Object.fromEntries((table?.r2_buckets ?? []).map((bucket) => [bucket.binding, bucket.bucket_name])),
     requiredSecrets: table?.secrets?.required ?? [],
     vars: table?.vars ?? {},
     observabilityEnabled: table?.observability?.enabled === true,
