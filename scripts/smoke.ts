@@ -58,8 +58,9 @@ export interface SmokeOptions {
   ssePath: string;
 }
 
+/** The part of the router's `/_status` document the smoke test reads (workers/router/operator.ts). */
 interface StatusDocument {
-  media?: { activeKid?: string | null; kids?: Array<{ kid: string; fingerprint: string }> };
+  workers?: { media?: { activeKid?: string | null; kids?: Array<{ kid: string; fingerprint: string }> } };
 }
 
 interface HealthDocument {
@@ -85,8 +86,19 @@ export function environmentForHost(host: string): string | undefined {
   return ENVIRONMENTS.find((environment) => resolveEnvironment(router, environment).routes.some((route) => servesHost(route.pattern)));
 }
 
+/** Every request of one run carries `X-Request-Id: smoke-<run>-<n>`, so its log lines are easy to find. */
+export const SMOKE_RUN_ID = `smoke-${Date.now().toString(36)}`;
+let requestCount = 0;
+
+function withRequestId(init: RequestInit): RequestInit {
+  const headers = new Headers(init.headers);
+  requestCount += 1;
+  headers.set("X-Request-Id", `${SMOKE_RUN_ID}-${requestCount}`);
+  return { ...init, headers };
+}
+
 function timedFetch(url: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  return fetch(url, { ...withRequestId(init), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,11 +131,11 @@ async function checkSigningKey(options: SmokeOptions): Promise<CheckResult> {
     await response.body?.cancel();
     return { name, ok: false, detail: `/_status answered ${response.status} with the admin token (is ADMIN_TOKEN the router's?)`, suspects: ["router"] };
   }
-  const status = (await response.json()) as StatusDocument;
-  const kids = status.media?.kids ?? [];
-  const active = kids.find((entry) => entry.kid === status.media?.activeKid);
+  const media = ((await response.json()) as StatusDocument).workers?.media;
+  const kids = media?.kids ?? [];
+  const active = kids.find((entry) => entry.kid === media?.activeKid);
   const loaded = `active ${active === undefined ? "none" : `${active.kid}:${active.fingerprint}`}, loaded [${kids.map((entry) => `${entry.kid}:${entry.fingerprint}`).join(",")}]`;
-  if (fingerprintMatches(options.expectedFingerprint, status.media?.activeKid, kids)) {
+  if (fingerprintMatches(options.expectedFingerprint, media?.activeKid, kids)) {
     return { name, ok: true, detail: `${loaded} matches the expected ${options.expectedFingerprint}`, suspects: [] };
   }
   return {
@@ -167,10 +179,10 @@ async function checkCacheHit(url: string): Promise<CheckResult> {
     const response = await timedFetch(url);
     await response.arrayBuffer();
     const timing = response.headers.get("Server-Timing");
-    if (isCacheHit(timing)) return { name, ok: true, detail: `hit on GET ${attempt + 1} (Server-Timing: ${timing ?? ""})`, suspects: [] };
+    if (isCacheHit(timing)) return { name, ok: true, detail: `hit on GET ${attempt} after the HEAD (Server-Timing: ${timing ?? ""})`, suspects: [] };
     if (attempt < CACHE_ATTEMPTS) await sleep(CACHE_RETRY_MS);
   }
-  return { name, ok: false, detail: `no hit in ${CACHE_ATTEMPTS + 1} requests for the same object`, suspects: ["media"], hint: NO_CACHE_HIT_HINT };
+  return { name, ok: false, detail: `no hit in ${CACHE_ATTEMPTS} GETs of the same object`, suspects: ["media"], hint: NO_CACHE_HIT_HINT };
 }
 
 /** Reads an SSE stream until its first complete event (a block ending in a blank line with a `data:` line). */
@@ -180,7 +192,7 @@ async function checkServerSentEvent(options: SmokeOptions): Promise<CheckResult>
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), SSE_TIMEOUT_MS);
   try {
-    const response = await fetch(`${options.baseUrl}${options.ssePath}`, { headers: { Accept: "text/event-stream" }, signal: controller.signal });
+    const response = await fetch(`${options.baseUrl}${options.ssePath}`, { ...withRequestId({ headers: { Accept: "text/event-stream" } }), signal: controller.signal });
     const type = response.headers.get("Content-Type") ?? "";
     if (response.status !== 200 || !type.startsWith("text/event-stream") || response.body === null) {
       await response.body?.cancel();
@@ -258,7 +270,7 @@ async function main(argv: string[]): Promise<void> {
     ssePath: values.sse ?? "/api/v1/events",
   };
 
-  console.log(`smoke: ${baseUrl} (${environment})`);
+  console.log(`smoke: ${baseUrl} (${environment}), request ids ${SMOKE_RUN_ID}-<n> in the Workers' logs`);
   const results = await smoke(options, (result) => {
     console.log(`  ${result.ok ? "ok  " : "FAIL"}  ${result.name}: ${result.detail}`);
     if (!result.ok && result.hint !== undefined) console.log(`        ${result.hint}`);

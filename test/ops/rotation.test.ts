@@ -34,6 +34,14 @@ let persistDirectory: string;
 let media: Miniflare;
 
 /**
+ * The config's bindings without any token secret: wrangler adds those it
+ * finds in a local .dev.vars, and a step's secret set must be exactly its own.
+ */
+function configBindings(bindings: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(bindings as Record<string, unknown>).filter(([name]) => !name.startsWith("MEDIA_TOKEN_SECRET_")));
+}
+
+/**
  * The media Worker as deployed with this secret set: only the secrets change
  * between steps; storage persists across them as R2 does across deploys.
  */
@@ -45,7 +53,7 @@ function mediaDeployment(secrets: Record<string, string>): MiniflareOptions {
     modules: true,
     scriptPath: "dist/media/index.js",
     compatibilityDate: "2026-11-01",
-    bindings: { ...(options.bindings as Record<string, unknown>), MEDIA_TOKEN_ACTIVE_KID: "", ...secrets },
+    bindings: { ...configBindings(options.bindings), MEDIA_TOKEN_ACTIVE_KID: "", ...secrets },
   };
   return convertV4MiniflareOptions({
     ...worker,
