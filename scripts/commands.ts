@@ -46,6 +46,11 @@ export function versionsListArgs(worker: WorkerSpec, environment: Environment): 
   return ["versions", "list", "-c", worker.config, "--env", environment];
 }
 
+/** Live log lines of the deployed Worker, as JSON (each of our lines is one JSON object inside wrangler's event). */
+export function tailArgs(worker: WorkerSpec, environment: Environment): string[] {
+  return ["tail", "-c", worker.config, "--env", environment, "--format", "json"];
+}
+
 /** Sends all traffic back to one version (the previous one when no id is given). */
 export function rollbackArgs(worker: WorkerSpec, environment: Environment, versionId?: string): string[] {
   return ["rollback", ...(versionId === undefined ? [] : [versionId]), "-c", worker.config, "--env", environment, "--message", "npm run rollback"];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { offlineEnvironment, runScript } from "../test/ops/run-script.ts";
+import { bucketCreateCommands } from "./buckets.ts";
 import { rollbackHint } from "./commands.ts";
 import { deployOrder, secretsFromEnvironment } from "./deploy.ts";
 import { versionCommand } from "./versions.ts";
@@ -55,6 +56,7 @@ describe("versions and rollback", () => {
   it.each([
     [["upload", "media", "staging"], ["versions", "upload", "-c", "wrangler.media.toml", "--env", "staging"]],
     [["list", "api", "production"], ["versions", "list", "-c", "wrangler.api.toml", "--env", "production"]],
+    [["tail", "media", "production"], ["tail", "-c", "wrangler.media.toml", "--env", "production", "--format", "json"]],
     [["deploy", "router", "staging", `${id}@10`, "1c2d3e4f-0000@90"], ["versions", "deploy", `${id}@10`, "1c2d3e4f-0000@90", "-c", "wrangler.router.toml", "--env", "staging", "--yes"]],
     [["rollback", "media", "production"], ["rollback", "-c", "wrangler.media.toml", "--env", "production", "--message", "npm run rollback"]],
     [["rollback", "media", "production", id], ["rollback", id, "-c", "wrangler.media.toml", "--env", "production", "--message", "npm run rollback"]],
@@ -79,5 +81,28 @@ describe("versions and rollback", () => {
 
   it("names the rollback an operator types for one Worker", () => {
     expect(rollbackHint("media", "production")).toBe("npm run rollback -- media production");
+  });
+});
+
+describe("npm run buckets", () => {
+  it("creates each R2 bucket the media Worker binds in the environment", () => {
+    expect(bucketCreateCommands("staging")).toEqual([
+      ["r2", "bucket", "create", "gateway-media-staging"],
+      ["r2", "bucket", "create", "gateway-media-fallback-staging"],
+      ["r2", "bucket", "create", "gateway-assets-staging"],
+    ]);
+  });
+
+  it("--dry-run prints the commands and creates nothing", async () => {
+    const result = await runScript("buckets.ts", ["production", "--dry-run"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        "would run: npx wrangler r2 bucket create gateway-media",
+        "would run: npx wrangler r2 bucket create gateway-media-fallback",
+        "would run: npx wrangler r2 bucket create gateway-assets",
+        "",
+      ].join("\n"),
+    );
   });
 });

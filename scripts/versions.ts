@@ -5,6 +5,7 @@
  *   npm run versions:list   -- <worker> <env>                  version ids, newest first
  *   npm run versions:deploy -- <worker> <env> <id>@10 <id>@90  split traffic between versions
  *   npm run rollback        -- <worker> <env> [version-id]     all traffic back (default: the previous version)
+ *   npm run tail            -- <worker> <env>                  the deployed Worker's live logs (JSON)
  *
  * `--dry-run` prints the wrangler command instead of running it (these
  * commands talk to Cloudflare; a dry run needs no credentials).
@@ -14,6 +15,7 @@ import {
   environmentNamed,
   rollbackArgs,
   runScript,
+  tailArgs,
   UsageError,
   versionsDeployArgs,
   versionsListArgs,
@@ -23,7 +25,7 @@ import {
 } from "./commands.ts";
 import { wrangler } from "./run.ts";
 
-const USAGE = "usage: node scripts/versions.ts <upload|list|deploy|rollback> <media|api|router> <staging|production> [version specs…] [--dry-run]";
+const USAGE = "usage: node scripts/versions.ts <upload|list|deploy|rollback|tail> <media|api|router> <staging|production> [version specs…] [--dry-run]";
 
 /** `<version-id>@<percent>`: wrangler's notation for one share of a split. */
 const VERSION_SPEC = /^[0-9a-f-]{8,}@(100|[1-9]?[0-9])(\.[0-9]+)?%?$/;
@@ -43,6 +45,8 @@ export function versionCommand(action: string | undefined, workerName: string | 
       if (bad !== undefined) throw new UsageError(`"${bad}" is not <version-id>@<percent>`);
       return versionsDeployArgs(worker, environment, rest);
     }
+    case "tail":
+      return tailArgs(worker, environment);
     case "rollback":
       if (rest.length > 1) throw new UsageError("rollback takes at most one version id");
       return rollbackArgs(worker, environment, rest[0]);
