@@ -89,7 +89,8 @@ async function main(argv: string[]): Promise<void> {
       // Dry runs stay quiet (wrangler's binding table is noise here); a failure still shows wrangler's output.
       await wrangler(args, { quiet: dryRun });
     }
-    console.log(dryRun ? `deploy: dry run of ${environment} ok` : `deploy: ${environment} deployed; next: npm run smoke -- https://<your ${environment} hostname>`);
+    const host = resolveEnvironment(configs.router, environment).routes[0]?.pattern.split("/")[0] ?? `<your ${environment} hostname>`;
+    console.log(dryRun ? `deploy: dry run of ${environment} ok` : `deploy: ${environment} deployed; next: npm run smoke -- https://${host}`);
   } finally {
     rmSync(secretsDir, { recursive: true, force: true });
   }
