@@ -59,6 +59,15 @@ describe("the edge cache, keyed by bucket and object", () => {
     await cached?.body?.cancel();
   });
 
+  it("percent-encodes commas and non-ASCII in the Cache-Tag, so a key cannot split into two tags", async () => {
+    const key = uniqueKey("a,b été.mp4");
+    await env.MEDIA_BUCKET.put(key, "tagged");
+    await (await request(key)).body?.cancel();
+    const cached = await caches.default.match(cacheKeyFor("media", key));
+    expect(cached?.headers.get("Cache-Tag")).toBe(`media/${key.replace("a,b été.mp4", "a%2Cb%20%C3%A9t%C3%A9.mp4")}`);
+    await cached?.body?.cancel();
+  });
+
   it("keeps buckets apart: the same key in assets is another entry", async () => {
     const key = uniqueKey("same-key.jpg");
     await env.MEDIA_BUCKET.put(key, "from media");

@@ -188,11 +188,13 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, ti
 
   if (!needsMetadataFirst(request)) {
     // Plain GET: one round trip, body and metadata together.
-    const found = await timing.span("r2", () => findInChain(chain, (source) => source.get(key) as Promise<R2ObjectBody | null>));
+    const found = await timing.span("r2", () => findInChain(chain, (source) => source.get(key)));
     if (found === undefined) return notFound(timing);
-    const representation = representationOfObject(key, found.object, found.servedFrom);
-    maybeFillCache(delivery, cacheKey, found.source, representation, found.object.etag);
-    return respond(delivery, representation, { kind: "full" }, found.object.body, timing);
+    const { object } = found;
+    if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
+    const representation = representationOfObject(key, object, found.servedFrom);
+    maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
+    return respond(delivery, representation, { kind: "full" }, object.body, timing);
   }
 
   const found = await timing.span("r2", () => findInChain(chain, (source) => source.head(key)));
@@ -214,6 +216,7 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, ti
 
 /** The object was replaced or deleted between reading its metadata and its body. */
 export class ObjectChangedError extends Error {
+  override readonly name = "ObjectChangedError";
   constructor() {
     super("object changed during the read");
   }
