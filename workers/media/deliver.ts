@@ -115,13 +115,13 @@ export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery>
 }
 
 function representationOfCached(hit: Response): Representation | undefined {
-  const size = Number(hit.headers.get("Content-Length"));
+  const length = hit.headers.get("Content-Length");
   const etag = hit.headers.get("ETag");
   const lastModified = hit.headers.get("Last-Modified");
   const servedFrom = hit.headers.get("X-Served-From");
-  if (!Number.isSafeInteger(size) || etag === null || lastModified === null) return undefined;
+  if (length === null || !/^[0-9]{1,15}$/.test(length) || etag === null || lastModified === null) return undefined;
   return {
-    size,
+    size: Number(length),
     validators: { etag, lastModified: new Date(lastModified) },
     contentType: hit.headers.get("Content-Type") ?? "application/octet-stream",
     servedFrom: servedFrom === "fallback" ? "fallback" : "main",
@@ -137,7 +137,9 @@ async function answerFromCache(
 ): Promise<Delivery | undefined> {
   const representation = representationOfCached(hit);
   if (representation === undefined) {
+    // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
+    timing.cacheStatus = "miss";
     return undefined;
   }
   const answer = decideAnswer(delivery.request, representation);
