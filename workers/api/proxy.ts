@@ -119,7 +119,7 @@ function responseHeaders(response: Response, publicUrl: URL, settings: ProxySett
  * 502/504 in the JSON error shape, or, for an EventSource, a 200 that tells
  * it to retry (it would give up for good on an error status).
  */
-export function backendUnavailable(
+function backendUnavailable(
   status: 502 | 504,
   code: "upstream_unreachable" | "upstream_timeout",
   message: string,
