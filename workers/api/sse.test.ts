@@ -9,24 +9,17 @@ describe("EventBoundary", () => {
   });
 
   it.each([
-    ["LF line ends", "data: a\n\n"],
-    ["CR line ends", "data: a\r\r"],
-    ["CRLF line ends", "data: a\r\n\r\n"],
-    ["a retry field alone", "retry: 2000\n\n"],
-  ])("sees the end of an event with %s", (_what, text) => {
+    ["sees the end of an event with LF line ends", "data: a\n\n", true],
+    ["sees the end of an event with CR line ends", "data: a\r\r", true],
+    ["sees the end of an event with CRLF line ends", "data: a\r\n\r\n", true],
+    ["sees the end of a retry field alone", "retry: 2000\n\n", true],
+    ["is not at a boundary after one line of an event", "id: 1\ndata: a\n", false],
+    ["is not at a boundary in the middle of a line", "data: hal", false],
+    ["is not at a boundary after a CRLF that ends only a line", "data: a\r\n", false],
+  ])("%s", (_what, text, expected) => {
     const boundary = new EventBoundary();
     boundary.push(bytes(text));
-    expect(boundary.atBoundary).toBe(true);
-  });
-
-  it.each([
-    ["after one line of an event", "id: 1\ndata: a\n"],
-    ["in the middle of a line", "data: hal"],
-    ["after a CRLF that ends only a line", "data: a\r\n"],
-  ])("is not at a boundary %s", (_what, text) => {
-    const boundary = new EventBoundary();
-    boundary.push(bytes(text));
-    expect(boundary.atBoundary).toBe(false);
+    expect(boundary.atBoundary).toBe(expected);
   });
 
   it("follows an event split across chunks, even one byte at a time", () => {
