@@ -129,6 +129,3 @@ export function corsPreflightHeaders(): Record<string, string> {
 export function cacheKeyFor(bucket: BucketName, key: string): string {
   return `https://media-cache.invalid/${bucket}/${encodeURIComponent(key)}`;
 }
-
-// The tag a purge-by-tag uses for one object: shared with `npm run purge`, which must build the same one.
-export { cacheTagFor } from "../../shared/cache-tag";
