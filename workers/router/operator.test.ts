@@ -127,6 +127,20 @@ describe("POST /_sign", () => {
     await response.body?.cancel();
   });
 
+  it("answers 413 to a streamed body without a length that grows past the limit", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`{"key":"${"a".repeat(5000)}"}`));
+        controller.close();
+      },
+    });
+    const request = new Request(`${ORIGIN}/_sign`, { method: "POST", headers: ADMIN, body, duplex: "half" } as RequestInit);
+    expect(request.headers.get("Content-Length")).toBeNull();
+    const response = await exports.default.fetch(request);
+    expect(response.status).toBe(413);
+    await response.body?.cancel();
+  });
+
   it("refuses GET with 405 and Allow: POST", async () => {
     const response = await call("/_sign", { headers: ADMIN });
     expect(response.status).toBe(405);

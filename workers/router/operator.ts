@@ -74,7 +74,6 @@ export async function statusResponse(env: StatusDependencies, requestId: string,
 
 /** The body of a sign request, or the reason it is not one. */
 export function parseSignBody(text: string): SignInput | string {
-  if (new TextEncoder().encode(text).byteLength > MAX_SIGN_BODY_BYTES) return `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`;
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -100,9 +99,12 @@ export async function signResponse(
   requestId: string,
   log: Logger,
 ): Promise<Response> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_SIGN_BODY_BYTES) return errorResponse(413, "payload_too_large", `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`, requestId);
-  const input = parseSignBody(await request.text());
+  const tooLarge = () => errorResponse(413, "payload_too_large", `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`, requestId);
+  // A declared length is refused unread; a chunked body is read (operators only) and measured.
+  if (Number(request.headers.get("Content-Length") ?? "0") > MAX_SIGN_BODY_BYTES) return tooLarge();
+  const text = await request.text();
+  if (new TextEncoder().encode(text).byteLength > MAX_SIGN_BODY_BYTES) return tooLarge();
+  const input = parseSignBody(text);
   if (typeof input === "string") return errorResponse(400, "bad_request", input, requestId);
   try {
     const path = await media.sign(input);
