@@ -8,6 +8,8 @@ import { copyFileSync, existsSync } from "node:fs";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
+// Several stacks can share a machine (the e2e suite runs its own): each needs its own inspector port too.
+const INSPECTOR_PORT = process.env.INSPECTOR_PORT ?? "9229";
 
 // A fresh clone has no .dev.vars: start from the committed throwaway values.
 if (!existsSync(".dev.vars")) {
@@ -19,7 +21,7 @@ if (!existsSync(".dev.vars")) {
 const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.config]);
 const wranglerDev = spawn(
   "npx",
-  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state"],
+  ["wrangler", "dev", ...configs, "--port", PORT, "--inspector-port", INSPECTOR_PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state"],
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 

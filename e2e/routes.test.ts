@@ -1,0 +1,53 @@
+/**
+ * What a browser gets for each kind of path: client routes render the SPA;
+ * paths the gateway owns answer JSON errors, never the SPA's index.html with 200.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserSession } from "./browser.ts";
+import { openBrowser, screenshot } from "./browser.ts";
+import { GATEWAY_URL } from "./stack.ts";
+
+let browser: BrowserSession;
+beforeAll(async () => {
+  browser = await openBrowser(GATEWAY_URL);
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+describe("a browser navigating the gateway", () => {
+  it("renders the SPA for an unknown client route, with the route visible to the app", async () => {
+    const { page } = browser;
+    const response = await page.goto("/some/client/route");
+    expect(response?.status()).toBe(200);
+    expect(await page.title()).toBe("Edge gateway");
+    await expect.poll(() => page.textContent("#route")).toBe("Client route: /some/client/route");
+    await screenshot(page, "spa-client-route");
+  });
+
+  it.each([
+    ["/api/nope", 404, "not_found"],
+    ["/api/v1/no-such-route", 404, "not_found"],
+    ["/media/nope", 404, "not_found"],
+    ["/assets/missing-3f9a1c.js", 404, "not_found"],
+    ["/_nope", 404, "not_found"],
+  ])("shows a JSON error for %s, not the SPA", async (path, status, code) => {
+    const { page } = browser;
+    const response = await page.goto(path);
+    expect(response?.status()).toBe(status);
+    expect(response?.headers()["content-type"]).toBe("application/json; charset=utf-8");
+    const body = (await response?.json()) as { error: { status: number; code: string } };
+    expect(body.error).toMatchObject({ status, code });
+    // The browser rendered the JSON as text: there is no SPA on the page.
+    expect(await page.locator("#app, #player").count()).toBe(0);
+    await screenshot(page, `json-miss${path.replaceAll("/", "_")}`);
+  });
+
+  it("answers a media URL with a broken token 401 and an empty body, not the SPA", async () => {
+    const { page } = browser;
+    const response = await page.goto("/media/v1/not-a-token");
+    expect(response?.status()).toBe(401);
+    expect(response?.headers()["www-authenticate"]).toBe('Bearer error="invalid_token"');
+    expect(await response?.text()).toBe("");
+  });
+});

@@ -1,0 +1,96 @@
+// @ts-check
+// The video player, with retry as contract. Media URLs are short-lived
+// signed tokens, so a long session outlives its URL: the next Range request
+// the browser makes (a seek, a rebuffer) is answered 401 and playback fails.
+// A <video> element exposes no HTTP status, so on `error` the page probes the
+// URL with HEAD; only a 401 means "fetch a fresh URL and resume where you
+// were". Anything else (a decode error, a missing object) is shown, not
+// retried, and retries are capped so nothing can loop.
+
+/** At most this many fresh URLs per window; a real fault stops after the cap. */
+export const RETRY_LIMIT = 3;
+export const RETRY_WINDOW_MS = 60_000;
+
+/**
+ * Plays `key` through a URL minted by the backend, renewing it when it expires.
+ * @param {HTMLVideoElement} video
+ * @param {HTMLElement} statusLine
+ * @param {{ key: string, ttl?: string }} media
+ */
+export function startPlayer(video, statusLine, media) {
+  /** @type {number[]} start times of recent retries */
+  let retries = [];
+  let recovering = false;
+  const show = (/** @type {string} */ text) => (statusLine.textContent = text);
+
+  /**
+   * Points the player at a fresh URL, at `position` seconds, playing if asked.
+   * @param {number} position
+   * @param {boolean} play
+   */
+  const load = async (position, play) => {
+    const minted = await mintMediaUrl(media);
+    video.dataset.expiresAt = minted.expiresAt;
+    video.src = minted.url;
+    if (position > 0) {
+      await nextEvent(video, "loadedmetadata");
+      video.currentTime = position;
+    }
+    if (play) await video.play().catch(() => show("Autoplay was blocked: press play."));
+  };
+
+  const recover = async () => {
+    const failedUrl = video.currentSrc;
+    const position = video.currentTime;
+    const wasPlaying = !video.paused;
+    const code = video.error?.code ?? 0;
+    const probe = await fetch(failedUrl, { method: "HEAD", cache: "no-store" });
+    if (probe.status !== 401) {
+      show(`Playback failed (media error ${code}); the URL answers ${probe.status}, so a fresh URL would not help.`);
+      return;
+    }
+    const now = Date.now();
+    retries = retries.filter((at) => now - at < RETRY_WINDOW_MS);
+    if (retries.length >= RETRY_LIMIT) {
+      show(`The media URL expired again: ${RETRY_LIMIT} fresh URLs in the last minute already, giving up.`);
+      return;
+    }
+    retries.push(now);
+    video.dataset.retries = String(Number(video.dataset.retries ?? "0") + 1);
+    show(`The media URL expired: fetched a fresh one, resuming at ${position.toFixed(1)} s.`);
+    await load(position, wasPlaying);
+  };
+
+  video.addEventListener("error", () => {
+    if (recovering) return;
+    recovering = true;
+    recover()
+      .catch((error) => show(`Playback failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (recovering = false));
+  });
+  video.addEventListener("playing", () => show(`Playing ${media.key} through a signed URL.`));
+
+  video.dataset.retries = "0";
+  load(0, true).catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
+}
+
+/**
+ * Asks the backend (through /api) for a signed URL for the object.
+ * @param {{ key: string, ttl?: string }} media
+ * @returns {Promise<{ url: string, expiresAt: string }>}
+ */
+async function mintMediaUrl(media) {
+  const path = media.key.split("/").map(encodeURIComponent).join("/");
+  const query = media.ttl ? `?ttl=${encodeURIComponent(media.ttl)}` : "";
+  const response = await fetch(`/api/v1/media/${path}${query}`, { cache: "no-store" });
+  if (!response.ok) throw new Error(`the backend answered ${response.status}`);
+  return response.json();
+}
+
+/**
+ * @param {EventTarget} target
+ * @param {string} type
+ */
+function nextEvent(target, type) {
+  return new Promise((resolve) => target.addEventListener(type, resolve, { once: true }));
+}
