@@ -1,7 +1,7 @@
 // @ts-check
 // The demo page: the gateway's three faces in one screen. Plain ES modules,
 // no build step; settings come from the query string so tests (and curious
-// readers) can change them: /?key=<object key>&ttl=<seconds>&every=<ms>.
+// readers) can change them: /?key=<object key>&bkt=<bucket>&ttl=<seconds>&every=<ms>.
 import { startEvents } from "./events.js";
 import { startHealthStrip } from "./health.js";
 import { startPlayer } from "./player.js";
@@ -22,6 +22,7 @@ element("route").textContent = `Client route: ${location.pathname}`;
 startHealthStrip(element("health"));
 startPlayer(/** @type {HTMLVideoElement} */ (element("player")), element("player-status"), {
   key: query.get("key") ?? DEFAULT_KEY,
+  bkt: query.get("bkt") ?? undefined,
   ttl: query.get("ttl") ?? undefined,
 });
 startEvents(element("events"), element("events-state"), query.get("every") ?? "1000");

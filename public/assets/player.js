@@ -15,12 +15,16 @@ export const RETRY_WINDOW_MS = 60_000;
  * Plays `key` through a URL minted by the backend, renewing it when it expires.
  * @param {HTMLVideoElement} video
  * @param {HTMLElement} statusLine
- * @param {{ key: string, ttl?: string }} media
+ * @param {{ key: string, bkt?: string, ttl?: string }} media
  */
 export function startPlayer(video, statusLine, media) {
   /** @type {number[]} start times of recent retries */
   let retries = [];
-  let recovering = false;
+  /** The URL whose failure is being handled: one probe per failed URL. */
+  let handledUrl = "";
+  // Whether the viewer wants playback: the element's own `paused` cannot say,
+  // because a failed element pauses itself before it fires `error`.
+  let wantsPlayback = false;
   const show = (/** @type {string} */ text) => (statusLine.textContent = text);
 
   /**
@@ -32,17 +36,20 @@ export function startPlayer(video, statusLine, media) {
     const minted = await mintMediaUrl(media);
     video.dataset.expiresAt = minted.expiresAt;
     video.src = minted.url;
-    if (position > 0) {
-      await nextEvent(video, "loadedmetadata");
+    if (position > 0 && (await firstOf(video, ["loadedmetadata", "error"])) === "loadedmetadata") {
       video.currentTime = position;
     }
-    if (play) await video.play().catch(() => show("Autoplay was blocked: press play."));
+    if (play) {
+      // A failed load rejects play() too; the `error` handler deals with that.
+      await video.play().catch((error) => {
+        if (error instanceof DOMException && error.name === "NotAllowedError") show("Autoplay was blocked: press play.");
+      });
+    }
   };
 
-  const recover = async () => {
-    const failedUrl = video.currentSrc;
+  /** @param {string} failedUrl */
+  const recover = async (failedUrl) => {
     const position = video.currentTime;
-    const wasPlaying = !video.paused;
     const code = video.error?.code ?? 0;
     const probe = await fetch(failedUrl, { method: "HEAD", cache: "no-store" });
     if (probe.status !== 401) {
@@ -52,23 +59,26 @@ export function startPlayer(video, statusLine, media) {
     const now = Date.now();
     retries = retries.filter((at) => now - at < RETRY_WINDOW_MS);
     if (retries.length >= RETRY_LIMIT) {
-      show(`The media URL expired again: ${RETRY_LIMIT} fresh URLs in the last minute already, giving up.`);
+      show(`The media URL was refused (401) again after ${RETRY_LIMIT} fresh URLs in a minute: giving up.`);
       return;
     }
     retries.push(now);
     video.dataset.retries = String(Number(video.dataset.retries ?? "0") + 1);
-    show(`The media URL expired: fetched a fresh one, resuming at ${position.toFixed(1)} s.`);
-    await load(position, wasPlaying);
+    show(`The media URL was refused (401): fetched a fresh one, resuming at ${position.toFixed(1)} s.`);
+    await load(position, wantsPlayback);
   };
 
   video.addEventListener("error", () => {
-    if (recovering) return;
-    recovering = true;
-    recover()
-      .catch((error) => show(`Playback failed: ${error instanceof Error ? error.message : String(error)}`))
-      .finally(() => (recovering = false));
+    if (video.currentSrc === handledUrl) return;
+    handledUrl = video.currentSrc;
+    recover(handledUrl).catch((error) => show(`Playback failed: ${error instanceof Error ? error.message : String(error)}`));
+  });
+  video.addEventListener("play", () => (wantsPlayback = true));
+  video.addEventListener("pause", () => {
+    if (!video.error) wantsPlayback = false;
   });
   video.addEventListener("playing", () => show(`Playing ${media.key} through a signed URL.`));
+  video.addEventListener("ended", () => show(`Played ${media.key} to the end.`));
 
   video.dataset.retries = "0";
   load(0, true).catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
@@ -76,21 +86,31 @@ export function startPlayer(video, statusLine, media) {
 
 /**
  * Asks the backend (through /api) for a signed URL for the object.
- * @param {{ key: string, ttl?: string }} media
+ * @param {{ key: string, bkt?: string, ttl?: string }} media
  * @returns {Promise<{ url: string, expiresAt: string }>}
  */
 async function mintMediaUrl(media) {
   const path = media.key.split("/").map(encodeURIComponent).join("/");
-  const query = media.ttl ? `?ttl=${encodeURIComponent(media.ttl)}` : "";
-  const response = await fetch(`/api/v1/media/${path}${query}`, { cache: "no-store" });
+  const query = new URLSearchParams();
+  if (media.bkt) query.set("bkt", media.bkt);
+  if (media.ttl) query.set("ttl", media.ttl);
+  const response = await fetch(`/api/v1/media/${path}?${query}`, { cache: "no-store" });
   if (!response.ok) throw new Error(`the backend answered ${response.status}`);
   return response.json();
 }
 
 /**
+ * The type of whichever of `types` the target fires first.
  * @param {EventTarget} target
- * @param {string} type
+ * @param {string[]} types
+ * @returns {Promise<string>}
  */
-function nextEvent(target, type) {
-  return new Promise((resolve) => target.addEventListener(type, resolve, { once: true }));
+function firstOf(target, types) {
+  return new Promise((resolve) => {
+    const settle = (/** @type {Event} */ event) => {
+      for (const type of types) target.removeEventListener(type, settle);
+      resolve(event.type);
+    };
+    for (const type of types) target.addEventListener(type, settle);
+  });
 }
