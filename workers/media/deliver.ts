@@ -6,7 +6,8 @@
 import type { BucketChain, BucketName, ObjectSource } from "./buckets";
 import type { RangeDecision, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
-import { attachmentHeaders, cacheControlFor, cacheKeyFor, cacheTagFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
+import { cacheTagFor } from "../../shared/cache-tag";
+import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
 
 export type ServedFrom = "main" | "fallback";
 export type CacheStatus = "hit" | "miss" | "bypass";
