@@ -6,8 +6,8 @@ import { startEvents } from "./events.js";
 import { startHealthStrip } from "./health.js";
 import { startPlayer } from "./player.js";
 
-/** The sample `npm run dev` seeds into local R2. */
-const DEFAULT_KEY = "samples/sample.mp4";
+/** The sample `npm run dev` seeds into local R2 (samples/README.md). */
+const DEFAULT_KEY = "samples/testsrc-640x360.mp4";
 
 const query = new URLSearchParams(location.search);
 

@@ -12,7 +12,7 @@ export const RETRY_LIMIT = 3;
 export const RETRY_WINDOW_MS = 60_000;
 
 /**
- * Plays `key` through a URL minted by the backend, renewing it when it expires.
+ * Plays `key` through a URL minted by the backend, renewing it when it is refused.
  * @param {HTMLVideoElement} video
  * @param {HTMLElement} statusLine
  * @param {{ key: string, bkt?: string, ttl?: string }} media
@@ -20,35 +20,40 @@ export const RETRY_WINDOW_MS = 60_000;
 export function startPlayer(video, statusLine, media) {
   /** @type {number[]} start times of recent retries */
   let retries = [];
-  /** The URL whose failure is being handled: one probe per failed URL. */
-  let handledUrl = "";
+  // One recovery at a time. It ends as soon as the fresh URL is in place, so
+  // a failure of that URL is handled in turn (it may be the same string: two
+  // tokens minted in one second with the same claims are identical).
+  let recovering = false;
   // Whether the viewer wants playback: the element's own `paused` cannot say,
   // because a failed element pauses itself before it fires `error`.
   let wantsPlayback = false;
   const show = (/** @type {string} */ text) => (statusLine.textContent = text);
 
-  /**
-   * Points the player at a fresh URL, at `position` seconds, playing if asked.
-   * @param {number} position
-   * @param {boolean} play
-   */
-  const load = async (position, play) => {
+  /** Points the element at a freshly minted URL. */
+  const loadFreshUrl = async () => {
     const minted = await mintMediaUrl(media);
     video.dataset.expiresAt = minted.expiresAt;
     video.src = minted.url;
-    if (position > 0 && (await firstOf(video, ["loadedmetadata", "error"])) === "loadedmetadata") {
-      video.currentTime = position;
-    }
+  };
+
+  /**
+   * Once the new source has its metadata: back to `position`, playing if asked.
+   * @param {number} position
+   * @param {boolean} play
+   */
+  const resume = async (position, play) => {
+    if ((await firstOf(video, ["loadedmetadata", "error"])) === "error") return;
+    if (position > 0) video.currentTime = position;
+    // A failed load rejects play() too; the `error` handler deals with that.
     if (play) {
-      // A failed load rejects play() too; the `error` handler deals with that.
       await video.play().catch((error) => {
         if (error instanceof DOMException && error.name === "NotAllowedError") show("Autoplay was blocked: press play.");
       });
     }
   };
 
-  /** @param {string} failedUrl */
-  const recover = async (failedUrl) => {
+  const recover = async () => {
+    const failedUrl = video.currentSrc;
     const position = video.currentTime;
     const code = video.error?.code ?? 0;
     const probe = await fetch(failedUrl, { method: "HEAD", cache: "no-store" });
@@ -65,13 +70,17 @@ export function startPlayer(video, statusLine, media) {
     retries.push(now);
     video.dataset.retries = String(Number(video.dataset.retries ?? "0") + 1);
     show(`The media URL was refused (401): fetched a fresh one, resuming at ${position.toFixed(1)} s.`);
-    await load(position, wantsPlayback);
+    const play = wantsPlayback;
+    await loadFreshUrl();
+    void resume(position, play);
   };
 
   video.addEventListener("error", () => {
-    if (video.currentSrc === handledUrl) return;
-    handledUrl = video.currentSrc;
-    recover(handledUrl).catch((error) => show(`Playback failed: ${error instanceof Error ? error.message : String(error)}`));
+    if (recovering) return;
+    recovering = true;
+    recover()
+      .catch((error) => show(`Playback failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (recovering = false));
   });
   video.addEventListener("play", () => (wantsPlayback = true));
   video.addEventListener("pause", () => {
@@ -81,7 +90,9 @@ export function startPlayer(video, statusLine, media) {
   video.addEventListener("ended", () => show(`Played ${media.key} to the end.`));
 
   video.dataset.retries = "0";
-  load(0, true).catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
+  loadFreshUrl()
+    .then(() => resume(0, true))
+    .catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
 }
 
 /**
