@@ -6,16 +6,15 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
-import { parse } from "smol-toml";
 import type { RunningBackend } from "../backend/server.ts";
 import { startBackend } from "../backend/server.ts";
 
 export type { RunningBackend };
 
 /** Ports from the e2e range, so the suite can run beside other stacks on one machine. */
-export const E2E_PORTS = { gateway: 8860, inspector: 8861 } as const;
+export const E2E_PORTS = { gateway: 8860, inspector: 8861, backend: 8862 } as const;
 export const GATEWAY_URL = `http://127.0.0.1:${E2E_PORTS.gateway}`;
+const BACKEND_URL = `http://127.0.0.1:${E2E_PORTS.backend}`;
 /** The sample video `npm run dev` seeds into local R2 (samples/README.md). */
 export const SAMPLE_KEY = "samples/testsrc-640x360.mp4";
 
@@ -40,6 +39,8 @@ export async function startGateway(): Promise<RunningGateway> {
       ...process.env,
       PORT: String(E2E_PORTS.gateway),
       INSPECTOR_PORT: String(E2E_PORTS.inspector),
+      // dev.ts then starts no backend of its own: the test files run it (startLocalBackend).
+      BACKEND_URL,
     },
   });
   let output = "";
@@ -62,17 +63,7 @@ export async function startGateway(): Promise<RunningGateway> {
  * proxies to: a test can stop and restart it (the events stream must survive that).
  */
 export function startLocalBackend(): Promise<RunningBackend> {
-  return startBackend({ port: backendPort() });
-}
-
-/**
- * The port of the api Worker's BACKEND_URL in wrangler.api.toml. It cannot be
- * moved into this suite's range per run: `wrangler dev --var` reaches only the
- * primary Worker (the router), and only `.dev.vars` overrides a secondary's vars.
- */
-function backendPort(): number {
-  const config = parse(readFileSync("wrangler.api.toml", "utf8")) as { vars?: { BACKEND_URL?: string } };
-  return Number(new URL(config.vars?.BACKEND_URL ?? "").port);
+  return startBackend({ port: E2E_PORTS.backend });
 }
 
 async function waitForHealth(url: string, dev: ChildProcess): Promise<void> {
