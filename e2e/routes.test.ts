@@ -19,6 +19,20 @@ describe("a browser navigating the gateway", () => {
     await screenshot(page, "spa-client-route");
   });
 
+  it("runs the whole demo page within its Content-Security-Policy, without a console error", async () => {
+    const { page } = session;
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto("/");
+    // Every part has talked to the gateway: health over RPC, the video, the events stream.
+    await expect.poll(() => page.locator("#health li.ok").count()).toBe(3);
+    await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>("#player")?.currentTime ?? 0) > 0.5);
+    await expect.poll(() => page.locator("#events li").count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
   it.each([
     ["/api/nope", 404, "not_found"],
     ["/api/v1/no-such-route", 404, "not_found"],
