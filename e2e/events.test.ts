@@ -30,6 +30,8 @@ describe("the demo page's live events", () => {
 
   it("keeps reconnecting while the backend is down and resumes the numbering after it restarts", async () => {
     const { page } = session;
+    await page.goto(`/?every=${EVERY_MS}`);
+    await expect.poll(async () => (await listedEvents(page)).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
     await session.stopBackend();
     const lastBefore = lastId(await listedEvents(page));
     await expect.poll(async () => (await eventsConnection(page)).reconnects, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);

@@ -47,7 +47,7 @@ describe("a browser navigating the gateway", () => {
     const body = (await response?.json()) as { error: { status: number; code: string } };
     expect(body.error).toMatchObject({ status, code });
     // The browser rendered the JSON as text: there is no SPA on the page.
-    expect(await page.locator("#app, #player").count()).toBe(0);
+    expect(await page.locator("#player, #events").count()).toBe(0);
     await screenshot(page, `json-miss${path.replaceAll("/", "_")}`);
   });
 
