@@ -11,10 +11,11 @@ export function startHealthStrip(strip) {
   const refresh = async () => {
     try {
       const response = await fetch("/_health", { cache: "no-store" });
+      // The same document on 200 and 503: a degraded Worker shows as failed.
       /** @type {{ workers: Record<string, { status: string, reason?: string }> }} */
-      const document = await response.json();
+      const report = await response.json();
       strip.replaceChildren(
-        ...Object.entries(document.workers).map(([worker, health]) => chip(worker, health.status, health.reason)),
+        ...Object.entries(report.workers).map(([worker, health]) => chip(worker, health.status, health.reason)),
       );
     } catch {
       strip.replaceChildren(chip("router", "unreachable"));
