@@ -28,7 +28,13 @@ export interface DevBackend {
 
 /** Starts the local backend unless BACKEND_URL is set, and returns the api config that points at it. */
 export async function devBackend(env: NodeJS.ProcessEnv = process.env): Promise<DevBackend> {
-  const local = env.BACKEND_URL ? undefined : await startBackend({ port: Number(env.BACKEND_PORT ?? DEFAULT_BACKEND_PORT) });
+  const port = Number(env.BACKEND_PORT ?? DEFAULT_BACKEND_PORT);
+  const local = env.BACKEND_URL
+    ? undefined
+    : await startBackend({ port }).catch((error: unknown) => {
+        const inUse = error instanceof Error && "code" in error && error.code === "EADDRINUSE";
+        throw inUse ? new Error(`dev: port ${port} is taken; set BACKEND_PORT=<free port>, or BACKEND_URL to use a backend that is already running`) : error;
+      });
   const url = env.BACKEND_URL ?? local?.url ?? "";
   return { url, local, apiConfig: apiConfigFor(url) };
 }

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "bad_request"
   | "unauthorized"
+  | "forbidden"
   | "payload_too_large"
   | "rate_limited"
   | "upstream_unreachable"

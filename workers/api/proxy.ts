@@ -40,6 +40,17 @@ class HeadersTimeout extends Error {}
 const BODYLESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 
 /**
+ * Cross-site WebSocket hijacking guard. Browsers send cookies with a
+ * WebSocket handshake from any site and CORS does not apply to it, so a page
+ * elsewhere could open a socket as the user. A browser always sends `Origin`:
+ * allow the gateway's own origin and the CORS allow-list; a client with no
+ * `Origin` is not a browser (no ambient cookies to abuse) and passes.
+ */
+function socketOriginAllowed(origin: string | null, publicUrl: URL, settings: ProxySettings): boolean {
+  return origin === null || origin === publicUrl.origin || settings.corsOrigins.includes(origin);
+}
+
+/**
  * Sends the request to the backend and returns its answer as a stream.
  *
  * @example
@@ -51,6 +62,10 @@ export async function proxyToBackend(request: Request, settings: ProxySettings, 
   const upgrade = isWebSocketUpgrade(request.headers);
   if (upgrade && !settings.websockets) {
     return errorResponse(501, "not_implemented", "WebSocket connections are disabled on this gateway.", requestId);
+  }
+  if (upgrade && !socketOriginAllowed(request.headers.get("Origin"), publicUrl, settings)) {
+    log.warn("websocket-origin-refused", { requestId, method: request.method, path: loggablePath(publicUrl.pathname), status: 403 });
+    return errorResponse(403, "forbidden", "WebSocket connections are accepted from this site's own pages only.", requestId);
   }
 
   const upstream = new AbortController();
@@ -119,7 +134,7 @@ function responseHeaders(response: Response, publicUrl: URL, settings: ProxySett
  * 502/504 in the JSON error shape, or, for an EventSource, a 200 that tells
  * it to retry (it would give up for good on an error status).
  */
-export function backendUnavailable(
+function backendUnavailable(
   status: 502 | 504,
   code: "upstream_unreachable" | "upstream_timeout",
   message: string,

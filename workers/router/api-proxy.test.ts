@@ -265,4 +265,18 @@ describe("WebSockets", () => {
     expect(await reply).toBe("ping through the gateway");
     socket.close(1000, "done");
   });
+
+  it("accepts an upgrade from a page on the gateway's own origin", async () => {
+    const response = await get("/api/v1/ws", { headers: { Upgrade: "websocket", Origin: PUBLIC } });
+    expect(response.status).toBe(101);
+    response.webSocket?.accept();
+    response.webSocket?.close(1000, "done");
+  });
+
+  it("refuses with 403 JSON an upgrade from a page on another site (cross-site WebSocket hijacking)", async () => {
+    const response = await get("/api/v1/ws", { headers: { Upgrade: "websocket", Origin: "https://evil.example" } });
+    expect(response.status).toBe(403);
+    expect(response.webSocket).toBeNull();
+    expect((await response.json<ErrorBody>()).error.code).toBe("forbidden");
+  });
 });
