@@ -107,6 +107,8 @@ export default defineConfig({
         // A second, tight limiter so the 429 test does not share counters with the real one.
         ratelimits: { TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 10 } } },
       })),
+      // Operations scripts and the rotation walk run in Node (they drive wrangler and Miniflare).
+      { test: { name: "ops", environment: "node", include: ["scripts/**/*.test.ts", "test/ops/**/*.test.ts"], testTimeout: 60_000 } },
     ],
   },
 });

@@ -55,12 +55,8 @@ async function probe(
   requestId: string,
   log: Logger,
 ): Promise<DependencyHealth> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), HEALTH_TIMEOUT_MS);
-  });
   try {
-    const answer = await Promise.race([call(), deadline]);
+    const answer = await withDeadline(call, HEALTH_TIMEOUT_MS);
     if (answer === "timeout") {
       log.warn("health-dependency-failed", { requestId, target, reason: "timeout" });
       return { status: "failed", reason: "timeout" };
@@ -69,6 +65,17 @@ async function probe(
   } catch {
     log.warn("health-dependency-failed", { requestId, target, reason: "error" });
     return { status: "failed", reason: "error" };
+  }
+}
+
+/** The call's answer, or "timeout" when it takes longer than `ms` (a control-path RPC must not hold a request open). */
+export async function withDeadline<T>(call: () => Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    return await Promise.race([call(), deadline]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

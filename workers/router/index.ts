@@ -11,9 +11,17 @@ import { routeFor } from "../../shared/routes";
 import { isOperator } from "./admin";
 import { forwardToService, withRequestId } from "./forward";
 import { healthResponse } from "./health";
+import { operatorOnly, signResponse, statusResponse } from "./operator";
 import { serveBuildAsset } from "./static";
 
 const log = createLogger("router");
+
+/** The router's own endpoints and the methods each answers. */
+const OWN_ENDPOINTS: Readonly<Record<string, { methods: readonly string[] }>> = {
+  "/_health": { methods: ["GET", "HEAD"] },
+  "/_status": { methods: ["GET", "HEAD"] },
+  "/_sign": { methods: ["POST"] },
+};
 
 export default class Router extends WorkerEntrypoint<RouterEnv> {
   override async fetch(request: Request): Promise<Response> {
@@ -29,13 +37,18 @@ export default class Router extends WorkerEntrypoint<RouterEnv> {
     return withRequestId(response, requestId);
   }
 
-  /** The router's own endpoints under `/_`. */
+  /** The router's own endpoints under `/_`: /_health for everyone, /_status and /_sign for operators. */
   private async ownEndpoint(request: Request, pathname: string, requestId: string): Promise<Response> {
-    if (pathname !== "/_health") return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return errorResponse(405, "method_not_allowed", "Use GET.", requestId, { Allow: "GET, HEAD" });
+    const endpoint = OWN_ENDPOINTS[pathname];
+    if (endpoint === undefined) return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
+    if (!endpoint.methods.includes(request.method)) {
+      const allow = endpoint.methods.join(", ");
+      return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, { Allow: allow });
     }
     const operator = await isOperator(request, this.env.ADMIN_TOKEN);
-    return healthResponse(this.env, requestId, operator, log);
+    if (pathname === "/_health") return healthResponse(this.env, requestId, operator, log);
+    if (!operator) return operatorOnly(requestId);
+    if (pathname === "/_status") return statusResponse(this.env, requestId, log);
+    return signResponse(request, this.env.MEDIA, requestId, log);
   }
 }
