@@ -1,0 +1,127 @@
+// @ts-check
+// The video player, with retry as contract. Media URLs are short-lived
+// signed tokens, so a long session outlives its URL: the next Range request
+// the browser makes (a seek, a rebuffer) is answered 401 and playback fails.
+// A <video> element exposes no HTTP status, so on `error` the page probes the
+// URL with HEAD; only a 401 means "fetch a fresh URL and resume where you
+// were". Anything else (a decode error, a missing object) is shown, not
+// retried, and retries are capped so nothing can loop.
+
+/** At most this many fresh URLs per window; a real fault stops after the cap. */
+export const RETRY_LIMIT = 3;
+export const RETRY_WINDOW_MS = 60_000;
+
+/**
+ * Plays `key` through a URL minted by the backend, renewing it when it is refused.
+ * @param {HTMLVideoElement} video
+ * @param {HTMLElement} statusLine
+ * @param {{ key: string, bkt?: string, ttl?: string }} media
+ */
+export function startPlayer(video, statusLine, media) {
+  /** @type {number[]} start times of recent retries */
+  let retries = [];
+  // One recovery at a time. It ends as soon as the fresh URL is in place, so
+  // a failure of that URL is handled in turn (it may be the same string: two
+  // tokens minted in one second with the same claims are identical).
+  let recovering = false;
+  // Whether the viewer wants playback: the element's own `paused` cannot say,
+  // because a failed element pauses itself before it fires `error`.
+  let wantsPlayback = false;
+  const show = (/** @type {string} */ text) => (statusLine.textContent = text);
+
+  /** Points the element at a freshly minted URL. */
+  const loadFreshUrl = async () => {
+    const minted = await mintMediaUrl(media);
+    video.dataset.expiresAt = minted.expiresAt;
+    video.src = minted.url;
+  };
+
+  /**
+   * Once the new source has its metadata: back to `position`, playing if asked.
+   * @param {number} position
+   * @param {boolean} play
+   */
+  const resume = async (position, play) => {
+    if ((await firstOf(video, ["loadedmetadata", "error"])) === "error") return;
+    if (position > 0) video.currentTime = position;
+    // A failed load rejects play() too; the `error` handler deals with that.
+    if (play) {
+      await video.play().catch((error) => {
+        if (error instanceof DOMException && error.name === "NotAllowedError") show("Autoplay was blocked: press play.");
+      });
+    }
+  };
+
+  const recover = async () => {
+    const failedUrl = video.currentSrc;
+    const position = video.currentTime;
+    const code = video.error?.code ?? 0;
+    const probe = await fetch(failedUrl, { method: "HEAD", cache: "no-store" });
+    if (probe.status !== 401) {
+      show(`Playback failed (media error ${code}); the URL answers ${probe.status}, so a fresh URL would not help.`);
+      return;
+    }
+    const now = Date.now();
+    retries = retries.filter((at) => now - at < RETRY_WINDOW_MS);
+    if (retries.length >= RETRY_LIMIT) {
+      show(`The media URL was refused (401) again after ${RETRY_LIMIT} fresh URLs in a minute: giving up.`);
+      return;
+    }
+    retries.push(now);
+    video.dataset.retries = String(Number(video.dataset.retries ?? "0") + 1);
+    show(`The media URL was refused (401): fetched a fresh one, resuming at ${position.toFixed(1)} s.`);
+    const play = wantsPlayback;
+    await loadFreshUrl();
+    void resume(position, play);
+  };
+
+  video.addEventListener("error", () => {
+    if (recovering) return;
+    recovering = true;
+    recover()
+      .catch((error) => show(`Playback failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (recovering = false));
+  });
+  video.addEventListener("play", () => (wantsPlayback = true));
+  video.addEventListener("pause", () => {
+    if (!video.error) wantsPlayback = false;
+  });
+  video.addEventListener("playing", () => show(`Playing ${media.key} through a signed URL.`));
+  video.addEventListener("ended", () => show(`Played ${media.key} to the end.`));
+
+  video.dataset.retries = "0";
+  loadFreshUrl()
+    .then(() => resume(0, true))
+    .catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
+}
+
+/**
+ * Asks the backend (through /api) for a signed URL for the object.
+ * @param {{ key: string, bkt?: string, ttl?: string }} media
+ * @returns {Promise<{ url: string, expiresAt: string }>}
+ */
+async function mintMediaUrl(media) {
+  const path = media.key.split("/").map(encodeURIComponent).join("/");
+  const query = new URLSearchParams();
+  if (media.bkt) query.set("bkt", media.bkt);
+  if (media.ttl) query.set("ttl", media.ttl);
+  const response = await fetch(`/api/v1/media/${path}?${query}`, { cache: "no-store" });
+  if (!response.ok) throw new Error(`the backend answered ${response.status}`);
+  return response.json();
+}
+
+/**
+ * The type of whichever of `types` the target fires first.
+ * @param {EventTarget} target
+ * @param {string[]} types
+ * @returns {Promise<string>}
+ */
+function firstOf(target, types) {
+  return new Promise((resolve) => {
+    const settle = (/** @type {Event} */ event) => {
+      for (const type of types) target.removeEventListener(type, settle);
+      resolve(event.type);
+    };
+    for (const type of types) target.addEventListener(type, settle);
+  });
+}
