@@ -35,10 +35,18 @@ describe("static assets (the SPA)", () => {
   });
 
   it("serves build output under /assets/ with its own type and the immutable policy from public/_headers", async () => {
-    const response = await get("/assets/app.js");
+    const response = await get("/assets/mark.748bf605.svg");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toMatch(/^image\/svg\+xml/);
+    expect(response.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    await response.body?.cancel();
+  });
+
+  it("serves the page's own modules (stable names) for revalidation, not as immutable", async () => {
+    const response = await get("/app/app.js");
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/javascript/);
-    expect(response.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(response.headers.get("Cache-Control")).toBe("no-cache");
     await response.body?.cancel();
   });
 
