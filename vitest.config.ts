@@ -44,6 +44,14 @@ const faultyService: LegacyWorkerOptions = {
   compatibilityDate: "2026-11-01",
 };
 
+/** A real Worker that answers with the request it received (test/workers/echo-service.js). */
+const echoService: LegacyWorkerOptions = {
+  name: "echo-service",
+  modules: true,
+  scriptPath: "./test/workers/echo-service.js",
+  compatibilityDate: "2026-11-01",
+};
+
 type ServiceDesignator = string | { name: string; entrypoint: string };
 
 function workerProject(name: WorkerName, auxiliaries: LegacyWorkerOptions[] = [], serviceBindings: Record<string, ServiceDesignator> = {}) {
@@ -64,11 +72,13 @@ export default defineConfig({
     projects: [
       workerProject(
         "router",
-        [auxiliaryWorker("media", "wrangler.media.toml"), auxiliaryWorker("api", "wrangler.api.toml"), faultyService],
-        { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" } },
+        [auxiliaryWorker("media", "wrangler.media.toml"), auxiliaryWorker("api", "wrangler.api.toml"), faultyService, echoService],
+        { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" }, ECHO_SERVICE: "echo-service" },
       ),
       workerProject("media"),
       workerProject("api"),
+      // Whole-system tests in Node: the three real Workers from their wrangler configs in wrangler's test harness.
+      { test: { name: "system", include: ["test/system/**/*.test.ts"], environment: "node" } },
     ],
   },
 });
