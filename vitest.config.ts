@@ -54,12 +54,17 @@ const echoService: LegacyWorkerOptions = {
 
 type ServiceDesignator = string | { name: string; entrypoint: string };
 
-function workerProject(name: WorkerName, auxiliaries: LegacyWorkerOptions[] = [], serviceBindings: Record<string, ServiceDesignator> = {}) {
+function workerProject(
+  name: WorkerName,
+  auxiliaries: LegacyWorkerOptions[] = [],
+  serviceBindings: Record<string, ServiceDesignator> = {},
+  r2Buckets: Record<string, string> = {},
+) {
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: `./wrangler.${name}.toml` },
-        miniflare: { bindings: { ...TEST_SECRETS[name] }, serviceBindings, workers: auxiliaries },
+        miniflare: { bindings: { ...TEST_SECRETS[name] }, serviceBindings, workers: auxiliaries, r2Buckets },
       }),
     ],
     test: { name, include: [`workers/${name}/**/*.test.ts`] },
@@ -74,6 +79,8 @@ export default defineConfig({
         "router",
         [auxiliaryWorker("media", "wrangler.media.toml"), auxiliaryWorker("api", "wrangler.api.toml"), faultyService, echoService],
         { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" }, ECHO_SERVICE: "echo-service" },
+        // The media Worker's main bucket, so router tests can seed objects it then streams.
+        { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
       ),
       workerProject("media"),
       workerProject("api"),

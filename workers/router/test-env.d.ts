@@ -9,6 +9,8 @@ declare global {
       SLOW_SERVICE: Fetcher & { health(): Promise<WorkerHealth> };
       /** Answers with the method, URL, headers and body length it received. */
       ECHO_SERVICE: Fetcher;
+      /** The media Worker's main bucket (same local storage), for seeding objects. */
+      MEDIA_BUCKET_FOR_TESTS: R2Bucket;
     }
   }
 }
