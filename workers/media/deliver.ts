@@ -114,7 +114,10 @@ export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery>
 }
 
 function representationOfCached(hit: Response): Representation | undefined {
-  const size = Number(hit.headers.get("Content-Length"));
+  // Without Content-Length the size is unknown (Number(null) would read it as 0): such an entry is not used.
+  const length = hit.headers.get("Content-Length");
+  if (length === null) return undefined;
+  const size = Number(length);
   const etag = hit.headers.get("ETag");
   const lastModified = hit.headers.get("Last-Modified");
   const servedFrom = hit.headers.get("X-Served-From");
@@ -250,7 +253,12 @@ function maybeFillCache(
     });
     await cache.put(cacheKey, new Response(object.body, { status: 200, headers }));
   })()
-    .catch((error: unknown) => delivery.onFillError(error))
+    .catch(async (error: unknown) => {
+      // A put whose body failed part-way can leave a truncated entry behind (workerd's cache does):
+      // remove it, or every later hit would serve the broken copy until it expires.
+      await cache.delete(cacheKey).catch(() => false);
+      delivery.onFillError(error);
+    })
     .finally(() => fillsInFlight.delete(cacheKey));
   fillsInFlight.set(cacheKey, fill);
   delivery.waitUntil(fill);
