@@ -52,6 +52,14 @@ const echoService: LegacyWorkerOptions = {
   compatibilityDate: "2026-11-01",
 };
 
+/** A real Worker that stands in for an R2 binding and fails on purpose (test/workers/failing-r2.js). */
+const failingR2: LegacyWorkerOptions = {
+  name: "failing-r2",
+  modules: true,
+  scriptPath: "./test/workers/failing-r2.js",
+  compatibilityDate: "2026-11-01",
+};
+
 type ServiceDesignator = string | { name: string; entrypoint: string };
 
 function workerProject(
@@ -82,7 +90,11 @@ export default defineConfig({
         // The media Worker's main bucket, so router tests can seed objects it then streams.
         { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
       ),
-      workerProject("media"),
+      workerProject("media", [failingR2], {
+        R2_OUTAGE: "failing-r2",
+        R2_GET_FAILS: { name: "failing-r2", entrypoint: "GetFails" },
+        R2_DIES_MID_BODY: { name: "failing-r2", entrypoint: "DiesMidBody" },
+      }),
       workerProject("api"),
       // Whole-system tests in Node: the three real Workers from their wrangler configs in wrangler's test harness.
       { test: { name: "system", include: ["test/system/**/*.test.ts"], environment: "node" } },
