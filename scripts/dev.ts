@@ -2,9 +2,13 @@
  * `npm run dev`: the whole stack on this machine, one command.
  * All three Workers in one `wrangler dev` (router primary on :8787, local R2
  * persisted under .wrangler/state).
+ * The local backend (backend/server.ts) runs in this process on BACKEND_PORT
+ * (8788); `BACKEND_URL=http://127.0.0.1:PORT npm run dev` proxies /api to that
+ * backend instead (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
+import { devBackend } from "./dev-backend.ts";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
@@ -15,11 +19,15 @@ if (!existsSync(".dev.vars")) {
   console.log("dev: created .dev.vars from .dev.vars.example");
 }
 
+const backend = await devBackend();
+console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
+const inspector = process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [];
+
 // The router is the primary Worker: its config comes first.
-const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.config]);
+const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
 const wranglerDev = spawn(
   "npx",
-  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state"],
+  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state", ...inspector],
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 

@@ -53,7 +53,8 @@ let logs: WorkerdStructuredLog[] = [];
 const tokens: string[] = vectors.vectors.map((vector) => vector.token);
 
 beforeAll(async () => {
-  system = await startWholeSystem();
+  // A short header timeout so one request ends in the api Worker's 504 (and its log line) quickly.
+  system = await startWholeSystem({ apiVars: { BACKEND_HEADERS_TIMEOUT_MS: "500" } });
   // The objects the valid vectors name, so part of the traffic is served (200, 206) rather than refused.
   const media = await system.harness.getWorker<{ MEDIA_BUCKET: SeedableBucket; ASSETS_BUCKET: SeedableBucket }>("gateway-media").getEnv();
   await media.MEDIA_BUCKET.put("clips/0001/proxy.mp4", new Uint8Array(4096), { httpMetadata: { contentType: "video/mp4" } });
@@ -78,6 +79,10 @@ beforeAll(async () => {
     [`/api/users?token=${QUERY_SECRET}`, { headers: credentialHeaders }],
     ["/api/upload", { method: "POST", body: "x".repeat(4096), headers: credentialHeaders }],
     ["/api/users", { headers: { "X-Proxy-Token": TEST_SECRETS.api.BACKEND_AUTH_TOKEN, ...credentialHeaders } }],
+    [`/api/v1/hello?session=${QUERY_SECRET}`, { headers: credentialHeaders }],
+    ["/api/v1/upload", { method: "POST", body: "u".repeat(64 * 1024), headers: credentialHeaders }],
+    ["/api/v1/media/clips/0001/proxy.mp4", { headers: credentialHeaders }],
+    [`/api/test/slow-headers?ms=1500&token=${QUERY_SECRET}`, { headers: credentialHeaders }],
     ...tokens.flatMap((token): [string, FetchInit?][] => [
       [`/media/v1/${token}`, { headers: credentialHeaders }],
       [`/media/v1/${token}?sig=${QUERY_SECRET}`, { headers: { Range: "bytes=0-10" } }],
@@ -97,7 +102,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await system.harness.close();
+  await system.close();
 });
 
 describe("log audit of a whole-system run", () => {
@@ -107,6 +112,7 @@ describe("log audit of a whole-system run", () => {
     expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-token-rejected", reason: "expired" }));
     expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-served", status: 404 }));
     expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-served", status: 206 }));
+    expect(events).toContainEqual(expect.objectContaining({ worker: "api", event: "backend-timeout", status: 504 }));
   });
 
   it("contains no secret, credential or client cookie value in any Worker's log line", () => {
