@@ -24,6 +24,8 @@ export interface LocalGatewayOptions {
   secrets: { ADMIN_TOKEN: string; MEDIA_TOKEN_SECRET_V1: string; BACKEND_AUTH_TOKEN: string };
   /** Vars that override the api Worker's config. */
   apiVars?: Record<string, string>;
+  /** Vars that override the media Worker's config. */
+  mediaVars?: Record<string, string>;
   /** Lift the api's per-client rate limit (every loopback client is one IP). */
   liftRateLimit?: boolean;
   /** Where local R2 and the cache persist; in memory when absent. */
@@ -41,7 +43,7 @@ export interface LocalGateway {
 /** Starts router, media and api (bundles must be built: `npm run build`). */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const router = bundledWorker("router", "wrangler.router.toml", { ADMIN_TOKEN: options.secrets.ADMIN_TOKEN });
-  const media = bundledWorker("media", "wrangler.media.toml", { MEDIA_TOKEN_SECRET_V1: options.secrets.MEDIA_TOKEN_SECRET_V1 });
+  const media = bundledWorker("media", "wrangler.media.toml", { MEDIA_TOKEN_SECRET_V1: options.secrets.MEDIA_TOKEN_SECRET_V1, ...options.mediaVars });
   const api = bundledWorker("api", "wrangler.api.toml", {
     BACKEND_AUTH_TOKEN: options.secrets.BACKEND_AUTH_TOKEN,
     BACKEND_URL: options.backendUrl,

@@ -48,6 +48,10 @@ const get = (path: string, headers: Record<string, string> = {}) => fetch(new UR
 async function expectJsonError(response: Response, status: number, code: string): Promise<void> {
   expect(response.status).toBe(status);
   expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+  // The gateway's own documents carry its security headers (shared/errors.ts).
+  expect(response.headers.get("Content-Security-Policy")).toMatch(/frame-ancestors 'none'/);
+  expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
   const body = (await response.json()) as ErrorBody;
   expect(body.error).toMatchObject({ status, code, requestId: response.headers.get("X-Request-Id") });
 }
