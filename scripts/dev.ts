@@ -7,27 +7,29 @@
  * backend instead (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
 import { devBackend } from "./dev-backend.ts";
+import { ensureDevVars } from "./dev-vars.ts";
+import { seedLocalMedia } from "./seed-media.ts";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
+// wrangler's inspector defaults to 9229; several dev servers on one machine need their own.
+const inspectorArgs = process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [];
 
 // A fresh clone has no .dev.vars: start from the committed throwaway values.
-if (!existsSync(".dev.vars")) {
-  copyFileSync(".dev.vars.example", ".dev.vars");
-  console.log("dev: created .dev.vars from .dev.vars.example");
-}
+ensureDevVars();
+
+// Sample media in local R2 (idempotent), before wrangler dev opens the same state.
+console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see samples/README.md)`);
 
 const backend = await devBackend();
 console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
-const inspector = process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [];
 
 // The router is the primary Worker: its config comes first.
 const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
 const wranglerDev = spawn(
   "npx",
-  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state", ...inspector],
+  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state", ...inspectorArgs],
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 
