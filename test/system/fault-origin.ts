@@ -8,8 +8,18 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** What `/api/echo` saw of one request. */
+export interface EchoedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
 export interface FaultOrigin {
   url: string;
+  /** Every request `/api/echo` received, in order. */
+  echoed: EchoedRequest[];
   /** Event streams opened, and closed by the other side, since start. */
   streams: { opened: number; closed: number };
   /** Sockets the origin holds open right now. */
@@ -20,11 +30,13 @@ export interface FaultOrigin {
 /** Starts the origin on a free loopback port. */
 export async function startFaultOrigin(): Promise<FaultOrigin> {
   const streams = { opened: 0, closed: 0 };
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (request, response) => answer(request, response, streams));
+  const echoed: EchoedRequest[] = [];
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (request, response) => answer(request, response, streams, echoed));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    echoed,
     streams,
     openConnections: () => new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     close: () =>
@@ -35,7 +47,7 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
   };
 }
 
-function answer(request: IncomingMessage, response: ServerResponse, streams: FaultOrigin["streams"]): void {
+function answer(request: IncomingMessage, response: ServerResponse, streams: FaultOrigin["streams"], echoed: EchoedRequest[]): void {
   const url = new URL(request.url ?? "/", "http://origin.local");
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -43,6 +55,15 @@ function answer(request: IncomingMessage, response: ServerResponse, streams: Fau
     response.end(text);
   };
   switch (url.pathname) {
+    case "/api/echo": {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        echoed.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("latin1") });
+        json(200, { received: Buffer.concat(chunks).length });
+      });
+      return;
+    }
     case "/api/ok":
       json(200, { ok: true });
       return;
