@@ -8,32 +8,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import type { LegacyWorkerOptions } from "miniflare";
 import { defineConfig } from "vitest/config";
-import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { bundledWorker } from "./scripts/bundled-worker.ts";
 import { TEST_SECRETS } from "./test/secrets.ts";
 
 type WorkerName = keyof typeof TEST_SECRETS;
 
-/** The fields read here (wrangler's own Config type pulls in packages it bundles, so it is not resolvable). */
-interface WranglerConfigSubset {
-  name: string;
-  compatibility_date: string;
-  compatibility_flags: string[];
-}
-
 /** A Worker's deploy bundle with the bindings its wrangler config declares, as Miniflare options. */
 function auxiliaryWorker(name: WorkerName, configPath: string, testBindings: Record<string, string> = {}): LegacyWorkerOptions {
-  const config = unstable_readConfig({ config: configPath }) as WranglerConfigSubset;
-  // The bundle is already built: module rules (for sources) do not apply to it.
-  const { modulesRules: _sourceRules, ...workerOptions } = unstable_getMiniflareWorkerOptions(configPath).workerOptions;
-  return {
-    ...workerOptions,
-    name: config.name,
-    modules: true,
-    scriptPath: `./dist/${name}/index.js`,
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags,
-    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...TEST_SECRETS[name], ...testBindings },
-  };
+  return bundledWorker(name, configPath, { ...TEST_SECRETS[name], ...testBindings });
 }
 
 /** A real Worker that throws or hangs on purpose (test/workers/faulty-service.js). */
@@ -41,6 +23,22 @@ const faultyService: LegacyWorkerOptions = {
   name: "faulty-service",
   modules: true,
   scriptPath: "./test/workers/faulty-service.js",
+  compatibilityDate: "2026-11-01",
+};
+
+/** A real Worker that answers with the request it received (test/workers/echo-service.js). */
+const echoService: LegacyWorkerOptions = {
+  name: "echo-service",
+  modules: true,
+  scriptPath: "./test/workers/echo-service.js",
+  compatibilityDate: "2026-11-01",
+};
+
+/** A real Worker that stands in for an R2 binding and fails on purpose (test/workers/failing-r2.js). */
+const failingR2: LegacyWorkerOptions = {
+  name: "failing-r2",
+  modules: true,
+  scriptPath: "./test/workers/failing-r2.js",
   compatibilityDate: "2026-11-01",
 };
 
@@ -95,13 +93,17 @@ export default defineConfig({
     projects: [
       workerProject(
         "router",
-        [auxiliaryWorker("media", "wrangler.media.toml"), faultyService],
-        { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" } },
+        [auxiliaryWorker("media", "wrangler.media.toml"), faultyService, echoService],
+        { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" }, ECHO_SERVICE: "echo-service" },
         // The media Worker's main bucket, so router tests can seed objects it then streams.
         { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
         (backendOrigin) => ({ auxiliaries: [auxiliaryWorker("api", "wrangler.api.toml", apiTestBindings(backendOrigin))] }),
       ),
-      workerProject("media"),
+      workerProject("media", [failingR2], {
+        R2_OUTAGE: "failing-r2",
+        R2_GET_FAILS: { name: "failing-r2", entrypoint: "GetFails" },
+        R2_DIES_MID_BODY: { name: "failing-r2", entrypoint: "DiesMidBody" },
+      }),
       workerProject("api", [], {}, {}, (backendOrigin) => ({
         bindings: apiTestBindings(backendOrigin),
         // A second, tight limiter so the 429 test does not share counters with the real one.
@@ -109,6 +111,8 @@ export default defineConfig({
       })),
       // Operations scripts and the rotation walk run in Node (they drive wrangler and Miniflare).
       { test: { name: "ops", environment: "node", include: ["scripts/**/*.test.ts", "test/ops/**/*.test.ts"], testTimeout: 60_000 } },
+      // Whole-system tests in Node: the three real Workers from their wrangler configs in wrangler's test harness.
+      { test: { name: "system", include: ["test/system/**/*.test.ts"], environment: "node" } },
     ],
   },
 });

@@ -208,3 +208,25 @@ describe("the edge cache, keyed by bucket and object", () => {
     await hit.body?.cancel();
   });
 });
+
+describe("a cache entry that cannot be trusted", () => {
+  it("is not served when it has no Content-Length (a truncated put leaves such entries): the object comes from R2", async () => {
+    const object = await seeded("no-length.mp4", 3000);
+    const stored = await env.MEDIA_BUCKET.head(object.key);
+    // A streamed body without a declared length is stored without Content-Length, as a put whose body died part-way is.
+    const truncated = new ReadableStream({
+      start(controller) {
+        controller.enqueue(object.bytes.slice(0, 100));
+        controller.close();
+      },
+    });
+    await caches.default.put(
+      cacheKeyFor("media", object.key),
+      new Response(truncated, { headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "Cache-Control": "max-age=3600" } }),
+    );
+    const response = await request(object.key);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Length")).toBe("3000");
+    expect(await bodyBytes(response)).toEqual(object.bytes);
+  });
+});

@@ -256,7 +256,12 @@ function maybeFillCache(
     });
     await cache.put(cacheKey, new Response(object.body, { status: 200, headers }));
   })()
-    .catch((error: unknown) => delivery.onFillError(error))
+    .catch(async (error: unknown) => {
+      // A put whose body failed part-way can leave a truncated entry behind (workerd's cache does):
+      // remove it, or every later hit would serve the broken copy until it expires.
+      await cache.delete(cacheKey).catch(() => false);
+      delivery.onFillError(error);
+    })
     .finally(() => fillsInFlight.delete(cacheKey));
   fillsInFlight.set(cacheKey, fill);
   delivery.waitUntil(fill);

@@ -156,3 +156,25 @@ describe("ifRangeAllowsRange (RFC 9110 §13.1.5)", () => {
     expect(ifRangeAllowsRange(value, current)).toBe(false);
   });
 });
+
+// Found by the property-based tests against a model of RFC 9110 (range-properties.test.ts).
+describe("precondition fields as RFC 9110 writes them", () => {
+  it.each([', "abc123"', '"other", , "abc123" ,', ' ,"abc123"'])("accepts empty list elements in If-Match (§5.6.1.2): %s matches", (value) => {
+    expect(when({ ifMatch: value })).toBe("proceed");
+  });
+
+  it("accepts empty list elements in If-None-Match: a leading comma still matches (304)", () => {
+    expect(when({ ifNoneMatch: ', W/"abc123"' })).toBe("not-modified");
+  });
+
+  // Each one, read leniently, would be an hour before (If-Unmodified-Since: 412) or after (If-Modified-Since: 304) Last-Modified.
+  it.each([
+    ["no zone", (hour: number) => `Sun, 01 Nov 2026 ${hour}:00:00`],
+    ["ISO with a space", (hour: number) => `2026-11-01 ${hour}:00:00`],
+    ["ISO 8601", (hour: number) => `2026-11-01T${hour}:00:00Z`],
+    ["UTC instead of GMT", (hour: number) => `Sun, 01 Nov 2026 ${hour}:00:00 UTC`],
+  ])("ignores If-Unmodified-Since and If-Modified-Since that are not HTTP-dates (§13.1.3, §13.1.4): %s", (_format, at) => {
+    expect(when({ ifUnmodifiedSince: at(11) })).toBe("proceed");
+    expect(when({ ifModifiedSince: at(13) })).toBe("proceed");
+  });
+});

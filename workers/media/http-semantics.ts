@@ -72,7 +72,8 @@ interface EntityTag {
 }
 
 // RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text.
-const ENTITY_TAG = /\s*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)/y;
+// §5.6.1.2: a recipient must accept empty list elements (`, "a" ,, "b"`), so commas may lead each tag.
+const ENTITY_TAG = /[\s,]*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)/y;
 
 /** The tags of an `If-Match`/`If-None-Match` list; undefined when the list is malformed. */
 function parseEntityTagList(value: string): EntityTag[] | undefined {
@@ -105,10 +106,24 @@ function weakMatch(a: EntityTag, b: EntityTag): boolean {
   return a.opaque === b.opaque;
 }
 
+const MONTH_NAMES = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const DAY_NAMES = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const LONG_DAY_NAMES = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
+/**
+ * §5.6.7: IMF-fixdate, rfc850-date, asctime-date, and nothing else. Date.parse
+ * alone is far more lenient ("2024-01-01 12:00:00", a date without "GMT"),
+ * and §13.1.3/§13.1.4 require a field that is not an HTTP-date to be ignored.
+ */
+const HTTP_DATE = new RegExp(
+  `^(?:${DAY_NAMES}, \\d{2} ${MONTH_NAMES} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT` +
+    `|${LONG_DAY_NAMES}, \\d{2}-${MONTH_NAMES}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT` +
+    `|${DAY_NAMES} ${MONTH_NAMES} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4})$`,
+);
+
 /** An HTTP-date in seconds since the epoch; undefined when it is not a date (§5.6.7: then the field is ignored). */
 function parseHttpDate(value: string): number | undefined {
-  // IMF-fixdate, rfc850-date and asctime-date all carry a time and a weekday or year; Date.parse reads all three.
-  if (!/\d{1,2}:\d{2}:\d{2}/.test(value)) return undefined;
+  // Only the three HTTP-date formats; Date.parse reads each of them (asctime as UTC, which is the Workers time zone).
+  if (!HTTP_DATE.test(value.trim())) return undefined;
   const milliseconds = Date.parse(value);
   return Number.isNaN(milliseconds) ? undefined : Math.floor(milliseconds / 1000);
 }

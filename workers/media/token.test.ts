@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
@@ -99,6 +100,17 @@ describe("token failures", () => {
     const token = vectors.vectors.find((vector) => vector.name === name)?.token ?? "";
     const registry = await buildKidRegistry(TEST_SECRETS.media);
     expect(await verifyMediaToken(token, registry)).toMatchObject({ ok: false, reason });
+  });
+
+  it("logs a non-numeric nbf as invalid: nbf, not as not-yet-valid (which would send operators hunting clock skew)", async () => {
+    // jose's types insist on a numeric nbf; a hostile minter need not.
+    const claims: Record<string, unknown> = { key: "clips/a.mp4", nbf: "soon" };
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: "v1" })
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode(TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1));
+    const registry = await buildKidRegistry(TEST_SECRETS.media);
+    expect(await verifyMediaToken(token, registry)).toMatchObject({ ok: false, reason: "invalid: nbf" });
   });
 });
 

@@ -173,7 +173,8 @@ export async function verifyMediaToken(token: string, registry: KidRegistry): Pr
 function joseFailureReason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "expired";
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === "nbf") return "not-yet-valid";
+    // jose raises the same error for an nbf in the future and for one that is not a number: only the first is "not yet valid".
+    if (error.claim === "nbf") return error.reason === "check_failed" ? "not-yet-valid" : "invalid: nbf";
     if (error.claim === "exp") return "invalid: exp";
     if (error.claim === "iat") return "invalid: iat";
     return "invalid: claims";

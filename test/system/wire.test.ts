@@ -1,0 +1,155 @@
+/**
+ * Hostile requests on the wire, through the real asset routing
+ * (run_worker_first) and the real router, media and api Workers: the shapes
+ * `fetch` refuses to send (raw dot segments, unknown methods, authority and
+ * asterisk forms, oversized request lines, conflicting framing). Every answer
+ * is a clear 4xx, a safe pass-through, or the runtime refusing the request
+ * before any Worker runs; never a Worker's 500, never the SPA for an owned
+ * prefix, and the gateway keeps serving afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RawResponse } from "./raw-http.ts";
+import { rawRequest } from "./raw-http.ts";
+import type { WholeSystem } from "./whole-system.ts";
+import { startWholeSystem } from "./whole-system.ts";
+
+let system: WholeSystem;
+
+beforeAll(async () => {
+  system = await startWholeSystem();
+}, 30_000);
+
+afterAll(async () => {
+  await system.close();
+});
+
+const send = (method: string, target: string, headers?: Record<string, string>) => rawRequest(system.url, method, target, headers);
+
+function expectJsonClientError(response: RawResponse): void {
+  expect(response.status).toBeGreaterThanOrEqual(400);
+  expect(response.status).toBeLessThan(500);
+  expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+}
+
+/** A 4xx the backend wrote, passed through by the api Worker: never a 5xx, never the SPA. */
+function expectBackendClientError(response: RawResponse): void {
+  expect(response.status).toBeGreaterThanOrEqual(400);
+  expect(response.status).toBeLessThan(500);
+  expect(response.headers.get("content-type") ?? "").not.toMatch(/^text\/html/);
+  expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+}
+
+function expectInvalidTokenAnswer(response: RawResponse): void {
+  expect(response.status).toBe(401);
+  expect(response.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+  expect(response.body).toBe("");
+}
+
+/** The gateway still answers an ordinary request. */
+async function expectStillServing(): Promise<void> {
+  const response = await send("GET", "/_health");
+  expect(response.status).toBe(200);
+}
+
+describe("raw request targets", () => {
+  it("resolves /api/%2e%2e/x to /x before routing, so it is the SPA's, never the api's", async () => {
+    const response = await send("GET", "/api/%2e%2e/x");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+  });
+
+  it.each(["/media/..%2f", "/media/..%2f..%2f_health", "/api/..%2f..%2f_health", "/api/%00"])(
+    "keeps %s with its owner: a JSON 4xx",
+    async (target) => {
+      expectJsonClientError(await send("GET", target));
+    },
+  );
+
+  it("redirects //api/x to /api/x on the same origin", async () => {
+    const response = await send("GET", "//api/x");
+    expect(response.status).toBe(307);
+    expect(response.headers.get("location")).toBe("/api/x");
+  });
+
+  it("never redirects //evil.example/ off the origin", async () => {
+    const response = await send("GET", "//evil.example/");
+    expect(response.headers.get("location") ?? "/").toMatch(/^\/[^/\\]/);
+  });
+
+  it("routes an absolute-form target by its path, never by the host it names", async () => {
+    expectJsonClientError(await send("GET", "http://evil.example/api/x"));
+  });
+
+  it("passes an 8 KB path under /api/ to the backend, whose own 4xx comes back with the request id", async () => {
+    // The local backend (Node) refuses it with 431; the gateway passes a backend's answer as it is.
+    expectBackendClientError(await send("GET", `/api/${"a".repeat(8 * 1024)}`));
+  });
+
+  it.each([
+    ["an 8 KB token", `/media/v1/${"a".repeat(8 * 1024)}`],
+    ["percent-encoded dot segments", "/media/v1/%2e%2e%2f%2e%2e%2fx"],
+    ["raw non-ASCII bytes (percent-encoded by the parser)", "/media/v1/\u00e9\u00ff"],
+  ])("answers %s where a media token belongs with the bare 401 of any bad token", async (_what, target) => {
+    expectInvalidTokenAnswer(await send("GET", target));
+  });
+
+  it("refuses a 70 KB request line with 414 before any Worker runs, then keeps serving", async () => {
+    const response = await send("GET", `/api/${"a".repeat(70 * 1024)}`);
+    expect(response.status).toBe(414);
+    expect(response.headers.has("x-request-id")).toBe(false);
+    await expectStillServing();
+  });
+
+});
+
+describe("methods", () => {
+  it.each(["/api/x", "/media/v1/a.b.c", "/_health"])("refuses an unregistered method on %s with the runtime's 501, before any Worker runs", async (target) => {
+    // RFC 9110 §15.6.2: 501 is the answer to a method the server does not recognize; workerd gives it.
+    const response = await send("FROB", target);
+    expect(response.status).toBe(501);
+    expect(response.headers.has("x-request-id")).toBe(false);
+    await expectStillServing();
+  });
+
+  it.each(["TRACE", "PROPFIND", "MKCOL"])("answers a registered but unused method %s under /media/ with a JSON 4xx", async (method) => {
+    expectJsonClientError(await send(method, "/media/v1/a.b.c"));
+  });
+
+  it.each([
+    ["CONNECT", "127.0.0.1:1"],
+    ["CONNECT", "/api/x"],
+    ["OPTIONS", "*"],
+    ["GET", "*"],
+  ])("refuses %s %s in the runtime, before any Worker runs (no request id), and keeps serving", async (method, target) => {
+    system.harness.clearLogs();
+    const response = await send(method, target);
+    // workerd answers these itself with a bare error; on Cloudflare the edge does. No Worker ran.
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.headers.has("x-request-id")).toBe(false);
+    expect(system.harness.getLogs()).toEqual([]);
+    await expectStillServing();
+  });
+});
+
+describe("headers", () => {
+  it("accepts a 64 KB header and passes it on: the backend's own 4xx comes back with the request id", async () => {
+    expectBackendClientError(await send("GET", "/api/x", { "X-Padding": "p".repeat(64 * 1024) }));
+  });
+
+  it("answers a 64 KB header on a media path with the bare 401 of a bad token", async () => {
+    expectInvalidTokenAnswer(await send("GET", "/media/v1/a.b.c", { "X-Padding": "p".repeat(64 * 1024) }));
+  });
+
+  it("replaces a 10 KB X-Request-Id with a generated one", async () => {
+    const response = await send("GET", "/api/x", { "X-Request-Id": "i".repeat(10 * 1024) });
+    expectJsonClientError(response);
+    expect(response.body).not.toContain("iiii");
+  });
+
+  it("answers a request with both Transfer-Encoding and Content-Length without hanging or a 5xx", async () => {
+    const response = await send("GET", "/api/x", { "Transfer-Encoding": "chunked", "Content-Length": "3" });
+    expect(response.status).toBeLessThan(500);
+    await expectStillServing();
+  });
+});
