@@ -82,12 +82,12 @@ describe("framing", () => {
 
   it("does not forward the client's framing or hop-by-hop headers, nor those it names in Connection", async () => {
     await exchange(
-      `POST /api/echo HTTP/1.1\r\n${host()}\r\nContent-Length: 5\r\nConnection: close, X-Hop-Secret\r\nX-Hop-Secret: per-hop\r\nKeep-Alive: timeout=99\r\nTE: trailers\r\nUpgrade-Insecure-Requests: 1\r\n\r\nhello`,
+      `POST /api/echo HTTP/1.1\r\n${host()}\r\nContent-Length: 5\r\nConnection: close, X-Hop-Secret\r\nX-Hop-Secret: per-hop\r\nKeep-Alive: timeout=99\r\nTE: trailers\r\nProxy-Authorization: Basic cHJveHk6c2VjcmV0\r\nUpgrade-Insecure-Requests: 1\r\n\r\nhello`,
     );
     const headers = origin.echoed[0]?.headers ?? {};
     expect(origin.echoed[0]?.body).toBe("hello");
-    // The RFC 9110 §7.6.1 list (Proxy-Authorization is not on it, and passes: see docs/hardening.md).
-    for (const name of ["x-hop-secret", "keep-alive", "te"]) expect(headers, name).not.toHaveProperty(name);
+    // The RFC 9110 §7.6.1 list, plus Proxy-Authorization: credentials for a proxy never reach the backend.
+    for (const name of ["x-hop-secret", "keep-alive", "te", "proxy-authorization"]) expect(headers, name).not.toHaveProperty(name);
     expect(headers.connection ?? "").not.toMatch(/x-hop-secret/i);
     expect(headers["transfer-encoding"] === undefined || headers["content-length"] === undefined).toBe(true);
   });

@@ -51,7 +51,7 @@ describe("publicLocation", () => {
 });
 
 describe("hop-by-hop headers (RFC 9110 §7.6.1)", () => {
-  it("drops the fixed list and every header named in Connection", () => {
+  it("drops the fixed list (with the proxy credentials pair) and every header named in Connection", () => {
     const headers = new Headers({
       Connection: "close, X-Hop-A , x-hop-b",
       "Keep-Alive": "timeout=5",
@@ -59,6 +59,8 @@ describe("hop-by-hop headers (RFC 9110 §7.6.1)", () => {
       "Transfer-Encoding": "chunked",
       Upgrade: "h2c",
       "Proxy-Connection": "keep-alive",
+      "Proxy-Authorization": "Basic cHJveHk6c2VjcmV0",
+      "Proxy-Authenticate": 'Basic realm="proxy"',
       "X-Hop-A": "1",
       "X-Hop-B": "2",
       "X-End-To-End": "3",

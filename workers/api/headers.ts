@@ -4,7 +4,13 @@
  */
 import type { ProxySettings } from "./settings";
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never forwarded. */
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never
+ * forwarded. Plus the proxy authentication pair (RFC 9110 §11.7), which RFC
+ * 2616 also listed: credentials meant for a proxy on the way, and this
+ * gateway is the last proxy, so they must not reach the backend (nor a
+ * backend's challenge reach the browser as if from a proxy).
+ */
 export const HOP_BY_HOP_HEADERS: readonly string[] = [
   "connection",
   "proxy-connection",
@@ -12,6 +18,8 @@ export const HOP_BY_HOP_HEADERS: readonly string[] = [
   "te",
   "transfer-encoding",
   "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
 ];
 
 /** Headers the gateway sets itself: a client-supplied copy is never trusted (the router strips them too). */
