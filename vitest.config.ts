@@ -8,32 +8,14 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import type { LegacyWorkerOptions } from "miniflare";
 import { defineConfig } from "vitest/config";
-import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from "wrangler";
+import { bundledWorker } from "./scripts/bundled-worker.ts";
 import { TEST_SECRETS } from "./test/secrets.ts";
 
 type WorkerName = keyof typeof TEST_SECRETS;
 
-/** The fields read here (wrangler's own Config type pulls in packages it bundles, so it is not resolvable). */
-interface WranglerConfigSubset {
-  name: string;
-  compatibility_date: string;
-  compatibility_flags: string[];
-}
-
 /** A Worker's deploy bundle with the bindings its wrangler config declares, as Miniflare options. */
 function auxiliaryWorker(name: WorkerName, configPath: string): LegacyWorkerOptions {
-  const config = unstable_readConfig({ config: configPath }) as WranglerConfigSubset;
-  // The bundle is already built: module rules (for sources) do not apply to it.
-  const { modulesRules: _sourceRules, ...workerOptions } = unstable_getMiniflareWorkerOptions(configPath).workerOptions;
-  return {
-    ...workerOptions,
-    name: config.name,
-    modules: true,
-    scriptPath: `./dist/${name}/index.js`,
-    compatibilityDate: config.compatibility_date,
-    compatibilityFlags: config.compatibility_flags,
-    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...TEST_SECRETS[name] },
-  };
+  return bundledWorker(name, configPath, TEST_SECRETS[name]);
 }
 
 /** A real Worker that throws or hangs on purpose (test/workers/faulty-service.js). */

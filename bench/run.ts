@@ -1,0 +1,361 @@
+/**
+ * `npm run bench`: the gateway measured side by side with its floor and its
+ * peers, in one run, in interleaved rounds; prints every ratio with its target
+ * and writes bench/results/latest.{json,md,svg}.
+ *
+ *   npm run bench                      # the full run (about 6 minutes)
+ *   BENCH_QUICK=1 npm run bench        # a smoke run: 1 round, short loads
+ *   BENCH_ROUNDS=7 BENCH_SECONDS=4 npm run bench
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg, release } from "node:os";
+import { mediaPath, signMediaToken } from "../shared/media-token.ts";
+import type { SocketName } from "./harness.ts";
+import { PORTS, startGateway } from "./harness.ts";
+import type { LargeObjectSummary } from "./large-objects.ts";
+import { LARGE_OBJECT_BYTES, measureLargeObject } from "./large-objects.ts";
+import type { Nginx } from "./nginx.ts";
+import { startNginx } from "./nginx.ts";
+import { cpuSeconds } from "./processes.ts";
+import type { Check } from "./report.ts";
+import { markdownTable, svgChart, textTable, verdictOf, writeResults } from "./report.ts";
+import type { SseLevelSummary, SseVariant } from "./sse.ts";
+import { checkSseVariant, measureSseLevel, startSseRig } from "./sse.ts";
+import type { Spread } from "./stats.ts";
+import { ratioSpread, spread } from "./stats.ts";
+import type { HttpVariant, VariantSummary } from "./throughput.ts";
+import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput.ts";
+import type { TokenVerifySummary } from "./token-verify.ts";
+import { measureTokenVerify } from "./token-verify.ts";
+import { ensureTools, toolVersion } from "./tools.ts";
+
+const quick = process.env.BENCH_QUICK === "1";
+const settings = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
+  seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 3)),
+  connections: 16,
+  sseRounds: quick ? 1 : 3,
+  sseEvents: quick ? 10 : 30,
+  sseManyStreams: 1000,
+  verifySeconds: quick ? 0.5 : 1.5,
+  largeRounds: quick ? 1 : 5,
+};
+
+const SMALL_KEY = "bench/64k.mp4";
+const SMALL_BYTES = 64 * 1024;
+const LARGE_KEY = "bench/1g.mp4";
+const RANGE_16K = "bytes=1024-17407";
+/** Where the media Worker stores SMALL_KEY in the Cache API (its cache key for bucket `media`). */
+const SMALL_CACHE_KEY = `https://media-cache.invalid/media/${SMALL_KEY}`;
+
+/** The bytes the seed Worker writes for a small object (the same pattern), for nginx's copy. */
+function seededBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i % (1024 * 1024)) % 251;
+  return bytes;
+}
+
+async function seed(url: string, key: string, size: number): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${url}/?key=${encodeURIComponent(key)}&size=${size}&type=video%2Fmp4`, { method: "PUT" });
+  if (!response.ok) throw new Error(`bench: seeding ${key} answered ${response.status}: ${await response.text()}`);
+  return (performance.now() - started) / 1000;
+}
+
+function versions(): Record<string, string> {
+  const packageVersion = (name: string): string => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
+  return {
+    harness: "Miniflare API (one workerd process, a direct socket per Worker; not wrangler dev)",
+    workerd: execFileSync("node_modules/.bin/workerd", ["--version"]).toString().trim(),
+    miniflare: packageVersion("miniflare"),
+    wrangler: packageVersion("wrangler"),
+    node: process.version,
+    wrk: toolVersion("wrk", ["--version"]),
+    nginx: toolVersion("nginx", ["-v"]),
+    kernel: release(),
+    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,
+  };
+}
+
+function ratioCheck(
+  id: string,
+  label: string,
+  throughput: Record<string, VariantSummary>,
+  numerator: string,
+  denominator: string,
+  target?: Check["target"],
+): Check {
+  const a = throughput[numerator];
+  const b = throughput[denominator];
+  const missing = [a, b].find((variant) => variant?.available !== true);
+  return {
+    id,
+    label,
+    unit: "x",
+    value: a && b ? ratioSpread(a.requestsPerSecond.rounds, b.requestsPerSecond.rounds) : spread([]),
+    ...(target ? { target } : {}),
+    ...(missing ? { unavailable: missing.unavailable ?? "variant missing" } : {}),
+  };
+}
+
+function spreadCheck(id: string, label: string, unit: string, value: Spread | undefined, target?: Check["target"], unavailable?: string): Check {
+  return { id, label, unit, value: value ?? spread([]), ...(target ? { target } : {}), ...(unavailable ? { unavailable } : {}) };
+}
+
+interface Sections {
+  throughput: Record<string, VariantSummary>;
+  tokenVerify?: TokenVerifySummary;
+  largeObject?: LargeObjectSummary;
+  largeObjectError?: string;
+  sse: SseLevelSummary[];
+  /** SSE variants whose first stream failed, with why. */
+  sseUnavailable: Record<string, string>;
+}
+
+function checksOf(sections: Sections): Check[] {
+  const t = sections.throughput;
+  const checks: Check[] = [
+    ratioCheck("router-vs-forwarder", "Router hop: our router / bare forwarder", t, "router-hit", "forwarder-hit", { op: ">=", value: 0.95 }),
+    ratioCheck("router-vs-direct", "Router hop: through router / straight to media", t, "router-hit", "media-hit", { op: ">=", value: 0.85 }),
+    ratioCheck("forwarder-vs-direct", "Bare forwarder / straight to media", t, "forwarder-hit", "media-hit"),
+    ratioCheck("router-assets-vs-direct", "Router behind the local assets layer / straight to media", t, "router-assets-hit", "media-hit"),
+    ratioCheck("hit-vs-bare-cache", "Media hit / bare cache Worker", t, "media-hit", "bare-cache", { op: ">=", value: 0.8 }),
+    ratioCheck("hit-vs-floor", "Media hit / floor", t, "media-hit", "floor"),
+    ratioCheck("bare-cache-vs-floor", "Bare cache Worker / floor (Cache API simulator cost)", t, "bare-cache", "floor"),
+    ratioCheck("miss-vs-bare-r2", "Media miss (R2) / bare R2 Worker", t, "media-miss", "bare-r2", { op: ">=", value: 0.8 }),
+    ratioCheck("range-vs-full-hit", "206 (16 KiB range) on a hit / full 64 KiB hit", t, "media-hit-206", "media-hit"),
+    ratioCheck("floor-vs-nginx", "Floor Worker / nginx static 64 KiB (context)", t, "floor", "nginx-static"),
+    ratioCheck("hit-vs-nginx", "Media hit / nginx static 64 KiB (context)", t, "media-hit", "nginx-static"),
+    ratioCheck("range-hit-vs-nginx-range", "Media 206 hit / nginx 206 (context)", t, "media-hit-206", "nginx-range"),
+  ];
+  const verify = sections.tokenVerify;
+  checks.push(spreadCheck("verify-cached-vs-import", "Token verify: cached CryptoKey / import per call (jose in workerd)", "x", verify?.ratio, undefined, verify ? undefined : "not run"));
+  const large = sections.largeObject;
+  const largeMissing = large ? undefined : (sections.largeObjectError ?? "not run");
+  checks.push(
+    spreadCheck("large-end-vs-start", "1 MiB range at end / at start of 1 GiB (time to last byte)", "x", large?.endOverStartTotal, { op: "<=", value: 2 }, largeMissing),
+    spreadCheck("large-end-vs-start-ttfb", "1 MiB range at end / at start of 1 GiB (time to first byte)", "x", large?.endOverStartTtfb, undefined, largeMissing),
+    spreadCheck(
+      "large-rss-growth",
+      "workerd RSS growth while one full 1 GiB stream is served",
+      "MiB",
+      large ? spread([large.fullStream.rssGrowthMiB]) : undefined,
+      { op: "<=", value: 64, text: "< 64 MiB" },
+      largeMissing,
+    ),
+  );
+  for (const level of sections.sse) {
+    const v = level.variants;
+    const routerApi = v["router-api"];
+    const peers = ["nginx", "pump"].map((id) => v[id]?.addedP99Ms.median ?? Number.NaN);
+    // "No worse than either peer": at most the better (smaller) of the two peers' added p99.
+    const bestPeer = Math.min(...peers.filter((value) => !Number.isNaN(value)));
+    const sseMissing = (id: string): string | undefined => (v[id] === undefined ? (sections.sseUnavailable[id] ?? "not run") : undefined);
+    checks.push(
+      spreadCheck(`sse-${level.streams}-lost`, `SSE ${level.streams} stream(s): events lost via router+api`, "events", routerApi?.lost, { op: "<=", value: 0, text: "0" }, sseMissing("router-api")),
+    );
+    for (const id of ["router-api", "nginx", "pump"]) {
+      const variant = v[id];
+      const isOurs = id === "router-api";
+      checks.push(
+        spreadCheck(
+          `sse-${level.streams}-${id}-added-p99`,
+          `SSE ${level.streams} stream(s): added p99 via ${variant?.description ?? id}`,
+          "ms",
+          variant?.addedP99Ms,
+          isOurs && level.streams > 1 && Number.isFinite(bestPeer) ? { op: "<=", value: bestPeer, text: `<= both peers' (nginx ${peers.map((p) => p.toFixed(2)).join(" ms, pump ")} ms)` } : undefined,
+          sseMissing(id),
+        ),
+      );
+    }
+  }
+  return checks;
+}
+
+const percent = (share: Spread | undefined): string => `${((share?.median ?? Number.NaN) * 100).toFixed(0)}%`;
+
+/** The measurements behind the checks, as markdown tables (also readable on stdout). */
+function details(sections: Sections): string {
+  const lines: string[] = [
+    "Throughput per variant (wrk, 64 KiB; req/s median of rounds) and CPU share of the machine (all cores = 100%):",
+    "",
+    "| Variant | req/s | min – max | p99 ms | workerd | wrk | nginx | bench host | others |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [id, v] of Object.entries(sections.throughput)) {
+    const share = (group: string): string => percent(v.cpuShares[group]);
+    lines.push(
+      v.available
+        ? `| ${id}: ${v.description} | ${v.requestsPerSecond.median.toFixed(0)} | ${v.requestsPerSecond.min.toFixed(0)} – ${v.requestsPerSecond.max.toFixed(0)} | ${v.p99Ms.median.toFixed(2)} | ${share("workerd")} | ${share("wrk")} | ${share("nginx")} | ${share("benchHost")} | ${share("others")} |`
+        : `| ${id}: ${v.description} | n/a: ${v.unavailable ?? ""} | | | | | | | |`,
+    );
+  }
+  for (const level of sections.sse) {
+    lines.push(
+      "",
+      `SSE, ${level.streams} stream(s), ${level.eventsPerStream} events each, one every 100 ms (medians of rounds; RSS growth of the proxying process per open stream):`,
+      "",
+      "| Variant | lost | p50 ms | p99 ms | added p99 ms | RSS KiB/stream | workerd | nginx | origin | client | others |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const [id, v] of Object.entries(level.variants)) {
+      lines.push(
+        `| ${id}: ${v.description} | ${v.lost.median} (max ${v.lost.max}) | ${v.p50Ms.median.toFixed(2)} | ${v.p99Ms.median.toFixed(2)} | ${v.addedP99Ms.median.toFixed(2)} | ${Number.isNaN(v.rssPerStreamKiB.median) ? "–" : v.rssPerStreamKiB.median.toFixed(1)} | ${percent(v.cpuShares.workerd)} | ${percent(v.cpuShares.nginx)} | ${percent(v.cpuShares.sseOrigin)} | ${percent(v.cpuShares.sseClient)} | ${percent(v.cpuShares.others)} |`,
+      );
+    }
+  }
+  for (const [id, problem] of Object.entries(sections.sseUnavailable)) lines.push("", `SSE ${id}: not measured (${problem}).`);
+  const large = sections.largeObject;
+  if (large) {
+    const f = large.fullStream;
+    lines.push(
+      "",
+      "Large object (1 GiB, through the router):",
+      "",
+      "| 1 MiB range | TTFB ms | total ms | MiB/s |",
+      "|---|---:|---:|---:|",
+      `| at start | ${large.start.ttfbMs.median.toFixed(1)} | ${large.start.totalMs.median.toFixed(1)} | ${large.start.mibPerSecond.median.toFixed(0)} |`,
+      `| at end | ${large.end.ttfbMs.median.toFixed(1)} | ${large.end.totalMs.median.toFixed(1)} | ${large.end.mibPerSecond.median.toFixed(0)} |`,
+      "",
+      `Full 1 GiB stream: ${f.status}, ${f.bytes} bytes in ${f.seconds.toFixed(1)} s (${f.mibPerSecond.toFixed(0)} MiB/s); workerd RSS ${f.rssBeforeMiB.toFixed(0)} MiB before, peak ${f.rssPeakMiB.toFixed(0)} MiB (growth ${f.rssGrowthMiB.toFixed(1)} MiB).`,
+    );
+  } else if (sections.largeObjectError) lines.push("", `Large object: not measured (${sections.largeObjectError}).`);
+  const verify = sections.tokenVerify;
+  if (verify) {
+    lines.push(
+      "",
+      `Token verification in workerd (jose jwtVerify, HS256, batches of ${verify.batch}): cached CryptoKey ${verify.cachedPerSecond.median.toFixed(0)}/s, import per call ${verify.importPerSecond.median.toFixed(0)}/s.`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const started = performance.now();
+  ensureTools();
+  console.log(`bench: ${settings.rounds} rounds x ${settings.seconds} s per throughput variant, wrk -t1 -c${settings.connections}`);
+
+  const rig = await startSseRig(PORTS.sseOrigin);
+  let nginx: Nginx | undefined;
+  const gateway = await startGateway({ sseOriginUrl: rig.originUrl, objectKey: SMALL_KEY, cacheKey: SMALL_CACHE_KEY }).catch(async (error: unknown) => {
+    await rig.stop();
+    throw error;
+  });
+  const sections: Sections = { throughput: {}, sse: [], sseUnavailable: {} };
+  const seeding: Record<string, number> = {};
+  try {
+    nginx = await startNginx(seededBytes(SMALL_BYTES), rig.originUrl);
+    const url = (socket: SocketName): string => gateway.url(socket);
+    seeding.smallSeconds = await seed(url("seed"), SMALL_KEY, SMALL_BYTES);
+    console.log("bench: writing the 1 GiB object to local R2 (streamed)");
+    seeding.largeSeconds = await seed(url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES);
+
+    const sign = (key: string): Promise<string> => signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: gateway.secrets.mediaTokenSecret });
+    const smallPath = mediaPath(await sign(SMALL_KEY));
+    const largePath = mediaPath(await sign(LARGE_KEY));
+
+    // Fill the cache through the media Worker itself, then make sure the bare cache Worker sees an entry.
+    await fetch(`${url("media")}${smallPath}`).then((response) => response.arrayBuffer());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const bareCacheProbe = await fetch(url("bareCache"));
+    await bareCacheProbe.arrayBuffer();
+    const bareCacheSharesMediaEntry = bareCacheProbe.status === 200;
+    if (!bareCacheSharesMediaEntry) await fetch(url("bareCache"), { method: "POST" }).then((response) => response.text());
+
+    const processes = {
+      workerd: () => cpuSeconds(gateway.workerdPid),
+      benchHost: hostCpuSeconds,
+      nginx: groupCpuSeconds(() => nginx?.pids() ?? []),
+    };
+    const variants: HttpVariant[] = [
+      { id: "floor", description: "Floor Worker: 64 KiB from memory", url: url("floor"), expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "media-hit", description: "Media Worker direct, signed URL, cache hit", url: `${url("media")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "router-hit", description: "Router -> media, signed URL, cache hit", url: `${url("routerNoAssets")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "router-assets-hit", description: "Local assets layer -> router -> media, cache hit", url: `${url("router")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "forwarder-hit", description: "Bare forwarder -> media, cache hit", url: `${url("forwarder")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "bare-cache", description: "Bare cache Worker: caches.default.match only", url: url("bareCache"), expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
+      { id: "nginx-static", description: "nginx: the same 64 KiB file from disk", url: nginx.staticUrl, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "nginx-range", description: "nginx: the same 16 KiB range", url: nginx.staticUrl, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
+    ];
+    console.log("bench: throughput (64 KiB)");
+    sections.throughput = await measureThroughput(variants, settings, processes);
+
+    console.log("bench: token verification");
+    sections.tokenVerify = await measureTokenVerify(url("verify"), smallPath.slice("/media/v1/".length), settings.rounds, settings.verifySeconds);
+
+    console.log("bench: large objects (1 GiB)");
+    try {
+      sections.largeObject = await measureLargeObject(`${url("routerNoAssets")}${largePath}`, gateway.workerdPid, settings.largeRounds);
+    } catch (error) {
+      sections.largeObjectError = String(error instanceof Error ? error.message : error);
+      console.log(`bench: large objects unavailable: ${sections.largeObjectError}`);
+    }
+
+    const nginxPids = (): number[] => nginx?.pids() ?? [];
+    const sseVariants: SseVariant[] = [
+      { id: "direct", description: "direct to origin", url: `${rig.originUrl}/api/events`, proxyPids: () => [] },
+      { id: "router-api", description: "router + api", url: `${url("routerNoAssets")}/api/events`, proxyPids: () => [gateway.workerdPid] },
+      { id: "nginx", description: "nginx (proxy_buffering off)", url: `${nginx.sseUrl}/api/events`, proxyPids: nginxPids },
+      { id: "pump", description: "TransformStream pump Worker", url: `${url("ssePump")}/api/events`, proxyPids: () => [gateway.workerdPid] },
+    ];
+    const sseRunnable: SseVariant[] = [];
+    for (const variant of sseVariants) {
+      const problem = await checkSseVariant(variant);
+      if (problem === undefined) sseRunnable.push(variant);
+      else {
+        sections.sseUnavailable[variant.id] = problem;
+        console.log(`bench: SSE ${variant.id} unavailable: ${problem}`);
+      }
+    }
+    for (const streams of [1, settings.sseManyStreams]) {
+      console.log(`bench: SSE, ${streams} stream(s), an event every 100 ms`);
+      sections.sse.push(await measureSseLevel(rig, sseRunnable, streams, settings.sseEvents, settings.sseRounds, processes));
+    }
+  } finally {
+    await nginx?.stop();
+    await gateway.dispose();
+    await rig.stop();
+  }
+
+  const checks = checksOf(sections);
+  const durationSeconds = (performance.now() - started) / 1000;
+  const harness = versions();
+  const header = [
+    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s; ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds}); load avg at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    ...Object.entries(harness).map(([name, version]) => `${name}: ${version}`),
+  ];
+  console.log(`\n${header.join("\n")}\n`);
+  console.log(textTable(checks));
+  console.log(`\n${details(sections)}`);
+  const markdown = [
+    "# Benchmark results (latest run)",
+    "",
+    ...header.map((line) => `- ${line}`),
+    "",
+    markdownTable(checks),
+    "",
+    details(sections),
+    "",
+  ].join("\n");
+  const failed = checks.filter((check) => verdictOf(check) === "miss").map((check) => check.id);
+  const json = {
+    startedAt: startedAt.toISOString(),
+    durationSeconds,
+    harness,
+    settings,
+    seeding,
+    workerLogLines: gateway.logLines(),
+    checks: checks.map((check) => ({ ...check, verdict: verdictOf(check) })),
+    missed: failed,
+    ...sections,
+  };
+  await writeResults("bench/results", json, markdown, svgChart(checks));
+  console.log(`\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote bench/results/latest.{json,md,svg}`);
+}
+
+await main();

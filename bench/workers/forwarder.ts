@@ -1,0 +1,13 @@
+/**
+ * The bare forwarder: what a router costs when it does nothing but hand the
+ * request to the media Worker. Our router is judged against it.
+ */
+interface ForwarderEnv {
+  MEDIA: Fetcher;
+}
+
+export default {
+  fetch(request, env): Promise<Response> {
+    return env.MEDIA.fetch(request);
+  },
+} satisfies ExportedHandler<ForwarderEnv>;
