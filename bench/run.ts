@@ -47,7 +47,7 @@ const SMALL_BYTES = 64 * 1024;
 const LARGE_KEY = "bench/1g.mp4";
 const RANGE_16K = "bytes=1024-17407";
 /** Where the media Worker stores SMALL_KEY in the Cache API (its cache key for bucket `media`). */
-const SMALL_CACHE_KEY = `https://media-cache.invalid/media/${SMALL_KEY}`;
+const SMALL_CACHE_KEY = `https://media-cache.invalid/media/${encodeURIComponent(SMALL_KEY)}`;
 
 /** The bytes the seed Worker writes for a small object (the same pattern), for nginx's copy. */
 function seededBytes(size: number): Uint8Array {
