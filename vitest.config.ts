@@ -28,12 +28,17 @@ const faultyService: LegacyWorkerOptions = {
 
 type ServiceDesignator = string | { name: string; entrypoint: string };
 
-function workerProject(name: WorkerName, auxiliaries: LegacyWorkerOptions[] = [], serviceBindings: Record<string, ServiceDesignator> = {}) {
+function workerProject(
+  name: WorkerName,
+  auxiliaries: LegacyWorkerOptions[] = [],
+  serviceBindings: Record<string, ServiceDesignator> = {},
+  r2Buckets: Record<string, string> = {},
+) {
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: `./wrangler.${name}.toml` },
-        miniflare: { bindings: { ...TEST_SECRETS[name] }, serviceBindings, workers: auxiliaries },
+        miniflare: { bindings: { ...TEST_SECRETS[name] }, serviceBindings, workers: auxiliaries, r2Buckets },
       }),
     ],
     test: { name, include: [`workers/${name}/**/*.test.ts`] },
@@ -48,6 +53,8 @@ export default defineConfig({
         "router",
         [auxiliaryWorker("media", "wrangler.media.toml"), auxiliaryWorker("api", "wrangler.api.toml"), faultyService],
         { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" } },
+        // The media Worker's main bucket, so router tests can seed objects it then streams.
+        { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
       ),
       workerProject("media"),
       workerProject("api"),

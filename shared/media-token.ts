@@ -32,8 +32,8 @@ export interface SignRequest {
   ttlSeconds: number;
   /** `v<N>`: names the secret that signs. */
   kid: string;
-  /** The secret's value as stored. */
-  secret: string;
+  /** The secret's value as stored, or its HMAC CryptoKey (imported once by the media Worker). */
+  secret: string | CryptoKey;
   /** Seconds since the epoch; the clock by default. */
   now?: number;
 }
@@ -49,7 +49,7 @@ export async function signMediaToken(request: SignRequest): Promise<string> {
     .setProtectedHeader({ alg: MEDIA_TOKEN_ALG, typ: "JWT", kid: request.kid })
     .setIssuedAt(now)
     .setExpirationTime(now + request.ttlSeconds)
-    .sign(encoder.encode(request.secret));
+    .sign(typeof request.secret === "string" ? encoder.encode(request.secret) : request.secret);
 }
 
 /** The path a client fetches for a token. */

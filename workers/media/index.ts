@@ -1,17 +1,34 @@
 /**
  * The media Worker: verifies signed media tokens and streams objects from R2.
  * Reached only through the router (no public route).
+ *
+ * - HTTP `GET|HEAD /media/v1/<jwt>`: handle.ts (token.ts, deliver.ts,
+ *   http-semantics.ts, policy.ts, buckets.ts).
+ * - RPC `sign()`, `status()`: control.ts; `health()`: shared/health.ts.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { errorResponse } from "../../shared/errors";
 import type { WorkerHealth } from "../../shared/health";
 import { healthOf } from "../../shared/health";
-import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { createLogger } from "../../shared/log";
+import type { MediaStatus, SignInput } from "./control";
+import { mediaStatus, signMediaPath } from "./control";
+import { handleMediaRequest } from "./handle";
+
+const log = createLogger("media");
 
 export default class Media extends WorkerEntrypoint<MediaEnv> {
   override async fetch(request: Request): Promise<Response> {
-    const requestId = request.headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
-    return errorResponse(404, "not_found", "No such media route.", requestId);
+    return handleMediaRequest(request, this.env, this.ctx, log);
+  }
+
+  /** Control path: a `/media/v1/<jwt>` path for one object, signed with the active kid. */
+  async sign(input: SignInput): Promise<string> {
+    return signMediaPath(input, this.env, log);
+  }
+
+  /** Control path: loaded kids with fingerprints, the active kid, the bound buckets. */
+  async status(): Promise<MediaStatus> {
+    return mediaStatus(this.env, log);
   }
 
   /** Control path: liveness and deployed version, for the router's /_health. */

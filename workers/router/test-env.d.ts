@@ -7,6 +7,8 @@ declare global {
     interface Env {
       FAILING_SERVICE: Fetcher & { health(): Promise<WorkerHealth> };
       SLOW_SERVICE: Fetcher & { health(): Promise<WorkerHealth> };
+      /** The media Worker's main bucket (same local storage), for seeding objects. */
+      MEDIA_BUCKET_FOR_TESTS: R2Bucket;
     }
   }
 }

@@ -1,0 +1,190 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../shared/log";
+import { mediaPath } from "../../shared/media-token";
+import { handleMediaRequest } from "./handle";
+import { cacheKeyFor } from "./policy";
+import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";
+
+const log = createLogger("media");
+const SIZE = 20_000;
+
+/**
+ * One request through the real handler with a fresh token (every token is
+ * unique), waiting for its background work (the cache fill) to finish.
+ */
+async function request(key: string, init?: RequestInit, overrides: Partial<Record<keyof MediaEnv, unknown>> = {}, bkt?: string): Promise<Response> {
+  const ctx = createExecutionContext();
+  const token = await mint(key, { bkt });
+  const response = await handleMediaRequest(new Request(`${ORIGIN}${mediaPath(token)}`, init), { ...env, ...overrides } as MediaEnv, ctx, log);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+async function seeded(name: string, size = SIZE) {
+  const key = uniqueKey(name);
+  const bytes = patternBytes(size, 3);
+  const object = await env.MEDIA_BUCKET.put(key, bytes, { httpMetadata: { contentType: "video/mp4" } });
+  return { key, bytes, etag: object.httpEtag };
+}
+
+function cacheStatus(response: Response): string | undefined {
+  return /^cache;desc=(\w+)/.exec(response.headers.get("Server-Timing") ?? "")?.[1];
+}
+
+describe("the edge cache, keyed by bucket and object", () => {
+  it("answers a second token for the same object from the cache, even with R2 emptied", async () => {
+    const object = await seeded("shared.mp4");
+    const first = await request(object.key);
+    expect(cacheStatus(first)).toBe("miss");
+    expect(await bodyBytes(first)).toEqual(object.bytes);
+
+    await env.MEDIA_BUCKET.delete(object.key); // only the cache can answer now
+    const second = await request(object.key);
+    expect(cacheStatus(second)).toBe("hit");
+    expect(second.status).toBe(200);
+    expect(second.headers.get("Content-Length")).toBe(String(SIZE));
+    expect(second.headers.get("ETag")).toBe(object.etag);
+    expect(second.headers.get("X-Served-From")).toBe("main");
+    expect(await bodyBytes(second)).toEqual(object.bytes);
+  });
+
+  it("stores the copy under a synthetic bucket/key URL with Cache-Tag <bkt>/<key>, never under the token", async () => {
+    const object = await seeded("tagged.mp4");
+    await (await request(object.key)).body?.cancel();
+    const cached = await caches.default.match(cacheKeyFor("media", object.key));
+    expect(cached?.status).toBe(200);
+    expect(cached?.headers.get("Cache-Tag")).toBe(`media/${object.key}`);
+    expect(cached?.headers.get("Content-Length")).toBe(String(SIZE));
+    await cached?.body?.cancel();
+  });
+
+  it("keeps buckets apart: the same key in assets is another entry", async () => {
+    const key = uniqueKey("same-key.jpg");
+    await env.MEDIA_BUCKET.put(key, "from media");
+    await env.ASSETS_BUCKET.put(key, "from assets");
+    expect(await (await request(key)).text()).toBe("from media");
+    expect(await (await request(key, undefined, {}, "assets")).text()).toBe("from assets");
+    const fromMedia = await request(key);
+    const fromAssets = await request(key, undefined, {}, "assets");
+    expect([cacheStatus(fromMedia), cacheStatus(fromAssets)]).toEqual(["hit", "hit"]);
+    expect([await fromMedia.text(), await fromAssets.text()]).toEqual(["from media", "from assets"]);
+  });
+
+  it("fills the cache after a ranged miss, from a separate full read", async () => {
+    const object = await seeded("ranged-miss.mp4");
+    const ranged = await request(object.key, { headers: { Range: "bytes=100-199" } });
+    expect(ranged.status).toBe(206);
+    expect(cacheStatus(ranged)).toBe("miss");
+    expect(await bodyBytes(ranged)).toEqual(object.bytes.slice(100, 200));
+
+    await env.MEDIA_BUCKET.delete(object.key);
+    const full = await request(object.key);
+    expect(cacheStatus(full)).toBe("hit");
+    expect(await bodyBytes(full)).toEqual(object.bytes);
+  });
+
+  it("answers ranges, 416, If-Range, 304 and 412 on a hit from the cached validators", async () => {
+    const object = await seeded("hit-semantics.mp4");
+    await (await request(object.key)).body?.cancel();
+    await env.MEDIA_BUCKET.delete(object.key);
+
+    const partial = await request(object.key, { headers: { Range: "bytes=-50" } });
+    expect(cacheStatus(partial)).toBe("hit");
+    expect(partial.status).toBe(206);
+    expect(partial.headers.get("Content-Range")).toBe(`bytes ${SIZE - 50}-${SIZE - 1}/${SIZE}`);
+    expect(partial.headers.get("Content-Length")).toBe("50");
+    expect(await bodyBytes(partial)).toEqual(object.bytes.slice(SIZE - 50));
+
+    const unsatisfiable = await request(object.key, { headers: { Range: `bytes=${SIZE + 1}-` } });
+    expect(unsatisfiable.status).toBe(416);
+    expect(unsatisfiable.headers.get("Content-Range")).toBe(`bytes */${SIZE}`);
+
+    const staleIfRange = await request(object.key, { headers: { Range: "bytes=0-9", "If-Range": '"stale"' } });
+    expect(staleIfRange.status).toBe(200);
+    expect(await bodyBytes(staleIfRange)).toEqual(object.bytes);
+
+    const notModified = await request(object.key, { headers: { "If-None-Match": object.etag } });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("ETag")).toBe(object.etag);
+
+    const failed = await request(object.key, { headers: { "If-Match": '"other"' } });
+    expect(failed.status).toBe(412);
+
+    const head = await request(object.key, { method: "HEAD", headers: { Range: "bytes=0-9" } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("Content-Length")).toBe(String(SIZE));
+    expect(cacheStatus(head)).toBe("hit");
+  });
+
+  it("never stores an object larger than CACHE_MAX_BYTES", async () => {
+    const object = await seeded("too-big.mp4", 2_000);
+    const capped = { CACHE_MAX_BYTES: "1999" };
+    await (await request(object.key, undefined, capped)).body?.cancel();
+    expect(await caches.default.match(cacheKeyFor("media", object.key))).toBeUndefined();
+    const again = await request(object.key, undefined, capped);
+    expect(cacheStatus(again)).toBe("miss");
+    await again.body?.cancel();
+  });
+
+  it("stores an object exactly at CACHE_MAX_BYTES", async () => {
+    const object = await seeded("at-cap.mp4", 2_000);
+    await (await request(object.key, undefined, { CACHE_MAX_BYTES: "2000" })).body?.cancel();
+    const cached = await caches.default.match(cacheKeyFor("media", object.key));
+    expect(cached?.status).toBe(200);
+    await cached?.body?.cancel();
+  });
+
+  it("bypasses the cache entirely with CACHE_MAX_BYTES=0", async () => {
+    const object = await seeded("no-cache.mp4");
+    const response = await request(object.key, undefined, { CACHE_MAX_BYTES: "0" });
+    expect(cacheStatus(response)).toBe("bypass");
+    await response.body?.cancel();
+    expect(await caches.default.match(cacheKeyFor("media", object.key))).toBeUndefined();
+  });
+
+  it("caches fallback content with its origin, so a hit still says X-Served-From: fallback", async () => {
+    const key = uniqueKey("archived.mp4");
+    await env.MEDIA_FALLBACK_BUCKET.put(key, patternBytes(500));
+    await (await request(key)).body?.cancel();
+    const hit = await request(key);
+    expect(cacheStatus(hit)).toBe("hit");
+    expect(hit.headers.get("X-Served-From")).toBe("fallback");
+    await hit.body?.cancel();
+  });
+
+  it("de-duplicates concurrent fills of one object in an isolate: one full read for many ranged misses", async () => {
+    const object = await seeded("concurrent.mp4");
+    let fullReads = 0;
+    let releaseFill: () => void = () => undefined;
+    const fillGate = new Promise<void>((resolve) => (releaseFill = resolve));
+    // Real R2 underneath; full reads (the fill's) are counted and held until every client has its answer.
+    const counting = {
+      head: (key: string) => env.MEDIA_BUCKET.head(key),
+      get: async (key: string, options?: R2GetOptions) => {
+        if (options?.range === undefined) {
+          fullReads += 1;
+          await fillGate;
+        }
+        return env.MEDIA_BUCKET.get(key, options);
+      },
+    };
+    const contexts = [0, 1, 2].map(() => createExecutionContext());
+    const responses = await Promise.all(
+      contexts.map(async (ctx, i) => {
+        const request = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, { headers: { Range: `bytes=${i * 10}-${i * 10 + 9}` } });
+        return handleMediaRequest(request, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, ctx, log);
+      }),
+    );
+    for (const [i, response] of responses.entries()) {
+      expect(response.status).toBe(206);
+      expect(await bodyBytes(response)).toEqual(object.bytes.slice(i * 10, i * 10 + 10));
+    }
+    releaseFill();
+    await Promise.all(contexts.map((ctx) => waitOnExecutionContext(ctx)));
+    expect(fullReads).toBe(1);
+    const hit = await request(object.key);
+    expect(cacheStatus(hit)).toBe("hit");
+    await hit.body?.cancel();
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * `GET|HEAD /media/v1/<jwt>`: method, token, then delivery. Every token
+ * failure is the same bare 401; every storage failure a JSON 503.
+ */
+import { errorResponse } from "../../shared/errors";
+import type { Logger } from "../../shared/log";
+import { keyHint } from "../../shared/log";
+import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
+import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { bucketChain } from "./buckets";
+import { deliverMedia } from "./deliver";
+import { corsHeaders, corsPreflightHeaders } from "./policy";
+import { deliverySettings } from "./settings";
+import { kidRegistry, verifyMediaToken } from "./token";
+
+const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
+
+/**
+ * RFC 6750 §3 / RFC 9110 §15.5.2: a 401 names its scheme. No body and no
+ * detail: a stranger probing tokens learns nothing from the answer.
+ */
+function invalidTokenResponse(): Response {
+  return new Response(null, {
+    status: 401,
+    headers: {
+      "WWW-Authenticate": 'Bearer error="invalid_token"',
+      "Cache-Control": "no-store",
+      "Content-Length": "0",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+/** Answers one request for the media Worker. */
+export async function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
+  const started = Date.now();
+  const requestId = request.headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
+  const { pathname } = new URL(request.url);
+  const token = pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX) ? pathname.slice(MEDIA_TOKEN_PATH_PREFIX.length) : undefined;
+  if (token === undefined || token === "" || token.includes("/")) {
+    return errorResponse(404, "not_found", "No such media route.", requestId);
+  }
+  // Whatever the segment holds (a token, a truncated one, junk), it never reaches a log line.
+  const path = `${MEDIA_TOKEN_PATH_PREFIX}:token`;
+
+  const settings = deliverySettings(env);
+  if (request.method === "OPTIONS") {
+    const cors = corsHeaders(request.headers.get("Origin"), settings.corsOrigins);
+    const preflight = "Access-Control-Allow-Origin" in cors ? corsPreflightHeaders() : {};
+    return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS, ...cors, ...preflight } });
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, { Allow: ALLOWED_METHODS });
+  }
+
+  const verified = await verifyMediaToken(token, await kidRegistry(env, log));
+  if (!verified.ok) {
+    log.warn("media-token-rejected", { requestId, method: request.method, path, status: 401, reason: verified.reason, kid: verified.kid });
+    return invalidTokenResponse();
+  }
+
+  const logFields = { requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(verified.key), kid: verified.kid };
+  try {
+    const delivery = await deliverMedia({
+      request,
+      bucket: verified.bucket,
+      key: verified.key,
+      chain: bucketChain(env, verified.bucket),
+      settings,
+      cache: settings.cacheMaxBytes > 0 ? caches.default : undefined,
+      waitUntil: (promise) => ctx.waitUntil(promise),
+      onFillError: () => log.warn("media-cache-fill-failed", { ...logFields, reason: "cache-fill-failed" }),
+    });
+    const status = delivery.response?.status ?? 404;
+    log.info("media-served", { ...logFields, status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
+    return delivery.response ?? errorResponse(404, "not_found", "No such media object.", requestId);
+  } catch (error) {
+    const reason = error instanceof Error && error.name === "ObjectChangedError" ? "object-changed" : "storage-failed";
+    log.error("media-storage-failed", { ...logFields, status: 503, reason, durationMs: Date.now() - started });
+    return errorResponse(503, "storage_unavailable", "Media storage did not answer; try again.", requestId, { "Retry-After": "1" });
+  }
+}

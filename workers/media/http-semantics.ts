@@ -1,0 +1,196 @@
+/**
+ * RFC 9110 range and precondition rules as pure functions over parsed values.
+ * The Worker decides every conditional here: neither R2's `onlyIf`/`range`
+ * nor the Cache API ever sees a client's raw headers (R2 throws on a malformed
+ * ETag; the Cache API applies some conditionals itself and ignores If-Range).
+ */
+
+/** The validators of one stored representation. */
+export interface Validators {
+  /** Strong entity tag with quotes, as R2's `httpEtag`: `"abc"`. */
+  etag: string;
+  lastModified: Date;
+}
+
+/** What a Range header asks of a representation of a known size. */
+export type RangeDecision =
+  /** No Range, a malformed one, another unit or several ranges: answer the whole representation. */
+  | { kind: "full" }
+  /** One satisfiable range, clamped to the representation: answer 206. */
+  | { kind: "partial"; offset: number; length: number }
+  /** A well-formed range that selects nothing: answer 416 with `Content-Range: bytes *\/size`. */
+  | { kind: "unsatisfiable" };
+
+// RFC 9110 §14.1.2: ranges-specifier = range-unit "=" range-set, with OWS around list commas.
+const BYTE_RANGE_SPEC = /^(?:([0-9]+)-([0-9]*)|-([0-9]+))$/;
+
+/**
+ * Parses `Range` against a representation of `size` bytes (RFC 9110 §14.2).
+ * Several ranges get the whole representation (a server may ignore Range,
+ * and one 200 is cheaper for everyone than multipart/byteranges).
+ */
+export function parseRange(header: string | null, size: number): RangeDecision {
+  if (header === null) return { kind: "full" };
+  const equals = header.indexOf("=");
+  if (equals < 0 || header.slice(0, equals).trim().toLowerCase() !== "bytes") return { kind: "full" };
+  const specs = header.slice(equals + 1).split(",").map((part) => part.trim()).filter((part) => part !== "");
+  if (specs.length !== 1 || specs[0] === undefined) return { kind: "full" };
+  const match = BYTE_RANGE_SPEC.exec(specs[0]);
+  if (match === null) return { kind: "full" };
+  const [, first, last, suffix] = match;
+
+  if (suffix !== undefined) {
+    const suffixLength = Number(suffix);
+    if (!Number.isSafeInteger(suffixLength)) return { kind: "full" };
+    // §14.1.3: a suffix range is satisfiable when it is non-zero and the representation is not empty.
+    if (suffixLength === 0 || size === 0) return { kind: "unsatisfiable" };
+    const length = Math.min(suffixLength, size);
+    return { kind: "partial", offset: size - length, length };
+  }
+
+  const offset = Number(first);
+  if (!Number.isSafeInteger(offset)) return { kind: "full" };
+  let end = size - 1;
+  if (last !== undefined && last !== "") {
+    const lastPosition = Number(last);
+    // §14.1.1: last-pos less than first-pos makes the spec invalid, and an invalid Range is ignored.
+    if (!Number.isSafeInteger(lastPosition) || lastPosition < offset) return { kind: "full" };
+    end = Math.min(lastPosition, size - 1);
+  }
+  if (offset >= size) return { kind: "unsatisfiable" };
+  return { kind: "partial", offset, length: end - offset + 1 };
+}
+
+/** The `Content-Range` value of a partial answer. */
+export function contentRange(offset: number, length: number, size: number): string {
+  return `bytes ${offset}-${offset + length - 1}/${size}`;
+}
+
+interface EntityTag {
+  weak: boolean;
+  opaque: string;
+}
+
+// RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text.
+const ENTITY_TAG = /\s*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)/y;
+
+/** The tags of an `If-Match`/`If-None-Match` list; undefined when the list is malformed. */
+function parseEntityTagList(value: string): EntityTag[] | undefined {
+  const tags: EntityTag[] = [];
+  ENTITY_TAG.lastIndex = 0;
+  while (ENTITY_TAG.lastIndex < value.length) {
+    const start = ENTITY_TAG.lastIndex;
+    const match = ENTITY_TAG.exec(value);
+    if (match === null) {
+      // Trailing whitespace or empty list members are allowed; anything else is malformed.
+      return value.slice(start).replace(/[\s,]/g, "") === "" ? tags : undefined;
+    }
+    tags.push({ weak: match[1] !== undefined, opaque: match[2] ?? "" });
+  }
+  return tags;
+}
+
+function parseEntityTag(value: string): EntityTag | undefined {
+  const tags = parseEntityTagList(value);
+  return tags?.length === 1 ? tags[0] : undefined;
+}
+
+/** §8.8.3.2 strong comparison: both strong and the same opaque tag. */
+function strongMatch(a: EntityTag, b: EntityTag): boolean {
+  return !a.weak && !b.weak && a.opaque === b.opaque;
+}
+
+/** §8.8.3.2 weak comparison: the same opaque tag, either may be weak. */
+function weakMatch(a: EntityTag, b: EntityTag): boolean {
+  return a.opaque === b.opaque;
+}
+
+/** An HTTP-date in seconds since the epoch; undefined when it is not a date (§5.6.7: then the field is ignored). */
+function parseHttpDate(value: string): number | undefined {
+  // IMF-fixdate, rfc850-date and asctime-date all carry a time and a weekday or year; Date.parse reads all three.
+  if (!/\d{1,2}:\d{2}:\d{2}/.test(value)) return undefined;
+  const milliseconds = Date.parse(value);
+  return Number.isNaN(milliseconds) ? undefined : Math.floor(milliseconds / 1000);
+}
+
+function secondsOf(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+/** The conditional request fields, as the client sent them (absent = null). */
+export interface ConditionalHeaders {
+  ifMatch: string | null;
+  ifNoneMatch: string | null;
+  ifModifiedSince: string | null;
+  ifUnmodifiedSince: string | null;
+}
+
+/** Reads the four precondition fields of a request. */
+export function conditionalHeaders(headers: Headers): ConditionalHeaders {
+  return {
+    ifMatch: headers.get("If-Match"),
+    ifNoneMatch: headers.get("If-None-Match"),
+    ifModifiedSince: headers.get("If-Modified-Since"),
+    ifUnmodifiedSince: headers.get("If-Unmodified-Since"),
+  };
+}
+
+export type PreconditionOutcome = "proceed" | "not-modified" | "precondition-failed";
+
+/**
+ * RFC 9110 §13.2.2 for a GET or HEAD of an existing representation, in its
+ * order: If-Match, else If-Unmodified-Since (412); If-None-Match, else
+ * If-Modified-Since (304). A malformed If-Match list matches nothing (412),
+ * a malformed If-None-Match list matches nothing (proceed), and a field that
+ * is not a date is ignored.
+ */
+export function evaluatePreconditions(conditions: ConditionalHeaders, current: Validators): PreconditionOutcome {
+  const currentTag = parseEntityTag(current.etag);
+  const lastModified = secondsOf(current.lastModified);
+
+  if (conditions.ifMatch !== null) {
+    if (!ifMatchPasses(conditions.ifMatch, currentTag)) return "precondition-failed";
+  } else if (conditions.ifUnmodifiedSince !== null) {
+    const date = parseHttpDate(conditions.ifUnmodifiedSince);
+    if (date !== undefined && lastModified > date) return "precondition-failed";
+  }
+
+  if (conditions.ifNoneMatch !== null) {
+    if (!ifNoneMatchPasses(conditions.ifNoneMatch, currentTag)) return "not-modified";
+  } else if (conditions.ifModifiedSince !== null) {
+    const date = parseHttpDate(conditions.ifModifiedSince);
+    if (date !== undefined && lastModified <= date) return "not-modified";
+  }
+  return "proceed";
+}
+
+/** §13.1.1: `*` matches any current representation; otherwise a strong match with one listed tag. */
+function ifMatchPasses(value: string, current: EntityTag | undefined): boolean {
+  if (value.trim() === "*") return true;
+  const tags = parseEntityTagList(value);
+  return current !== undefined && tags !== undefined && tags.some((tag) => strongMatch(tag, current));
+}
+
+/** §13.1.2: `*` fails for any current representation; otherwise fails on a weak match with one listed tag. */
+function ifNoneMatchPasses(value: string, current: EntityTag | undefined): boolean {
+  if (value.trim() === "*") return false;
+  const tags = parseEntityTagList(value);
+  return !(current !== undefined && tags !== undefined && tags.some((tag) => weakMatch(tag, current)));
+}
+
+/**
+ * §13.1.5: whether the Range applies. An entity tag must match strongly; a
+ * date must equal Last-Modified exactly; anything else (weak tag, junk)
+ * means "send the whole representation".
+ */
+export function ifRangeAllowsRange(ifRange: string | null, current: Validators): boolean {
+  if (ifRange === null) return true;
+  const value = ifRange.trim();
+  if (value.startsWith('"') || value.startsWith("W/")) {
+    const offered = parseEntityTag(value);
+    const currentTag = parseEntityTag(current.etag);
+    return offered !== undefined && currentTag !== undefined && strongMatch(offered, currentTag);
+  }
+  const date = parseHttpDate(value);
+  return date !== undefined && date === secondsOf(current.lastModified);
+}

@@ -1,0 +1,139 @@
+/**
+ * Response header policy for media: type, same-origin safety, caching and
+ * CORS. Each rule is one explicit list with its reason beside it.
+ */
+import type { BucketName } from "./buckets";
+
+/** Keys ending with one of these never change in place (a new version gets a new key): cache for a year. */
+export const IMMUTABLE_KEY_SUFFIXES: readonly string[] = ["/sprite.jpg"];
+export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+export const DEFAULT_CACHE_CONTROL = "public, max-age=3600";
+
+/**
+ * Cache-Control by key suffix (no wildcard such as `.jpg`: a thumbnail that is
+ * regenerated in place must not be pinned for a year), or immutable for
+ * fallback content when CACHE_FALLBACK says the fallback is a frozen archive.
+ */
+export function cacheControlFor(key: string, servedFrom: "main" | "fallback", cacheFallback: boolean): string {
+  if (servedFrom === "fallback" && cacheFallback) return IMMUTABLE_CACHE_CONTROL;
+  return IMMUTABLE_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix)) ? IMMUTABLE_CACHE_CONTROL : DEFAULT_CACHE_CONTROL;
+}
+
+/** Types by extension, for objects stored without a Content-Type. */
+const TYPES_BY_EXTENSION: Readonly<Record<string, string>> = {
+  mp4: "video/mp4",
+  m4v: "video/mp4",
+  m4s: "video/iso.segment",
+  mov: "video/quicktime",
+  webm: "video/webm",
+  ogv: "video/ogg",
+  ts: "video/mp2t",
+  m3u8: "application/vnd.apple.mpegurl",
+  mpd: "application/dash+xml",
+  mp3: "audio/mpeg",
+  m4a: "audio/mp4",
+  aac: "audio/aac",
+  oga: "audio/ogg",
+  ogg: "audio/ogg",
+  opus: "audio/ogg",
+  wav: "audio/wav",
+  flac: "audio/flac",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  gif: "image/gif",
+  webp: "image/webp",
+  avif: "image/avif",
+  svg: "image/svg+xml",
+  vtt: "text/vtt",
+  json: "application/json",
+  txt: "text/plain",
+  html: "text/html",
+  pdf: "application/pdf",
+};
+
+/** The stored Content-Type, else one by extension, else opaque bytes. */
+export function contentTypeFor(key: string, stored: string | undefined): string {
+  if (stored !== undefined && stored.trim() !== "") return stored;
+  const extension = /\.([A-Za-z0-9]+)$/.exec(key)?.[1]?.toLowerCase();
+  return (extension !== undefined && TYPES_BY_EXTENSION[extension]) || "application/octet-stream";
+}
+
+/**
+ * Types a browser may render inline on the app's own origin: media and
+ * raster images (a player or an <img> cannot run script). Everything else,
+ * text/html and image/svg+xml above all (stored XSS next to the app's
+ * cookies), goes out as an attachment in a CSP sandbox.
+ */
+const INLINE_TYPE_PREFIXES: readonly string[] = ["video/", "audio/"];
+const INLINE_TYPES: ReadonlySet<string> = new Set([
+  "image/jpeg",
+  "image/png",
+  "image/gif",
+  "image/webp",
+  "image/avif",
+  "text/vtt",
+  "application/vnd.apple.mpegurl",
+  "application/x-mpegurl",
+]);
+
+/** True when `contentType` may be rendered inline on the app's origin. */
+export function isInlineType(contentType: string): boolean {
+  const essence = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  return INLINE_TYPES.has(essence) || INLINE_TYPE_PREFIXES.some((prefix) => essence.startsWith(prefix));
+}
+
+/** Headers that make a non-inline type a download the browser never renders or runs. */
+export function attachmentHeaders(key: string): Record<string, string> {
+  const name = key.split("/").at(-1) ?? "download";
+  // Only characters that need no quoting rules: a crafted key cannot break out of the parameter.
+  const safeName = name.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 128) || "download";
+  return {
+    "Content-Disposition": `attachment; filename="${safeName}"`,
+    "Content-Security-Policy": "sandbox",
+  };
+}
+
+/** Response headers a cross-origin player (hls.js, MSE) must read to seek. */
+const CORS_EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, ETag";
+
+/** The configured origin allow-list (`MEDIA_CORS_ORIGINS`, comma-separated). */
+export function corsOrigins(setting: string): ReadonlySet<string> {
+  return new Set(setting.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""));
+}
+
+/**
+ * CORS headers for an allow-listed Origin; `Vary: Origin` whenever a list is
+ * configured, so a shared cache never hands one origin's answer to another.
+ */
+export function corsHeaders(origin: string | null, allowed: ReadonlySet<string>): Record<string, string> {
+  if (allowed.size === 0) return {};
+  if (origin === null || !allowed.has(origin)) return { Vary: "Origin" };
+  return {
+    Vary: "Origin",
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Expose-Headers": CORS_EXPOSED_HEADERS,
+  };
+}
+
+/** Extra headers for a CORS preflight from an allow-listed origin. */
+export function corsPreflightHeaders(): Record<string, string> {
+  return {
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    "Access-Control-Allow-Headers": "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since",
+    "Access-Control-Max-Age": "86400",
+  };
+}
+
+/** The synthetic cache URL of one object: bucket and key, never the token, so every token for it shares one entry. */
+export function cacheKeyFor(bucket: BucketName, key: string): string {
+  return `https://media-cache.invalid/${bucket}/${encodeURIComponent(key)}`;
+}
+
+/**
+ * The tag a purge-by-tag uses for one object. Commas separate tags and header
+ * values are bytes, so those characters are percent-encoded.
+ */
+export function cacheTagFor(bucket: BucketName, key: string): string {
+  return `${bucket}/${key}`.replace(/[^\x21-\x7e]|,/gu, (character) => encodeURIComponent(character));
+}

@@ -1,0 +1,25 @@
+/** The media Worker's settings from its vars, parsed once per request with safe defaults. */
+import type { DeliverySettings } from "./deliver";
+import { corsOrigins } from "./policy";
+
+/** Default cache cap: small enough that a fill finishes inside waitUntil's 30 s. */
+export const DEFAULT_CACHE_MAX_BYTES = 100 * 1024 * 1024;
+/** The Cache API's largest cacheable object below the Enterprise plan. */
+export const CACHE_API_MAX_BYTES = 512 * 1024 * 1024;
+
+/** CACHE_MAX_BYTES as a number: invalid means the default, above 512 MB means 512 MB, 0 turns the cache off. */
+export function cacheMaxBytes(setting: string | undefined): number {
+  const value = Number(setting?.trim() === "" ? Number.NaN : setting);
+  if (!Number.isSafeInteger(value) || value < 0) return DEFAULT_CACHE_MAX_BYTES;
+  return Math.min(value, CACHE_API_MAX_BYTES);
+}
+
+/** The delivery settings of this deployment. */
+export function deliverySettings(env: MediaEnv): DeliverySettings {
+  return {
+    // The generated type is the literal in the config; deployments may set "true".
+    cacheFallback: String(env.CACHE_FALLBACK) === "true",
+    cacheMaxBytes: cacheMaxBytes(env.CACHE_MAX_BYTES),
+    corsOrigins: corsOrigins(env.MEDIA_CORS_ORIGINS),
+  };
+}

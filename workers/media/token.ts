@@ -1,0 +1,185 @@
+/**
+ * Media token verification (the contract is in shared/media-token.ts and
+ * docs/media.md): HS256 only, `kid` picks the secret from a registry of every
+ * MEDIA_TOKEN_SECRET_V<N> present, so old and new kids verify side by side
+ * during a rotation.
+ */
+import { decodeProtectedHeader, errors, jwtVerify } from "jose";
+import { fingerprint } from "../../shared/fingerprint";
+import type { Logger } from "../../shared/log";
+import { MEDIA_TOKEN_ALG } from "../../shared/media-token";
+import type { BucketName } from "./buckets";
+import { DEFAULT_BUCKET, isBucketName } from "./buckets";
+
+/** A secret shorter than this is not loaded: HS256 needs a key at least as long as its output (RFC 7518 §3.2). */
+export const MIN_SECRET_BYTES = 32;
+/** Clock skew accepted between the backend that mints and the edge that verifies. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+/** R2's own key limit. */
+export const MAX_KEY_BYTES = 1024;
+/** Longer tokens are not parsed at all: a legitimate one is a few hundred characters. */
+const MAX_TOKEN_CHARS = 4096;
+
+const SECRET_NAME = /^MEDIA_TOKEN_SECRET_V([1-9][0-9]{0,5})$/;
+const KID = /^v[1-9][0-9]{0,5}$/;
+
+export interface KidEntry {
+  kid: string;
+  /** The N of `v<N>`, for ordering. */
+  version: number;
+  /** First 8 hex of SHA-256 of the secret: safe to show, proves which secret is loaded. */
+  fingerprint: string;
+  /** Imported once, used for every verification and signature in this isolate. */
+  key: CryptoKey;
+}
+
+export interface KidRegistry {
+  kids: ReadonlyMap<string, KidEntry>;
+  /** The kid `sign()` uses; undefined when no secret is loaded. */
+  activeKid: string | undefined;
+  /** The registry in the backend's log format: `media_token: active=v2 registry=[v1:526d65e9,v2:c33b55fc]`. */
+  line: string;
+  /** Secrets present but not loaded, with why (never the value). */
+  refused: { kid: string; reason: "too-short" }[];
+  /** Set when MEDIA_TOKEN_ACTIVE_KID names a kid that is not loaded. */
+  activeKidProblem?: "active-kid-not-loaded";
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Builds the registry from every `MEDIA_TOKEN_SECRET_V<N>` in `env`. The
+ * active kid is `MEDIA_TOKEN_ACTIVE_KID` when it names a loaded kid, else the
+ * highest N loaded.
+ */
+export async function buildKidRegistry(env: object): Promise<KidRegistry> {
+  const entries: KidEntry[] = [];
+  const refused: KidRegistry["refused"] = [];
+  let activeSetting = "";
+  for (const [name, value] of Object.entries(env)) {
+    if (name === "MEDIA_TOKEN_ACTIVE_KID" && typeof value === "string") activeSetting = value.trim();
+    const match = SECRET_NAME.exec(name);
+    if (match?.[1] === undefined || typeof value !== "string") continue;
+    const version = Number(match[1]);
+    const kid = `v${version}`;
+    const bytes = encoder.encode(value);
+    if (bytes.byteLength < MIN_SECRET_BYTES) {
+      refused.push({ kid, reason: "too-short" });
+      continue;
+    }
+    const key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    entries.push({ kid, version, fingerprint: await fingerprint(value), key });
+  }
+  entries.sort((a, b) => a.version - b.version);
+  const kids = new Map(entries.map((entry) => [entry.kid, entry]));
+  const highest = entries.at(-1)?.kid;
+  const activeKid = activeSetting !== "" && kids.has(activeSetting) ? activeSetting : highest;
+  const line = `media_token: active=${activeKid ?? "none"} registry=[${entries.map((e) => `${e.kid}:${e.fingerprint}`).join(",")}]`;
+  const registry: KidRegistry = { kids, activeKid, line, refused };
+  if (activeSetting !== "" && !kids.has(activeSetting)) registry.activeKidProblem = "active-kid-not-loaded";
+  return registry;
+}
+
+let isolateRegistry: Promise<KidRegistry> | undefined;
+
+/**
+ * The registry for this isolate: built, and its line logged, on first use
+ * only, so key imports stay out of the request path after that. Secrets are
+ * fixed for a deployed version, so one build per isolate is current.
+ */
+export function kidRegistry(env: object, log: Logger): Promise<KidRegistry> {
+  isolateRegistry ??= buildKidRegistry(env).then(
+    (registry) => {
+      log.info("media-token-registry", { registry: registry.line, kid: registry.activeKid ?? "none" });
+      for (const { kid, reason } of registry.refused) log.error("media-token-secret-refused", { kid, reason });
+      if (registry.activeKidProblem) log.error("media-token-active-kid", { reason: registry.activeKidProblem });
+      return registry;
+    },
+    (error: unknown) => {
+      isolateRegistry = undefined; // a failed build is retried by the next request
+      throw error;
+    },
+  );
+  return isolateRegistry;
+}
+
+/** Why an object key is refused, or undefined when it is acceptable. */
+export function objectKeyProblem(key: unknown): string | undefined {
+  if (typeof key !== "string" || key.length === 0) return "missing-key";
+  // A lone surrogate has no UTF-8 form: R2, URLs and headers would each treat it differently.
+  if (!key.isWellFormed()) return "bad-key: not-unicode";
+  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return "bad-key: too-long";
+  if (key.startsWith("/")) return "bad-key: leading-slash";
+  if (key.includes("\\")) return "bad-key: backslash";
+  // C0 controls, DEL and C1 controls: none belongs in a key that ends up in logs and headers.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return "bad-key: control-character";
+  if (key.split("/").includes("..")) return "bad-key: dot-dot-segment";
+  return undefined;
+}
+
+export interface VerifiedMediaToken {
+  ok: true;
+  kid: string;
+  key: string;
+  bucket: BucketName;
+}
+
+export interface RejectedMediaToken {
+  ok: false;
+  /** A short, fixed reason for the log: never the token, the secret or the key. */
+  reason: string;
+  kid?: string;
+}
+
+/**
+ * Verifies a compact JWS against the registry and checks its claims.
+ * Every failure becomes a fixed reason string; nothing from the token itself
+ * is echoed except a well-formed kid.
+ */
+export async function verifyMediaToken(token: string, registry: KidRegistry): Promise<VerifiedMediaToken | RejectedMediaToken> {
+  if (token.length === 0 || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return { ok: false, reason: "malformed" };
+  }
+  if (header.alg !== MEDIA_TOKEN_ALG) return { ok: false, reason: "bad-alg" };
+  if (typeof header.kid !== "string") return { ok: false, reason: "missing-kid" };
+  if (!KID.test(header.kid)) return { ok: false, reason: "unknown-kid" };
+  const kid = header.kid;
+  const entry = registry.kids.get(kid);
+  if (entry === undefined) return { ok: false, reason: "unknown-kid", kid };
+
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, entry.key, {
+      algorithms: [MEDIA_TOKEN_ALG],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["exp"],
+    }));
+  } catch (error) {
+    return { ok: false, reason: joseFailureReason(error), kid };
+  }
+
+  const keyProblem = objectKeyProblem(payload.key);
+  if (keyProblem !== undefined || typeof payload.key !== "string") return { ok: false, reason: keyProblem ?? "missing-key", kid };
+  const bucket = payload.bkt ?? DEFAULT_BUCKET;
+  if (!isBucketName(bucket)) return { ok: false, reason: "unknown-bucket", kid };
+  return { ok: true, kid, key: payload.key, bucket };
+}
+
+/** jose's error classes mapped to the log's fixed reasons. */
+function joseFailureReason(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf") return "not-yet-valid";
+    if (error.claim === "exp") return "invalid: exp";
+    if (error.claim === "iat") return "invalid: iat";
+    return "invalid: claims";
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "invalid: signature";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "bad-alg";
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "malformed";
+  return "invalid: other";
+}
