@@ -33,6 +33,12 @@ export const PORTS = {
   nginxSse: 8892,
   routerNoAssets: 8893,
   mediaNoCache: 8894,
+  // The hop's profile: the router and its steps forwarding to the floor Worker.
+  routerToFloor: 8895,
+  forwarderToFloor: 8896,
+  hopRoute: 8897,
+  hopTrust: 8898,
+  hopRewrap: 8899,
 } as const;
 
 export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse">;
@@ -156,6 +162,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       { ...benchWorker("sse-pump", benchOut, { bindings: { ORIGIN_URL: options.sseOriginUrl } }), ...directSocket("ssePump") },
       { ...benchWorker("verify", benchOut, { bindings: { MEDIA_TOKEN_SECRET_V1: secrets.mediaTokenSecret } }), ...directSocket("verify") },
       { ...benchWorker("seed", benchOut, { r2Buckets: mediaBucket }), ...directSocket("seed") },
+      // The hop's profile: the same router bundle, the bare forwarder and one step at a time, each
+      // in front of the floor Worker instead of media, so the hop's own cost is not diluted.
+      {
+        ...router,
+        name: "gateway-router-to-floor",
+        assets: undefined,
+        serviceBindings: { ...router.serviceBindings, MEDIA: "bench-floor" },
+        ...directSocket("routerToFloor"),
+      },
+      {
+        ...benchWorker("forwarder", benchOut, { name: "bench-forwarder-to-floor", serviceBindings: { MEDIA: "bench-floor" } }),
+        ...directSocket("forwarderToFloor"),
+      },
+      ...(
+        [
+          ["route", "hopRoute"],
+          ["trust", "hopTrust"],
+          ["rewrap", "hopRewrap"],
+        ] as const
+      ).map(([step, socket]) => ({
+        ...benchWorker("hop-ablation", benchOut, { name: `bench-hop-${step}`, bindings: { STEP: step }, serviceBindings: { MEDIA: "bench-floor" } }),
+        ...directSocket(socket),
+      })),
     ],
   }));
   await mf.ready;

@@ -33,7 +33,7 @@ import { ensureTools, toolVersion } from "./tools.ts";
 const quick = process.env.BENCH_QUICK === "1";
 const settings = {
   rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
-  seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 3)),
+  seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 2)),
   connections: 16,
   sseRounds: quick ? 1 : 3,
   sseEvents: quick ? 10 : 30,
@@ -46,6 +46,8 @@ const SMALL_KEY = "bench/64k.mp4";
 const SMALL_BYTES = 64 * 1024;
 const LARGE_KEY = "bench/1g.mp4";
 const RANGE_16K = "bytes=1024-17407";
+/** Any path the router sends to MEDIA; the floor Worker answers it. */
+const HOP_PATH = "/media/v1/hop-profile";
 /** Where the media Worker stores SMALL_KEY in the Cache API (its cache key for bucket `media`). */
 const SMALL_CACHE_KEY = `https://media-cache.invalid/media/${encodeURIComponent(SMALL_KEY)}`;
 
@@ -129,6 +131,14 @@ function checksOf(sections: Sections): Check[] {
     ratioCheck("hit-vs-nginx", "Media hit / nginx static 64 KiB (context)", t, "media-hit", "nginx-static"),
     ratioCheck("range-hit-vs-nginx-range", "Media 206 hit / nginx 206 (context)", t, "media-hit-206", "nginx-range"),
   ];
+  for (const [id, label] of [
+    ["hop-router", "Hop profile: router / bare forwarder, both -> floor"],
+    ["hop-route", "Hop profile: + id, URL, route lookup / bare forwarder"],
+    ["hop-trust", "Hop profile: + trusted request rebuild / bare forwarder"],
+    ["hop-rewrap", "Hop profile: + response re-wrap / bare forwarder"],
+  ] as const) {
+    checks.push(ratioCheck(`profile-${id}`, label, t, id, "hop-forwarder"));
+  }
   const verify = sections.tokenVerify;
   checks.push(spreadCheck("verify-cached-vs-import", "Token verify: cached CryptoKey / import per call (jose in workerd)", "x", verify?.ratio, undefined, verify ? undefined : "not run"));
   const large = sections.largeObject;
@@ -189,6 +199,18 @@ function details(sections: Sections): string {
       v.available
         ? `| ${id}: ${v.description} | ${v.requestsPerSecond.median.toFixed(0)} | ${v.requestsPerSecond.min.toFixed(0)} – ${v.requestsPerSecond.max.toFixed(0)} | ${v.p99Ms.median.toFixed(2)} | ${share("workerd")} | ${share("wrk")} | ${share("nginx")} | ${share("benchHost")} | ${share("others")} |`
         : `| ${id}: ${v.description} | n/a: ${v.unavailable ?? ""} | | | | | | | |`,
+    );
+  }
+  const forwarder = sections.throughput["hop-forwarder"];
+  if (forwarder?.available) {
+    const costs = ["hop-router", "hop-route", "hop-trust", "hop-rewrap"].map((id) => {
+      const rounds = sections.throughput[id]?.requestsPerSecond.rounds ?? [];
+      const extra = spread(rounds.map((rps, round) => 1e6 / rps - 1e6 / (forwarder.requestsPerSecond.rounds[round] ?? Number.NaN)));
+      return `${id.slice(4)} ${extra.median.toFixed(0)} µs (${extra.min.toFixed(0)} – ${extra.max.toFixed(0)})`;
+    });
+    lines.push(
+      "",
+      `Hop profile, extra time per request over the bare forwarder (1/req/s difference, both in front of the floor Worker; median of rounds): ${costs.join("; ")}.`,
     );
   }
   for (const level of sections.sse) {
@@ -279,6 +301,12 @@ async function main(): Promise<void> {
       { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
+      // The hop's profile: everything in front of the floor Worker, one router step at a time.
+      { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${url("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${url("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "hop-route", description: "Forwarder + request id, URL parse, route lookup -> floor", url: `${url("hopRoute")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "hop-trust", description: "Forwarder + trusted request rebuild -> floor", url: `${url("hopTrust")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "hop-rewrap", description: "Forwarder + response re-wrap with X-Request-Id -> floor", url: `${url("hopRewrap")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "nginx-static", description: "nginx: the same 64 KiB file from disk", url: nginx.staticUrl, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "nginx-range", description: "nginx: the same 16 KiB range", url: nginx.staticUrl, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
     ];
