@@ -14,8 +14,8 @@ import { TEST_SECRETS } from "./test/secrets.ts";
 type WorkerName = keyof typeof TEST_SECRETS;
 
 /** A Worker's deploy bundle with the bindings its wrangler config declares, as Miniflare options. */
-function auxiliaryWorker(name: WorkerName, configPath: string): LegacyWorkerOptions {
-  return bundledWorker(name, configPath, TEST_SECRETS[name]);
+function auxiliaryWorker(name: WorkerName, configPath: string, testBindings: Record<string, string> = {}): LegacyWorkerOptions {
+  return bundledWorker(name, configPath, { ...TEST_SECRETS[name], ...testBindings });
 }
 
 /** A real Worker that throws or hangs on purpose (test/workers/faulty-service.js). */
@@ -28,17 +28,43 @@ const faultyService: LegacyWorkerOptions = {
 
 type ServiceDesignator = string | { name: string; entrypoint: string };
 
+/**
+ * The api Worker's settings under test: BACKEND_URL is the test origin that
+ * global-setup started (test/origin.ts); a short header timeout so 504s and
+ * "a long stream outlives the timer" take seconds, not minutes.
+ */
+function apiTestBindings(backendOrigin: string): Record<string, string> {
+  return { BACKEND_URL: backendOrigin, BACKEND_HEADERS_TIMEOUT_MS: "1500" };
+}
+
+/** Options that depend on values global-setup provides (ports of servers it started). */
+interface InjectedOptions {
+  bindings?: Record<string, string>;
+  auxiliaries?: LegacyWorkerOptions[];
+  ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
+}
+
 function workerProject(
   name: WorkerName,
   auxiliaries: LegacyWorkerOptions[] = [],
   serviceBindings: Record<string, ServiceDesignator> = {},
   r2Buckets: Record<string, string> = {},
+  injected: (backendOrigin: string) => InjectedOptions = () => ({}),
 ) {
   return {
     plugins: [
-      cloudflareTest({
-        wrangler: { configPath: `./wrangler.${name}.toml` },
-        miniflare: { bindings: { ...TEST_SECRETS[name] }, serviceBindings, workers: auxiliaries, r2Buckets },
+      cloudflareTest((ctx) => {
+        const extra = injected(ctx.inject("backendOrigin"));
+        return {
+          wrangler: { configPath: `./wrangler.${name}.toml` },
+          miniflare: {
+            bindings: { ...TEST_SECRETS[name], ...extra.bindings },
+            serviceBindings,
+            workers: [...auxiliaries, ...(extra.auxiliaries ?? [])],
+            r2Buckets,
+            ...(extra.ratelimits ? { ratelimits: extra.ratelimits } : {}),
+          },
+        };
       }),
     ],
     test: { name, include: [`workers/${name}/**/*.test.ts`] },
@@ -51,13 +77,18 @@ export default defineConfig({
     projects: [
       workerProject(
         "router",
-        [auxiliaryWorker("media", "wrangler.media.toml"), auxiliaryWorker("api", "wrangler.api.toml"), faultyService],
+        [auxiliaryWorker("media", "wrangler.media.toml"), faultyService],
         { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" } },
         // The media Worker's main bucket, so router tests can seed objects it then streams.
         { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
+        (backendOrigin) => ({ auxiliaries: [auxiliaryWorker("api", "wrangler.api.toml", apiTestBindings(backendOrigin))] }),
       ),
       workerProject("media"),
-      workerProject("api"),
+      workerProject("api", [], {}, {}, (backendOrigin) => ({
+        bindings: apiTestBindings(backendOrigin),
+        // A second, tight limiter so the 429 test does not share counters with the real one.
+        ratelimits: { TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 10 } } },
+      })),
     ],
   },
 });

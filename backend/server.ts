@@ -1,0 +1,285 @@
+/**
+ * The local development backend: what the api Worker proxies to under
+ * `npm run dev` (BACKEND_URL, http://127.0.0.1:8788 by default). Plain Node
+ * `http`, no framework, so it reads as a sketch of what any backend behind
+ * the gateway has to do (docs/api.md, "Putting your own backend behind it").
+ *
+ * | Route                                  | Answers |
+ * | -------------------------------------- | ------- |
+ * | `GET /api/v1/hello`                    | JSON greeting with the request id the gateway passed |
+ * | `POST /api/v1/upload`                  | `{ bytes }`: the body counted as it streams in, never held |
+ * | `GET /api/v1/events?every=<ms>&count=` | SSE: numbered events with `id:`, resuming after `Last-Event-ID` |
+ * | `GET /api/v1/media/<key>?bkt=&ttl=`    | a signed media URL (`/media/v1/<jwt>`), the media token contract |
+ * | `GET /api/v1/ws` (Upgrade)             | WebSocket echo |
+ *
+ * Run alone: `node backend/server.ts` (port from BACKEND_PORT, default 8788).
+ * `npm run dev` starts it in-process with `startBackend()`.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import type { ErrorBody, ErrorCode } from "../shared/errors.ts";
+import { JSON_DOCUMENT_HEADERS } from "../shared/errors.ts";
+import { mediaPath, signMediaToken } from "../shared/media-token.ts";
+
+export const DEFAULT_BACKEND_PORT = 8788;
+
+/** What the backend shares with the gateway: the proxy token and the media token secrets. */
+export interface BackendSecrets {
+  /** When set, requests must carry it in `authHeader` (they came through the proxy). */
+  BACKEND_AUTH_TOKEN?: string;
+  /** Header that carries the proxy token (the api Worker's BACKEND_AUTH_HEADER). */
+  BACKEND_AUTH_HEADER?: string;
+  MEDIA_TOKEN_ACTIVE_KID?: string;
+  /** `MEDIA_TOKEN_SECRET_V<N>`, shared with the media Worker. */
+  [name: string]: string | undefined;
+}
+
+export interface BackendOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Defaults to `.dev.vars` (then `.dev.vars.example`) overlaid by the process environment. */
+  secrets?: BackendSecrets;
+}
+
+export interface RunningBackend {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Longest media URL lifetime the backend mints, in seconds (a day). */
+const MAX_MEDIA_TTL_SECONDS = 86_400;
+const DEFAULT_MEDIA_TTL_SECONDS = 300;
+/** SSE cadence bounds: fast enough for a demo, slow enough not to flood a terminal. */
+const MIN_EVENT_EVERY_MS = 10;
+const DEFAULT_EVENT_EVERY_MS = 1000;
+/** How long an EventSource waits before reconnecting after the stream ends. */
+const SSE_RETRY_MS = 2000;
+
+/**
+ * Starts the backend on loopback and resolves once it listens.
+ *
+ * @example
+ * const backend = await startBackend({ port: 0 });
+ * await fetch(`${backend.url}/api/v1/hello`);
+ * await backend.close();
+ */
+export async function startBackend(options: BackendOptions = {}): Promise<RunningBackend> {
+  const host = options.host ?? "127.0.0.1";
+  const server = createBackendServer(options.secrets ?? loadDevSecrets());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? DEFAULT_BACKEND_PORT, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    close: () => closeServer(server),
+  };
+}
+
+/**
+ * The backend as an `http.Server` (not listening yet), with its WebSocket echo
+ * attached. Tests pass a handler that adds routes in front of the backend's.
+ */
+export function createBackendServer(secrets: BackendSecrets, handler: RequestListener = backendHandler(secrets)): Server {
+  const server = createServer(handler);
+  const echo = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isProxied(request, secrets) || routePath(request) !== "/v1/ws") {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    echo.handleUpgrade(request, socket, head, (ws) => {
+      ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+  });
+  server.on("close", () => echo.close());
+  return server;
+}
+
+/** The request handler: routes under `/api/v1` (or `/v1` when the gateway strips `/api`). */
+export function backendHandler(secrets: BackendSecrets): RequestListener {
+  return (request, response) => {
+    if (!isProxied(request, secrets)) {
+      sendError(request, response, 401, "unauthorized", "This backend only answers requests that come through the gateway.");
+      return;
+    }
+    const url = new URL(request.url ?? "/", "http://backend.local");
+    const path = routePath(request);
+    if (path === "/v1/hello" && request.method === "GET") {
+      sendJson(response, 200, { message: "Hello from the local backend.", requestId: requestIdOf(request) });
+    } else if (path === "/v1/upload" && request.method === "POST") {
+      countUpload(request, response);
+    } else if (path === "/v1/events" && request.method === "GET") {
+      streamEvents(request, response, url.searchParams);
+    } else if (path.startsWith("/v1/media/") && request.method === "GET") {
+      void mintMediaUrl(request, response, path.slice("/v1/media/".length), url.searchParams, secrets);
+    } else {
+      sendError(request, response, 404, "not_found", "No such backend route.");
+    }
+  };
+}
+
+/** The path with the gateway's `/api` prefix removed, so the routes work whether or not it strips it. */
+function routePath(request: IncomingMessage): string {
+  const { pathname } = new URL(request.url ?? "/", "http://backend.local");
+  return pathname === "/api" || pathname.startsWith("/api/") ? pathname.slice("/api".length) : pathname;
+}
+
+function requestIdOf(request: IncomingMessage): string {
+  const id = request.headers["x-request-id"];
+  return typeof id === "string" ? id : "";
+}
+
+/** The check a real backend makes so that only the gateway can reach it. */
+function isProxied(request: IncomingMessage, secrets: BackendSecrets): boolean {
+  const expected = secrets.BACKEND_AUTH_TOKEN;
+  if (!expected) return true;
+  const offered = request.headers[(secrets.BACKEND_AUTH_HEADER ?? "X-Proxy-Token").toLowerCase()];
+  if (typeof offered !== "string") return false;
+  const a = Buffer.from(offered);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function countUpload(request: IncomingMessage, response: ServerResponse): void {
+  let bytes = 0;
+  request.on("data", (chunk: Buffer) => (bytes += chunk.length));
+  request.on("end", () => sendJson(response, 200, { bytes, requestId: requestIdOf(request) }));
+  request.on("error", () => response.destroy());
+}
+
+/**
+ * Numbered events every `every` ms. `Last-Event-ID: n` resumes at n + 1, as
+ * a reconnecting EventSource expects; `count` ends the stream after that many.
+ */
+function streamEvents(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
+  const every = Math.max(MIN_EVENT_EVERY_MS, Number(query.get("every") ?? DEFAULT_EVENT_EVERY_MS) || DEFAULT_EVENT_EVERY_MS);
+  const count = Number(query.get("count") ?? Infinity);
+  const lastId = Number(request.headers["last-event-id"] ?? 0);
+  let next = Number.isSafeInteger(lastId) && lastId >= 0 ? lastId + 1 : 1;
+  let sent = 0;
+
+  response.writeHead(200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+  });
+  response.write(`retry: ${SSE_RETRY_MS}\n\n`);
+  const timer = setInterval(() => {
+    response.write(`id: ${next}\nevent: tick\ndata: ${JSON.stringify({ n: next, at: new Date().toISOString() })}\n\n`);
+    next += 1;
+    sent += 1;
+    if (sent >= count) {
+      clearInterval(timer);
+      response.end();
+    }
+  }, every);
+  // The client (through the gateway) went away: stop producing.
+  response.on("close", () => clearInterval(timer));
+}
+
+async function mintMediaUrl(
+  request: IncomingMessage,
+  response: ServerResponse,
+  encodedKey: string,
+  query: URLSearchParams,
+  secrets: BackendSecrets,
+): Promise<void> {
+  let key: string;
+  try {
+    key = decodeURIComponent(encodedKey);
+  } catch {
+    sendError(request, response, 400, "bad_request", "The key is not valid percent-encoding.");
+    return;
+  }
+  const ttl = Number(query.get("ttl") ?? DEFAULT_MEDIA_TTL_SECONDS);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_MEDIA_TTL_SECONDS) {
+    sendError(request, response, 400, "bad_request", `ttl must be a whole number of seconds from 1 to ${MAX_MEDIA_TTL_SECONDS}.`);
+    return;
+  }
+  if (key === "") {
+    sendError(request, response, 400, "bad_request", "A media key is required: /api/v1/media/<key>.");
+    return;
+  }
+  const signer = activeSigner(secrets);
+  if (!signer) {
+    sendError(request, response, 503, "dependency_failed", "No MEDIA_TOKEN_SECRET_V<N> is configured for the backend.");
+    return;
+  }
+  const bkt = query.get("bkt") ?? undefined;
+  const token = await signMediaToken({ key, bkt, ttlSeconds: ttl, kid: signer.kid, secret: signer.secret });
+  sendJson(response, 200, {
+    url: mediaPath(token),
+    kid: signer.kid,
+    expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+    requestId: requestIdOf(request),
+  });
+}
+
+/** The active kid as the media Worker picks it: MEDIA_TOKEN_ACTIVE_KID, else the highest N present. */
+export function activeSigner(secrets: BackendSecrets): { kid: string; secret: string } | undefined {
+  const versions = Object.entries(secrets)
+    .map(([name, value]) => ({ match: /^MEDIA_TOKEN_SECRET_V(\d+)$/.exec(name), value }))
+    .flatMap(({ match, value }) => (match?.[1] && value ? [{ n: Number(match[1]), secret: value }] : []))
+    .sort((a, b) => b.n - a.n);
+  const wanted = secrets.MEDIA_TOKEN_ACTIVE_KID;
+  const chosen = wanted ? versions.find((version) => `v${version.n}` === wanted) : versions[0];
+  return chosen ? { kid: `v${chosen.n}`, secret: chosen.secret } : undefined;
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { ...JSON_DOCUMENT_HEADERS, "Content-Length": Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/** Errors in the gateway's one JSON shape, so a client sees one format whoever answered. */
+function sendError(request: IncomingMessage, response: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  const body: ErrorBody = { error: { status, code, message, requestId: requestIdOf(request) } };
+  // Unread request bodies are drained, so the connection can be reused.
+  request.resume();
+  sendJson(response, status, body);
+}
+
+/** `KEY=value` lines of a dotenv-style file (`#` comments, optional quotes). */
+export function parseDevVars(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match?.[1] || match[2] === undefined) continue;
+    vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return vars;
+}
+
+/** The secrets `wrangler dev` gives the Workers (.dev.vars), so the backend and media Worker agree. */
+export function loadDevSecrets(): BackendSecrets {
+  const file = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
+  const fromFile = existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
+  const fromProcess = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name.startsWith("MEDIA_TOKEN_") || name.startsWith("BACKEND_AUTH_")),
+  );
+  return { ...fromFile, ...fromProcess };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Open SSE streams and keep-alive sockets would hold close() forever.
+    server.closeAllConnections();
+  });
+}
+
+if (import.meta.main) {
+  const port = Number(process.env.BACKEND_PORT ?? DEFAULT_BACKEND_PORT);
+  const backend = await startBackend({ port });
+  console.log(`backend: listening on ${backend.url}`);
+}

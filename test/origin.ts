@@ -1,0 +1,120 @@
+/**
+ * The origin the proxy tests talk to: a real Node server on loopback, started
+ * once by test/global-setup.ts. It is the local development backend
+ * (backend/server.ts) plus routes under `/api/test/` that misbehave on
+ * purpose, as real backends do: slow headers, streams that die or never end,
+ * redirects, several cookies, hop-by-hop headers. Nothing here is a mock: the
+ * Workers reach it over real TCP.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import type { BackendSecrets } from "../backend/server.ts";
+import { backendHandler, createBackendServer } from "../backend/server.ts";
+import type { EchoBody, ProbeRecord } from "./api-fixtures.ts";
+import { GZIP_TEXT } from "./api-fixtures.ts";
+
+export interface RunningOrigin {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the origin on a free loopback port. */
+export async function startTestOrigin(secrets: BackendSecrets): Promise<RunningOrigin> {
+  const probes = new Map<string, ProbeRecord>();
+  const backend = backendHandler(secrets);
+  const server = createBackendServer(secrets, (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://origin.local");
+    if (url.pathname.startsWith("/api/test/")) misbehave(request, response, url, probes);
+    else backend(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function misbehave(request: IncomingMessage, response: ServerResponse, url: URL, probes: Map<string, ProbeRecord>): void {
+  const route = url.pathname.slice("/api/test".length);
+  const json = (status: number, body: unknown, headers: Record<string, string | string[]> = {}): void => {
+    response.writeHead(status, { "Content-Type": "application/json", ...headers });
+    response.end(JSON.stringify(body));
+  };
+
+  if (route === "/echo") {
+    let bodyBytes = 0;
+    request.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
+    request.on("end", () => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      }
+      const echo: EchoBody = { method: request.method ?? "", url: request.url ?? "", headers, bodyBytes };
+      json(200, echo);
+    });
+    return;
+  }
+  request.resume();
+  if (route === "/cookies") {
+    json(200, { ok: true }, { "Set-Cookie": ["session=abc; Path=/; HttpOnly", "theme=dark, with comma; Path=/", "lang=en; Expires=Wed, 21 Oct 2037 07:28:00 GMT"] });
+  } else if (route === "/redirect") {
+    response.writeHead(Number(url.searchParams.get("status") ?? 302), { Location: url.searchParams.get("to") ?? "/" });
+    response.end();
+  } else if (route === "/hop-by-hop") {
+    response.writeHead(200, {
+      "Content-Type": "text/plain",
+      Connection: "keep-alive, X-Connection-Secret",
+      "Keep-Alive": "timeout=5",
+      "X-Connection-Secret": "per-hop",
+      "X-Kept": "end-to-end",
+    });
+    response.end("ok");
+  } else if (route === "/status") {
+    // A backend's own error page: the gateway passes it as it is.
+    const status = Number(url.searchParams.get("code") ?? 500);
+    response.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "X-Backend-Error": "yes" });
+    response.end(`<h1>backend says ${status}</h1>`);
+  } else if (route === "/slow-headers") {
+    const record: ProbeRecord = { openedAt: Date.now() };
+    probes.set(url.searchParams.get("probe") ?? "", record);
+    const timer = setTimeout(() => json(200, { late: true }), Number(url.searchParams.get("ms") ?? 5000));
+    response.on("close", () => {
+      clearTimeout(timer);
+      record.closedAfterMs = Date.now() - record.openedAt;
+    });
+  } else if (route === "/gzip") {
+    const compressed = gzipSync(GZIP_TEXT);
+    response.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Content-Encoding": "gzip", "Content-Length": compressed.length });
+    response.end(compressed);
+  } else if (route === "/hold") {
+    // One event now, then the stream stays open until the client side goes away.
+    const record: ProbeRecord = { openedAt: Date.now() };
+    probes.set(url.searchParams.get("probe") ?? "", record);
+    response.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+    response.write("id: 1\ndata: first\n\n");
+    response.on("close", () => (record.closedAfterMs = Date.now() - record.openedAt));
+  } else if (route.startsWith("/probe/")) {
+    const record = probes.get(route.slice("/probe/".length));
+    if (record) json(200, record);
+    else json(404, { error: "no such probe" });
+  } else if (route === "/split-event") {
+    // One event written in two halves with a pause between: nothing may be inserted inside it.
+    response.writeHead(200, { "Content-Type": "text/event-stream" });
+    response.write("id: 1\ndata: first half\n");
+    const timer = setTimeout(() => response.end("data: second half\n\n"), Number(url.searchParams.get("pause") ?? 2500));
+    response.on("close", () => clearTimeout(timer));
+  } else if (route === "/die-mid-stream") {
+    response.writeHead(200, { "Content-Type": "text/event-stream" });
+    response.write("id: 1\ndata: before the crash\n\n");
+    // The process behind it crashed: the connection drops without the chunked terminator.
+    setTimeout(() => response.socket?.destroy(), 100);
+  } else {
+    json(404, { error: "no such test route" });
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The api Worker with settings other than its wrangler defaults (CORS on,
+ * WebSockets off, a dead backend, a heartbeat, a tight rate limit), against
+ * the same real Node origin the router's end-to-end tests use.
+ */
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { parse } from "smol-toml";
+import { describe, expect, inject, it } from "vitest";
+import type { ErrorBody } from "../../shared/errors";
+import { createLogger } from "../../shared/log";
+import type { EchoBody } from "../../test/api-fixtures";
+import { EventReader } from "../../test/api-fixtures";
+import apiConfigText from "../../wrangler.api.toml?raw";
+import { answerApiRequest } from "./answer";
+import type { ProxyVars } from "./settings";
+import { parseSettings } from "./settings";
+
+const PUBLIC = "https://app.example.com";
+const log = createLogger("api");
+const backendOrigin = inject("backendOrigin");
+/** Nothing listens on port 1: connections are refused at once, as with a backend that is down. */
+const DEAD_BACKEND = "http://127.0.0.1:1";
+
+function answer(path: string, init: RequestInit = {}, vars: Partial<ProxyVars> = {}, limiter: RateLimit = env.RATE_LIMITER): Promise<Response> {
+  const settings = parseSettings({ ...env, ...vars });
+  const headers = new Headers(init.headers);
+  headers.set("X-Request-Id", "rid-api");
+  return answerApiRequest(new Request(`${PUBLIC}${path}`, { ...init, headers }), settings, limiter, log);
+}
+
+async function expectJsonError(response: Response, status: number, code: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+  expect((await response.json<ErrorBody>()).error).toMatchObject({ status, code, requestId: "rid-api" });
+}
+
+describe("the Worker entry", () => {
+  it("proxies to BACKEND_URL with its own bindings", async () => {
+    const response = await exports.default.fetch(new Request(`${PUBLIC}/api/v1/hello`, { headers: { "X-Request-Id": "rid-entry" } }));
+    expect(await response.json()).toEqual({ message: "Hello from the local backend.", requestId: "rid-entry" });
+  });
+});
+
+describe("a backend that is down", () => {
+  it("answers 502 upstream_unreachable in the JSON shape", async () => {
+    await expectJsonError(await answer("/api/v1/hello", {}, { BACKEND_URL: DEAD_BACKEND }), 502, "upstream_unreachable");
+  });
+
+  it("answers an EventSource with 200, a retry: line and the end of the stream, so it keeps reconnecting", async () => {
+    const response = await answer("/api/v1/events", { headers: { Accept: "text/event-stream" } }, { BACKEND_URL: DEAD_BACKEND });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toBe("text/event-stream; charset=utf-8");
+    expect(await response.text()).toBe(": upstream_unreachable\nretry: 5000\n\n");
+  });
+});
+
+describe("BACKEND_URL with a base path and STRIP_API_PREFIX", () => {
+  it("forwards /api/<rest> as <base>/<rest>", async () => {
+    const response = await answer("/api/test/echo?x=1", {}, { BACKEND_URL: `${backendOrigin}/api`, STRIP_API_PREFIX: "true" });
+    expect((await response.json<EchoBody>()).url).toBe("/api/test/echo?x=1");
+  });
+});
+
+describe("WebSockets", () => {
+  it("answers an upgrade with 501 not_implemented when WEBSOCKETS is false", async () => {
+    await expectJsonError(await answer("/api/v1/ws", { headers: { Upgrade: "websocket" } }, { WEBSOCKETS: "false" }), 501, "not_implemented");
+  });
+});
+
+describe("SSE heartbeat", () => {
+  it("writes a comment line into an idle stream, between events", async () => {
+    const id = crypto.randomUUID();
+    const response = await answer(`/api/test/hold?probe=${id}`, { headers: { Accept: "text/event-stream" } }, { SSE_HEARTBEAT_SECONDS: "1" });
+    const events = new EventReader(response);
+    expect(await events.next()).toBe("id: 1\ndata: first");
+    expect(await events.next()).toBe(": heartbeat");
+    await events.cancel();
+  });
+
+  it("never writes one inside an event that arrives in two halves", async () => {
+    const response = await answer("/api/test/split-event?pause=2500", { headers: { Accept: "text/event-stream" } }, { SSE_HEARTBEAT_SECONDS: "1" });
+    expect(await response.text()).toBe("id: 1\ndata: first half\ndata: second half\n\n");
+  });
+
+  it("is off by default: the stream is the backend's bytes only", async () => {
+    const response = await answer("/api/test/split-event?pause=1200", { headers: { Accept: "text/event-stream" } });
+    expect(await response.text()).toBe("id: 1\ndata: first half\ndata: second half\n\n");
+  });
+});
+
+describe("rate limiting (a limiter of 2 per 10 s)", () => {
+  const tight = (path: string, headers: HeadersInit) => answer(path, { headers }, { RATE_LIMIT_PERIOD_SECONDS: "10" }, env.TIGHT_RATE_LIMITER);
+
+  it("answers the third request of a session with 429 rate_limited and Retry-After equal to the period", async () => {
+    const session = { Authorization: `Bearer ${crypto.randomUUID()}` };
+    expect((await tight("/api/v1/hello", session)).status).toBe(200);
+    expect((await tight("/api/v1/hello", session)).status).toBe(200);
+    const limited = await tight("/api/v1/hello", session);
+    expect(limited.headers.get("Retry-After")).toBe("10");
+    await expectJsonError(limited, 429, "rate_limited");
+  });
+
+  it("counts sessions apart: another cookie still gets through", async () => {
+    const first = { Cookie: `session=${crypto.randomUUID()}` };
+    for (let i = 0; i < 3; i++) await (await tight("/api/v1/hello", first)).body?.cancel();
+    expect((await tight("/api/v1/hello", { Cookie: `session=${crypto.randomUUID()}` })).status).toBe(200);
+  });
+
+  it("falls back to the client IP when there is no session", async () => {
+    const ip = { "CF-Connecting-IP": `198.51.100.${Math.floor(Math.random() * 250)}` };
+    for (let i = 0; i < 2; i++) await (await tight("/api/v1/hello", ip)).body?.cancel();
+    expect((await tight("/api/v1/hello", ip)).status).toBe(429);
+    expect((await tight("/api/v1/hello", { "CF-Connecting-IP": "192.0.2.1" })).status).toBe(200);
+  });
+
+  it("answers a limited EventSource with 200 and retry: after the period, not a 429 it would never retry", async () => {
+    const session = { Authorization: `Bearer ${crypto.randomUUID()}`, Accept: "text/event-stream" };
+    for (let i = 0; i < 2; i++) await (await tight("/api/v1/events?count=1&every=10", session)).body?.cancel();
+    const limited = await tight("/api/v1/events", session);
+    expect(limited.status).toBe(200);
+    expect(await limited.text()).toBe(": rate_limited\nretry: 10000\n\n");
+  });
+
+  it("matches RATE_LIMIT_PERIOD_SECONDS to the limiter's period in every environment", () => {
+    interface ApiConfigEnv {
+      vars: { RATE_LIMIT_PERIOD_SECONDS: string };
+      ratelimits: { simple: { period: number } }[];
+    }
+    const config = parse(apiConfigText) as unknown as ApiConfigEnv & { env: Record<string, ApiConfigEnv> };
+    for (const each of [config, ...Object.values(config.env)]) {
+      expect(Number(each.vars.RATE_LIMIT_PERIOD_SECONDS)).toBe(each.ratelimits[0]?.simple.period);
+    }
+  });
+});
+
+describe("CORS", () => {
+  const allowList = { API_CORS_ORIGINS: "https://admin.example.com, https://partner.example.org" };
+
+  it("is off by default: no CORS headers, and an OPTIONS request reaches the backend", async () => {
+    const response = await answer("/api/test/echo", { method: "OPTIONS", headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" } });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect((await response.json<EchoBody>()).method).toBe("OPTIONS");
+  });
+
+  it("answers a preflight from a listed origin itself", async () => {
+    const response = await answer(
+      "/api/v1/upload",
+      { method: "OPTIONS", headers: { Origin: "https://partner.example.org", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" } },
+      allowList,
+    );
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://partner.example.org");
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBe("true");
+    expect(response.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+    expect(response.headers.get("Access-Control-Allow-Headers")).toBe("content-type");
+  });
+
+  it("adds the CORS headers to a listed origin's proxied response and exposes the request id", async () => {
+    const response = await answer("/api/v1/hello", { headers: { Origin: "https://admin.example.com" } }, allowList);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://admin.example.com");
+    expect(response.headers.get("Access-Control-Expose-Headers")).toContain("X-Request-Id");
+    expect(response.headers.get("Vary")).toContain("Origin");
+    await response.body?.cancel();
+  });
+
+  it("gives an origin that is not listed no CORS headers, so its browser blocks the answer", async () => {
+    const preflight = await answer("/api/v1/hello", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "GET" } }, allowList);
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    const simple = await answer("/api/v1/hello", { headers: { Origin: "https://evil.example" } }, allowList);
+    expect(simple.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    await simple.body?.cancel();
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Header rules of the proxy, as small pure builders: what the backend sees,
+ * what the client gets back, and where a redirect points.
+ */
+import type { ProxySettings } from "./settings";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never forwarded. */
+export const HOP_BY_HOP_HEADERS: readonly string[] = [
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "te",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/** Headers the gateway sets itself: a client-supplied copy is never trusted (the router strips them too). */
+const GATEWAY_SET_HEADERS: readonly string[] = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
+
+/** `Connection: close, X-Foo` makes X-Foo hop-by-hop as well (RFC 9110 §7.6.1). */
+export function connectionListedHeaders(headers: Headers): string[] {
+  return (headers.get("connection") ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
+}
+
+/** A copy without hop-by-hop headers; an upgrade keeps `Connection` and `Upgrade`, its handshake needs them. */
+export function withoutHopByHop(headers: Headers, keepUpgrade = false): Headers {
+  const copy = new Headers(headers);
+  const drop = new Set([...HOP_BY_HOP_HEADERS, ...connectionListedHeaders(headers)]);
+  if (keepUpgrade) {
+    drop.delete("connection");
+    drop.delete("upgrade");
+  }
+  for (const name of drop) copy.delete(name);
+  return copy;
+}
+
+export function isWebSocketUpgrade(headers: Headers): boolean {
+  return headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+/** The backend URL for a public one: same path (less `/api` when stripping) and query. */
+export function upstreamUrl(publicUrl: URL, settings: ProxySettings): URL {
+  let path = publicUrl.pathname;
+  if (settings.stripApiPrefix) path = path.slice("/api".length) || "/";
+  return new URL(`${settings.backendOrigin}${settings.backendBasePath}${path}${publicUrl.search}`);
+}
+
+/**
+ * What the backend receives: the client's headers less hop-by-hop ones, the
+ * gateway's own `X-Forwarded-*`, and the proxy token in its header (any
+ * client copy replaced). `Authorization` and `Cookie` pass untouched.
+ */
+export function upstreamHeaders(request: Request, publicUrl: URL, settings: ProxySettings, sse: boolean): Headers {
+  const headers = withoutHopByHop(request.headers, isWebSocketUpgrade(request.headers));
+  for (const name of GATEWAY_SET_HEADERS) headers.delete(name);
+  // fetch() derives Host from the URL; the public host travels in X-Forwarded-Host.
+  headers.delete("host");
+  const clientIp = request.headers.get("cf-connecting-ip");
+  if (clientIp) headers.set("x-forwarded-for", clientIp);
+  headers.set("x-forwarded-proto", publicUrl.protocol.slice(0, -1));
+  headers.set("x-forwarded-host", publicUrl.host);
+  headers.delete(settings.authHeader);
+  if (settings.authToken) headers.set(settings.authHeader, settings.authToken);
+  // An event stream must reach the client uncompressed: a compressing encoder
+  // holds bytes back until its block fills, which delays events.
+  if (sse) headers.set("accept-encoding", "identity");
+  return headers;
+}
+
+/**
+ * A `Location` on the backend's origin, rewritten to the public one (with the
+ * `/api` prefix restored when it was stripped). Other origins and relative
+ * references that stay on the public path pass unchanged.
+ */
+export function publicLocation(location: string, publicUrl: URL, settings: ProxySettings): string {
+  let target: URL;
+  try {
+    target = new URL(location, `${settings.backendOrigin}${settings.backendBasePath}/`);
+  } catch {
+    return location;
+  }
+  if (target.origin !== settings.backendOrigin) return location;
+  let path = target.pathname;
+  const base = settings.backendBasePath;
+  if (base !== "" && (path === base || path.startsWith(`${base}/`))) path = path.slice(base.length) || "/";
+  if (settings.stripApiPrefix) path = `/api${path === "/" ? "" : path}`;
+  return `${publicUrl.origin}${path}${target.search}${target.hash}`;
+}

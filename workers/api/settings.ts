@@ -1,0 +1,74 @@
+/**
+ * The api Worker's settings, read from its vars once per Env object (an
+ * isolate keeps the same Env across requests, so this is parsed once, not per
+ * request). docs/api.md has the table of settings.
+ */
+
+export interface ProxySettings {
+  /** The backend's origin (`https://backend.example.com`). */
+  backendOrigin: string;
+  /** A path BACKEND_URL puts in front of every request path, without a trailing slash; usually "". */
+  backendBasePath: string;
+  /** `/api/users` is forwarded as `/users`. */
+  stripApiPrefix: boolean;
+  /** Header that carries BACKEND_AUTH_TOKEN (lower case, as Headers iterates). */
+  authHeader: string;
+  authToken: string;
+  headersTimeoutMs: number;
+  websockets: boolean;
+  corsOrigins: readonly string[];
+  /** 0 when off. */
+  heartbeatSeconds: number;
+  /** The rate limiter's period, for Retry-After (the binding does not say it). */
+  rateLimitPeriodSeconds: number;
+}
+
+/** The vars this module reads: plain strings, whatever literal types `wrangler types` generated. */
+export interface ProxyVars {
+  BACKEND_URL: string;
+  STRIP_API_PREFIX: string;
+  BACKEND_AUTH_HEADER: string;
+  BACKEND_AUTH_TOKEN: string;
+  BACKEND_HEADERS_TIMEOUT_MS: string;
+  WEBSOCKETS: string;
+  API_CORS_ORIGINS: string;
+  SSE_HEARTBEAT_SECONDS: string;
+  RATE_LIMIT_PERIOD_SECONDS: string;
+}
+
+const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60;
+
+const parsed = new WeakMap<object, ProxySettings>();
+
+/** The settings for this Env, parsed on first use. A malformed BACKEND_URL throws (a deploy mistake, not a client's). */
+export function proxySettings(vars: ProxyVars): ProxySettings {
+  let settings = parsed.get(vars);
+  if (!settings) {
+    settings = parseSettings(vars);
+    parsed.set(vars, settings);
+  }
+  return settings;
+}
+
+export function parseSettings(vars: ProxyVars): ProxySettings {
+  const backend = new URL(vars.BACKEND_URL);
+  return {
+    backendOrigin: backend.origin,
+    // A URL's pathname is never empty ("/" at least), so the base is kept as a string.
+    backendBasePath: backend.pathname.replace(/\/+$/, ""),
+    stripApiPrefix: vars.STRIP_API_PREFIX === "true",
+    authHeader: (vars.BACKEND_AUTH_HEADER || "X-Proxy-Token").toLowerCase(),
+    authToken: vars.BACKEND_AUTH_TOKEN,
+    headersTimeoutMs: positiveNumber(vars.BACKEND_HEADERS_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS),
+    websockets: vars.WEBSOCKETS !== "false",
+    corsOrigins: vars.API_CORS_ORIGINS.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""),
+    heartbeatSeconds: positiveNumber(vars.SSE_HEARTBEAT_SECONDS, 0),
+    rateLimitPeriodSeconds: positiveNumber(vars.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
+  };
+}
+
+function positiveNumber(text: string | undefined, fallback: number): number {
+  const value = Number(text);
+  return text && Number.isFinite(value) && value > 0 ? value : fallback;
+}
