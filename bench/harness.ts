@@ -7,8 +7,7 @@
  * Local R2 and the Cache API simulator persist in a temporary directory.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
 import type { LegacyWorkerOptions } from "miniflare";
@@ -36,9 +35,7 @@ export const PORTS = {
   // The hop's profile: the router and its steps forwarding to the floor Worker.
   routerToFloor: 8895,
   forwarderToFloor: 8896,
-  hopRoute: 8897,
-  hopTrust: 8898,
-  hopRewrap: 8899,
+  hopSteps: 8897,
 } as const;
 
 export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse">;
@@ -57,6 +54,11 @@ export interface GatewayOptions {
   objectKey: string;
   /** Key under which the media Worker caches that object, for the bare cache Worker. */
   cacheKey: string;
+  /**
+   * Where local R2 and the Cache API persist (the caller's temporary
+   * directory), so a second instance finds what a first one seeded.
+   */
+  stateDir: string;
 }
 
 export interface Gateway {
@@ -98,13 +100,17 @@ async function buildBenchWorkers(outdir: string): Promise<void> {
   });
 }
 
-/** Builds every bundle and starts the gateway with all peers in one workerd. */
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const workdir = await mkdtemp(join(tmpdir(), "gateway-bench-"));
-  // Inside the project (module names are paths relative to it): dist/ is ignored by git.
-  const benchOut = "dist/bench";
-  await Promise.all([buildWorkers(), buildBenchWorkers(benchOut)]);
+// Inside the project (module names are paths relative to it): dist/ is ignored by git.
+const BENCH_OUT = "dist/bench";
 
+/** Builds the three Workers' deploy bundles and the bench's peer Workers. */
+export async function buildAll(): Promise<void> {
+  await Promise.all([buildWorkers(), buildBenchWorkers(BENCH_OUT)]);
+}
+
+/** Starts the gateway with all peers in one workerd (bundles from buildAll()). */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const benchOut = BENCH_OUT;
   const secrets: BenchSecrets = {
     mediaTokenSecret: randomBytes(32).toString("base64url"),
     backendAuthToken: randomBytes(24).toString("base64url"),
@@ -129,7 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     handleStructuredLogs: () => {
       logLines++;
     },
-    resourcePersistencePath: join(workdir, "state"),
+    resourcePersistencePath: options.stateDir,
     workers: [
       { ...benchWorker("floor", benchOut, {}), ...directSocket("floor") },
       { ...router, ...directSocket("router") },
@@ -162,8 +168,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       { ...benchWorker("sse-pump", benchOut, { bindings: { ORIGIN_URL: options.sseOriginUrl } }), ...directSocket("ssePump") },
       { ...benchWorker("verify", benchOut, { bindings: { MEDIA_TOKEN_SECRET_V1: secrets.mediaTokenSecret } }), ...directSocket("verify") },
       { ...benchWorker("seed", benchOut, { r2Buckets: mediaBucket }), ...directSocket("seed") },
-      // The hop's profile: the same router bundle, the bare forwarder and one step at a time, each
-      // in front of the floor Worker instead of media, so the hop's own cost is not diluted.
+      // The hop's profile: the same router bundle and the bare forwarder, each in front of the
+      // floor Worker instead of media, so the hop's own cost is not diluted; and the router's
+      // steps one at a time (hop-steps).
       {
         ...router,
         name: "gateway-router-to-floor",
@@ -175,16 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ...benchWorker("forwarder", benchOut, { name: "bench-forwarder-to-floor", serviceBindings: { MEDIA: "bench-floor" } }),
         ...directSocket("forwarderToFloor"),
       },
-      ...(
-        [
-          ["route", "hopRoute"],
-          ["trust", "hopTrust"],
-          ["rewrap", "hopRewrap"],
-        ] as const
-      ).map(([step, socket]) => ({
-        ...benchWorker("hop-ablation", benchOut, { name: `bench-hop-${step}`, bindings: { STEP: step }, serviceBindings: { MEDIA: "bench-floor" } }),
-        ...directSocket(socket),
-      })),
+      { ...benchWorker("hop-steps", benchOut, {}), ...directSocket("hopSteps") },
     ],
   }));
   await mf.ready;
@@ -196,7 +194,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logLines: () => logLines,
     async dispose() {
       await mf.dispose();
-      await rm(workdir, { recursive: true, force: true });
     },
   };
 }

@@ -62,7 +62,7 @@ export interface CpuShares {
 export async function withCpuShares<T>(
   groups: Record<string, () => number>,
   run: () => Promise<{ result: T; extraCpu?: Record<string, number> }>,
-): Promise<{ result: T; shares: CpuShares; wallSeconds: number }> {
+): Promise<{ result: T; shares: CpuShares; cpuSeconds: Record<string, number>; wallSeconds: number }> {
   const before = Object.fromEntries(Object.entries(groups).map(([name, read]) => [name, read()]));
   const machineBefore = machineCpu();
   const started = performance.now();
@@ -75,7 +75,7 @@ export async function withCpuShares<T>(
   const ours = Object.values(used).reduce((sum, seconds) => sum + seconds, 0);
   const shares: CpuShares = Object.fromEntries(Object.entries(used).map(([name, seconds]) => [name, seconds / capacity]));
   shares.others = Math.max(0, machineAfter.busySeconds - machineBefore.busySeconds - ours) / capacity;
-  return { result, shares, wallSeconds };
+  return { result, shares, cpuSeconds: used, wallSeconds };
 }
 
 /** Samples a process's RSS every `intervalMs` until stopped; returns the peak seen. */

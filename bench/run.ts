@@ -9,10 +9,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpus, loadavg, release } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, release, tmpdir } from "node:os";
+import { join } from "node:path";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
-import type { SocketName } from "./harness.ts";
-import { PORTS, startGateway } from "./harness.ts";
+import type { Gateway, SocketName } from "./harness.ts";
+import { buildAll, PORTS, startGateway } from "./harness.ts";
+import type { HopStepsSummary } from "./hop-steps.ts";
+import { measureHopSteps } from "./hop-steps.ts";
 import type { LargeObjectSummary } from "./large-objects.ts";
 import { LARGE_OBJECT_BYTES, measureLargeObject } from "./large-objects.ts";
 import type { Nginx } from "./nginx.ts";
@@ -39,6 +43,7 @@ const settings = {
   sseEvents: quick ? 10 : 30,
   sseManyStreams: 1000,
   verifySeconds: quick ? 0.5 : 1.5,
+  stepSeconds: quick ? 0.3 : 0.6,
   largeRounds: quick ? 1 : 5,
 };
 
@@ -80,6 +85,13 @@ function versions(): Record<string, string> {
   };
 }
 
+/**
+ * A pair of throughput variants compared round by round. By default on req/s
+ * (numerator / denominator: the targets are judged on this). With `by: "cpu"`
+ * on server CPU per request instead, as denominator's cost / numerator's cost
+ * (so above 1 still means "numerator is cheaper"): informational, it shows the
+ * cost without most of the machine's noise.
+ */
 function ratioCheck(
   id: string,
   label: string,
@@ -87,18 +99,19 @@ function ratioCheck(
   numerator: string,
   denominator: string,
   target?: Check["target"],
+  by: "rps" | "cpu" = "rps",
 ): Check {
   const a = throughput[numerator];
   const b = throughput[denominator];
   const missing = [a, b].find((variant) => variant?.available !== true);
-  return {
-    id,
-    label,
-    unit: "x",
-    value: a && b ? ratioSpread(a.requestsPerSecond.rounds, b.requestsPerSecond.rounds) : spread([]),
-    ...(target ? { target } : {}),
-    ...(missing ? { unavailable: missing.unavailable ?? "variant missing" } : {}),
-  };
+  let value = spread([]);
+  if (a && b) {
+    value =
+      by === "rps"
+        ? ratioSpread(a.requestsPerSecond.rounds, b.requestsPerSecond.rounds)
+        : ratioSpread(b.serverCpuUsPerRequest.rounds, a.serverCpuUsPerRequest.rounds);
+  }
+  return { id, label, unit: "x", value, ...(target ? { target } : {}), ...(missing ? { unavailable: missing.unavailable ?? "variant missing" } : {}) };
 }
 
 function spreadCheck(id: string, label: string, unit: string, value: Spread | undefined, target?: Check["target"], unavailable?: string): Check {
@@ -113,6 +126,9 @@ interface Sections {
   sse: SseLevelSummary[];
   /** SSE variants whose first stream failed, with why. */
   sseUnavailable: Record<string, string>;
+  hopSteps?: HopStepsSummary;
+  /** Whether the bare cache Worker found the entry the media Worker stored (one shared cache). */
+  bareCacheSharesMediaEntry?: boolean;
 }
 
 function checksOf(sections: Sections): Check[] {
@@ -131,14 +147,16 @@ function checksOf(sections: Sections): Check[] {
     ratioCheck("hit-vs-nginx", "Media hit / nginx static 64 KiB (context)", t, "media-hit", "nginx-static"),
     ratioCheck("range-hit-vs-nginx-range", "Media 206 hit / nginx 206 (context)", t, "media-hit-206", "nginx-range"),
   ];
-  for (const [id, label] of [
-    ["hop-router", "Hop profile: router / bare forwarder, both -> floor"],
-    ["hop-route", "Hop profile: + id, URL, route lookup / bare forwarder"],
-    ["hop-trust", "Hop profile: + trusted request rebuild / bare forwarder"],
-    ["hop-rewrap", "Hop profile: + response re-wrap / bare forwarder"],
-  ] as const) {
-    checks.push(ratioCheck(`profile-${id}`, label, t, id, "hop-forwarder"));
-  }
+  checks.push(
+    ratioCheck("router-vs-forwarder-cpu", "  same, by workerd CPU/request: router vs bare forwarder", t, "router-hit", "forwarder-hit", undefined, "cpu"),
+    ratioCheck("router-vs-direct-cpu", "  same, by workerd CPU/request: router vs straight to media", t, "router-hit", "media-hit", undefined, "cpu"),
+    ratioCheck("hit-vs-bare-cache-cpu", "  same, by workerd CPU/request: media hit vs bare cache", t, "media-hit", "bare-cache", undefined, "cpu"),
+    ratioCheck("miss-vs-bare-r2-cpu", "  same, by workerd CPU/request: media miss vs bare R2", t, "media-miss", "bare-r2", undefined, "cpu"),
+  );
+  checks.push(
+    ratioCheck("profile-hop-router", "Hop profile: router / bare forwarder, both -> floor", t, "hop-router", "hop-forwarder"),
+    ratioCheck("profile-hop-router-cpu", "  same, by workerd CPU/request", t, "hop-router", "hop-forwarder", undefined, "cpu"),
+  );
   const verify = sections.tokenVerify;
   checks.push(spreadCheck("verify-cached-vs-import", "Token verify: cached CryptoKey / import per call (jose in workerd)", "x", verify?.ratio, undefined, verify ? undefined : "not run"));
   const large = sections.largeObject;
@@ -165,7 +183,7 @@ function checksOf(sections: Sections): Check[] {
     checks.push(
       spreadCheck(`sse-${level.streams}-lost`, `SSE ${level.streams} stream(s): events lost via router+api`, "events", routerApi?.lost, { op: "<=", value: 0, text: "0" }, sseMissing("router-api")),
     );
-    for (const id of ["router-api", "nginx", "pump"]) {
+    for (const id of ["router-api", "api", "nginx", "pump"]) {
       const variant = v[id];
       const isOurs = id === "router-api";
       checks.push(
@@ -190,27 +208,34 @@ function details(sections: Sections): string {
   const lines: string[] = [
     "Throughput per variant (wrk, 64 KiB; req/s median of rounds) and CPU share of the machine (all cores = 100%):",
     "",
-    "| Variant | req/s | min – max | p99 ms | workerd | wrk | nginx | bench host | others |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| Variant | req/s | min – max | p99 ms | server CPU µs/req | workerd | wrk | nginx | bench host | others |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const [id, v] of Object.entries(sections.throughput)) {
     const share = (group: string): string => percent(v.cpuShares[group]);
     lines.push(
       v.available
-        ? `| ${id}: ${v.description} | ${v.requestsPerSecond.median.toFixed(0)} | ${v.requestsPerSecond.min.toFixed(0)} – ${v.requestsPerSecond.max.toFixed(0)} | ${v.p99Ms.median.toFixed(2)} | ${share("workerd")} | ${share("wrk")} | ${share("nginx")} | ${share("benchHost")} | ${share("others")} |`
-        : `| ${id}: ${v.description} | n/a: ${v.unavailable ?? ""} | | | | | | | |`,
+        ? `| ${id}: ${v.description} | ${v.requestsPerSecond.median.toFixed(0)} | ${v.requestsPerSecond.min.toFixed(0)} – ${v.requestsPerSecond.max.toFixed(0)} | ${v.p99Ms.median.toFixed(2)} | ${v.serverCpuUsPerRequest.median.toFixed(0)} | ${share("workerd")} | ${share("wrk")} | ${share("nginx")} | ${share("benchHost")} | ${share("others")} |`
+        : `| ${id}: ${v.description} | n/a: ${v.unavailable ?? ""} | | | | | | | | |`,
     );
   }
   const forwarder = sections.throughput["hop-forwarder"];
   if (forwarder?.available) {
-    const costs = ["hop-router", "hop-route", "hop-trust", "hop-rewrap"].map((id) => {
-      const rounds = sections.throughput[id]?.requestsPerSecond.rounds ?? [];
-      const extra = spread(rounds.map((rps, round) => 1e6 / rps - 1e6 / (forwarder.requestsPerSecond.rounds[round] ?? Number.NaN)));
-      return `${id.slice(4)} ${extra.median.toFixed(0)} µs (${extra.min.toFixed(0)} – ${extra.max.toFixed(0)})`;
-    });
+    const router = sections.throughput["hop-router"];
+    const extra = spread(
+      (router?.serverCpuUsPerRequest.rounds ?? []).map((us, round) => us - (forwarder.serverCpuUsPerRequest.rounds[round] ?? Number.NaN)),
+    );
     lines.push(
       "",
-      `Hop profile, extra time per request over the bare forwarder (1/req/s difference, both in front of the floor Worker; median of rounds): ${costs.join("; ")}.`,
+      `Hop profile, end to end: workerd CPU per request ${forwarder.serverCpuUsPerRequest.median.toFixed(0)} µs for the bare forwarder -> floor; the router -> floor costs ${extra.median.toFixed(0)} µs more (per-round differences ${extra.min.toFixed(0)} – ${extra.max.toFixed(0)} µs).`,
+    );
+  }
+  const steps = sections.hopSteps;
+  if (steps) {
+    const parts = Object.entries(steps.stepUs).map(([step, us]) => `${step} ${us.median.toFixed(1)} µs (${us.min.toFixed(1)} – ${us.max.toFixed(1)})`);
+    lines.push(
+      "",
+      `Hop profile, step by step (the router's own functions in a loop of ${steps.batch} inside workerd; CPU per execution beyond an empty loop): ${parts.join("; ")}.`,
     );
   }
   for (const level of sections.sse) {
@@ -218,12 +243,12 @@ function details(sections: Sections): string {
       "",
       `SSE, ${level.streams} stream(s), ${level.eventsPerStream} events each, one every 100 ms (medians of rounds; RSS growth of the proxying process per open stream):`,
       "",
-      "| Variant | lost | p50 ms | p99 ms | added p99 ms | RSS KiB/stream | workerd | nginx | origin | client | others |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| Variant | lost | p50 ms | p99 ms | added p99 ms | RSS KiB/stream | proxy CPU µs/event | workerd | nginx | origin | client | others |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     );
     for (const [id, v] of Object.entries(level.variants)) {
       lines.push(
-        `| ${id}: ${v.description} | ${v.lost.median} (max ${v.lost.max}) | ${v.p50Ms.median.toFixed(2)} | ${v.p99Ms.median.toFixed(2)} | ${v.addedP99Ms.median.toFixed(2)} | ${Number.isNaN(v.rssPerStreamKiB.median) ? "–" : v.rssPerStreamKiB.median.toFixed(1)} | ${percent(v.cpuShares.workerd)} | ${percent(v.cpuShares.nginx)} | ${percent(v.cpuShares.sseOrigin)} | ${percent(v.cpuShares.sseClient)} | ${percent(v.cpuShares.others)} |`,
+        `| ${id}: ${v.description} | ${v.lost.median} (max ${v.lost.max}) | ${v.p50Ms.median.toFixed(2)} | ${v.p99Ms.median.toFixed(2)} | ${v.addedP99Ms.median.toFixed(2)} | ${Number.isNaN(v.rssPerStreamKiB.median) ? "–" : v.rssPerStreamKiB.median.toFixed(1)} | ${Number.isNaN(v.proxyCpuUsPerEvent.median) ? "–" : v.proxyCpuUsPerEvent.median.toFixed(0)} | ${percent(v.cpuShares.workerd)} | ${percent(v.cpuShares.nginx)} | ${percent(v.cpuShares.sseOrigin)} | ${percent(v.cpuShares.sseClient)} | ${percent(v.cpuShares.others)} |`,
       );
     }
   }
@@ -259,35 +284,53 @@ async function main(): Promise<void> {
   ensureTools();
   console.log(`bench: ${settings.rounds} rounds x ${settings.seconds} s per throughput variant, wrk -t1 -c${settings.connections}`);
 
+  await buildAll();
+  const stateDir = await mkdtemp(join(tmpdir(), "gateway-bench-"));
+  const gatewayOptions = { objectKey: SMALL_KEY, cacheKey: SMALL_CACHE_KEY, stateDir };
   const rig = await startSseRig(PORTS.sseOrigin);
-  let nginx: Nginx | undefined;
-  const gateway = await startGateway({ sseOriginUrl: rig.originUrl, objectKey: SMALL_KEY, cacheKey: SMALL_CACHE_KEY }).catch(async (error: unknown) => {
-    await rig.stop();
-    throw error;
-  });
   const sections: Sections = { throughput: {}, sse: [], sseUnavailable: {} };
   const seeding: Record<string, number> = {};
+  let nginx: Nginx | undefined;
+  let gateway: Gateway | undefined;
+  let workerLogLines = 0;
   try {
+    // Seeding runs in a throwaway instance: the measuring workerd then starts
+    // without whatever memory a 1 GiB upload leaves behind, so its RSS growth
+    // while streaming is measured from a clean start.
+    const seeder = await startGateway({ ...gatewayOptions, sseOriginUrl: rig.originUrl });
+    try {
+      seeding.smallSeconds = await seed(seeder.url("seed"), SMALL_KEY, SMALL_BYTES);
+      console.log("bench: writing the 1 GiB object to local R2 (streamed)");
+      seeding.largeSeconds = await seed(seeder.url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES);
+    } finally {
+      await seeder.dispose();
+    }
+    const live = await startGateway({ ...gatewayOptions, sseOriginUrl: rig.originUrl });
+    gateway = live;
     nginx = await startNginx(seededBytes(SMALL_BYTES), rig.originUrl);
-    const url = (socket: SocketName): string => gateway.url(socket);
-    seeding.smallSeconds = await seed(url("seed"), SMALL_KEY, SMALL_BYTES);
-    console.log("bench: writing the 1 GiB object to local R2 (streamed)");
-    seeding.largeSeconds = await seed(url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES);
-
-    const sign = (key: string): Promise<string> => signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: gateway.secrets.mediaTokenSecret });
+    const url = (socket: SocketName): string => live.url(socket);
+    const sign = (key: string): Promise<string> => signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: live.secrets.mediaTokenSecret });
     const smallPath = mediaPath(await sign(SMALL_KEY));
     const largePath = mediaPath(await sign(LARGE_KEY));
+
+    console.log("bench: large objects (1 GiB), first, while workerd's memory is fresh");
+    try {
+      sections.largeObject = await measureLargeObject(`${url("routerNoAssets")}${largePath}`, live.workerdPid, settings.largeRounds);
+    } catch (error) {
+      sections.largeObjectError = String(error instanceof Error ? error.message : error);
+      console.log(`bench: large objects unavailable: ${sections.largeObjectError}`);
+    }
 
     // Fill the cache through the media Worker itself, then make sure the bare cache Worker sees an entry.
     await fetch(`${url("media")}${smallPath}`).then((response) => response.arrayBuffer());
     await new Promise((resolve) => setTimeout(resolve, 500));
     const bareCacheProbe = await fetch(url("bareCache"));
     await bareCacheProbe.arrayBuffer();
-    const bareCacheSharesMediaEntry = bareCacheProbe.status === 200;
-    if (!bareCacheSharesMediaEntry) await fetch(url("bareCache"), { method: "POST" }).then((response) => response.text());
+    sections.bareCacheSharesMediaEntry = bareCacheProbe.status === 200;
+    if (!sections.bareCacheSharesMediaEntry) await fetch(url("bareCache"), { method: "POST" }).then((response) => response.text());
 
     const processes = {
-      workerd: () => cpuSeconds(gateway.workerdPid),
+      workerd: () => cpuSeconds(live.workerdPid),
       benchHost: hostCpuSeconds,
       nginx: groupCpuSeconds(() => nginx?.pids() ?? []),
     };
@@ -301,35 +344,28 @@ async function main(): Promise<void> {
       { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
-      // The hop's profile: everything in front of the floor Worker, one router step at a time.
+      // The hop's profile: router and bare forwarder, both in front of the floor Worker.
       { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${url("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${url("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-      { id: "hop-route", description: "Forwarder + request id, URL parse, route lookup -> floor", url: `${url("hopRoute")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-      { id: "hop-trust", description: "Forwarder + trusted request rebuild -> floor", url: `${url("hopTrust")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-      { id: "hop-rewrap", description: "Forwarder + response re-wrap with X-Request-Id -> floor", url: `${url("hopRewrap")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "nginx-static", description: "nginx: the same 64 KiB file from disk", url: nginx.staticUrl, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "nginx-range", description: "nginx: the same 16 KiB range", url: nginx.staticUrl, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
     ];
     console.log("bench: throughput (64 KiB)");
     sections.throughput = await measureThroughput(variants, settings, processes);
 
+    console.log("bench: the router's steps, one at a time");
+    sections.hopSteps = await measureHopSteps(url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds);
+
     console.log("bench: token verification");
     sections.tokenVerify = await measureTokenVerify(url("verify"), smallPath.slice("/media/v1/".length), settings.rounds, settings.verifySeconds);
-
-    console.log("bench: large objects (1 GiB)");
-    try {
-      sections.largeObject = await measureLargeObject(`${url("routerNoAssets")}${largePath}`, gateway.workerdPid, settings.largeRounds);
-    } catch (error) {
-      sections.largeObjectError = String(error instanceof Error ? error.message : error);
-      console.log(`bench: large objects unavailable: ${sections.largeObjectError}`);
-    }
 
     const nginxPids = (): number[] => nginx?.pids() ?? [];
     const sseVariants: SseVariant[] = [
       { id: "direct", description: "direct to origin", url: `${rig.originUrl}/api/events`, proxyPids: () => [] },
-      { id: "router-api", description: "router + api", url: `${url("routerNoAssets")}/api/events`, proxyPids: () => [gateway.workerdPid] },
+      { id: "router-api", description: "router + api", url: `${url("routerNoAssets")}/api/events`, proxyPids: () => [live.workerdPid] },
+      { id: "api", description: "api Worker alone (no router)", url: `${url("api")}/api/events`, proxyPids: () => [live.workerdPid] },
       { id: "nginx", description: "nginx (proxy_buffering off)", url: `${nginx.sseUrl}/api/events`, proxyPids: nginxPids },
-      { id: "pump", description: "TransformStream pump Worker", url: `${url("ssePump")}/api/events`, proxyPids: () => [gateway.workerdPid] },
+      { id: "pump", description: "TransformStream pump Worker", url: `${url("ssePump")}/api/events`, proxyPids: () => [live.workerdPid] },
     ];
     const sseRunnable: SseVariant[] = [];
     for (const variant of sseVariants) {
@@ -344,10 +380,12 @@ async function main(): Promise<void> {
       console.log(`bench: SSE, ${streams} stream(s), an event every 100 ms`);
       sections.sse.push(await measureSseLevel(rig, sseRunnable, streams, settings.sseEvents, settings.sseRounds, processes));
     }
+    workerLogLines = live.logLines();
   } finally {
     await nginx?.stop();
-    await gateway.dispose();
+    await gateway?.dispose();
     await rig.stop();
+    await rm(stateDir, { recursive: true, force: true });
   }
 
   const checks = checksOf(sections);
@@ -377,7 +415,7 @@ async function main(): Promise<void> {
     harness,
     settings,
     seeding,
-    workerLogLines: gateway.logLines(),
+    workerLogLines,
     checks: checks.map((check) => ({ ...check, verdict: verdictOf(check) })),
     missed: failed,
     ...sections,

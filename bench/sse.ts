@@ -37,6 +37,8 @@ export interface SseLevelSummary {
       addedP99Ms: Spread;
       /** Proxy process RSS growth per open stream, in KiB. */
       rssPerStreamKiB: Spread;
+      /** CPU time of the proxying process (workerd or nginx) per event delivered, in µs. */
+      proxyCpuUsPerEvent: Spread;
       cpuShares: Record<string, Spread>;
     }
   >;
@@ -158,11 +160,12 @@ export async function measureSseLevel(
     async (id, round) => {
       const variant = byId.get(id);
       if (variant === undefined) throw new Error(`bench: no SSE variant ${id}`);
-      const { result, shares } = await withCpuShares(groups, async () => ({ result: await rig.run(variant, streams, events) }));
+      const { result, shares, cpuSeconds: used } = await withCpuShares(groups, async () => ({ result: await rig.run(variant, streams, events) }));
+      const proxySeconds = variant.proxyPids().length === 0 ? Number.NaN : (used.workerd ?? 0) + (used.nginx ?? 0);
       process.stdout.write(
         `  round ${round + 1} ${id.padEnd(14)} ${String(streams).padStart(5)} streams: lost ${result.lost}, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms\n`,
       );
-      return { ...result, shares };
+      return { ...result, shares, proxyCpuUsPerEvent: (proxySeconds / result.received) * 1e6 };
     },
   );
   const direct = results.direct ?? [];
@@ -177,6 +180,7 @@ export async function measureSseLevel(
       p99Ms: spread(runs.map((run) => run.p99Ms)),
       addedP99Ms: spread(runs.map((run, round) => run.p99Ms - (direct[round]?.p99Ms ?? Number.NaN))),
       rssPerStreamKiB: spread(runs.map((run) => run.rssPerStreamKiB)),
+      proxyCpuUsPerEvent: spread(runs.map((run) => run.proxyCpuUsPerEvent)),
       cpuShares: Object.fromEntries(shareGroups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))])),
     };
   }

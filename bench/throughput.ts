@@ -25,6 +25,12 @@ export interface VariantSummary {
   requestsPerSecond: Spread;
   p50Ms: Spread;
   p99Ms: Spread;
+  /**
+   * CPU time the server (workerd or nginx) spent per request, in µs: far less
+   * sensitive than req/s to what else runs on the machine, so it shows where
+   * time goes even when throughput is noisy.
+   */
+  serverCpuUsPerRequest: Spread;
   cpuShares: Record<string, Spread>;
 }
 
@@ -65,6 +71,7 @@ export async function measureThroughput(
       requestsPerSecond: spread([]),
       p50Ms: spread([]),
       p99Ms: spread([]),
+      serverCpuUsPerRequest: spread([]),
       cpuShares: {},
     };
   }
@@ -75,7 +82,7 @@ export async function measureThroughput(
     async (id, round) => {
       const variant = byId.get(id);
       if (variant === undefined) throw new Error(`bench: no variant ${id}`);
-      const { result, shares } = await withCpuShares(processes, async () => {
+      const { result, shares, cpuSeconds: used } = await withCpuShares(processes, async () => {
         const wrk = await runWrk(variant.url, { seconds: settings.seconds, connections: settings.connections, headers: variant.headers });
         return { result: wrk, extraCpu: { wrk: wrk.cpuSeconds } };
       });
@@ -83,7 +90,8 @@ export async function measureThroughput(
         throw new Error(`bench: ${id} had ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors under load`);
       }
       process.stdout.write(`  round ${round + 1} ${id.padEnd(20)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s\n`);
-      return { ...result, shares };
+      const serverSeconds = (used.workerd ?? 0) + (used.nginx ?? 0);
+      return { ...result, shares, serverCpuUsPerRequest: (serverSeconds / result.requests) * 1e6 };
     },
   );
   for (const [id, runs] of Object.entries(results)) {
@@ -92,6 +100,7 @@ export async function measureThroughput(
     summary.requestsPerSecond = spread(runs.map((run) => run.requestsPerSecond));
     summary.p50Ms = spread(runs.map((run) => run.p50Ms));
     summary.p99Ms = spread(runs.map((run) => run.p99Ms));
+    summary.serverCpuUsPerRequest = spread(runs.map((run) => run.serverCpuUsPerRequest));
     const groups = Object.keys(runs[0]?.shares ?? {});
     summary.cpuShares = Object.fromEntries(groups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))]));
   }
