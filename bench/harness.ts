@@ -36,6 +36,7 @@ export const PORTS = {
   routerToFloor: 8895,
   forwarderToFloor: 8896,
   hopSteps: 8897,
+  forwarderClassToFloor: 8898,
 } as const;
 
 export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse">;
@@ -80,8 +81,13 @@ function benchWorker(file: string, outdir: string, options: Partial<LegacyWorker
   } as LegacyWorkerOptions;
 }
 
+/** A loopback socket straight into one Worker entrypoint (the default export unless named). */
+function socketFor(socket: SocketName, entrypoint?: string): NonNullable<LegacyWorkerOptions["unsafeDirectSockets"]>[number] {
+  return { host: "127.0.0.1", port: PORTS[socket], ...(entrypoint ? { entrypoint } : {}) };
+}
+
 function directSocket(socket: SocketName): Pick<LegacyWorkerOptions, "unsafeDirectSockets"> {
-  return { unsafeDirectSockets: [{ host: "127.0.0.1", port: PORTS[socket] }] };
+  return { unsafeDirectSockets: [socketFor(socket)] };
 }
 
 /** Bundles bench/workers/*.ts (jose included) with esbuild, as wrangler would. */
@@ -180,7 +186,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       {
         ...benchWorker("forwarder", benchOut, { name: "bench-forwarder-to-floor", serviceBindings: { MEDIA: "bench-floor" } }),
-        ...directSocket("forwarderToFloor"),
+        // The default export and, on its own socket, the same forwarder as a class entrypoint.
+        unsafeDirectSockets: [socketFor("forwarderToFloor"), socketFor("forwarderClassToFloor", "ForwarderEntrypoint")],
       },
       { ...benchWorker("hop-steps", benchOut, {}), ...directSocket("hopSteps") },
     ],
