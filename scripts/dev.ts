@@ -4,22 +4,25 @@
  * persisted under .wrangler/state).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { ensureDevVars } from "./dev-vars.ts";
+import { seedLocalMedia } from "./seed-media.ts";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
+// wrangler's inspector defaults to 9229; several dev servers on one machine need their own.
+const inspectorArgs = process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : [];
 
 // A fresh clone has no .dev.vars: start from the committed throwaway values.
-if (!existsSync(".dev.vars")) {
-  copyFileSync(".dev.vars.example", ".dev.vars");
-  console.log("dev: created .dev.vars from .dev.vars.example");
-}
+ensureDevVars();
+
+// Sample media in local R2 (idempotent), before wrangler dev opens the same state.
+console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see samples/README.md)`);
 
 // The router is the primary Worker: its config comes first.
 const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.config]);
 const wranglerDev = spawn(
   "npx",
-  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state"],
+  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state", ...inspectorArgs],
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 

@@ -59,6 +59,26 @@ describe("the edge cache, keyed by bucket and object", () => {
     await cached?.body?.cancel();
   });
 
+  it("percent-encodes commas and non-ASCII in the Cache-Tag, so a key cannot split into two tags", async () => {
+    const key = uniqueKey("a,b été.mp4");
+    await env.MEDIA_BUCKET.put(key, "tagged");
+    await (await request(key)).body?.cancel();
+    const cached = await caches.default.match(cacheKeyFor("media", key));
+    expect(cached?.headers.get("Cache-Tag")).toBe(`media/${key.replace("a,b été.mp4", "a%2Cb%20%C3%A9t%C3%A9.mp4")}`);
+    await cached?.body?.cancel();
+  });
+
+  it("treats a cached entry without validators as a miss and replaces it from R2", async () => {
+    const object = await seeded("foreign-entry.mp4");
+    await caches.default.put(cacheKeyFor("media", object.key), new Response("not ours", { headers: { "Cache-Control": "public, max-age=3600" } }));
+    const first = await request(object.key);
+    expect(cacheStatus(first)).toBe("miss");
+    expect(await bodyBytes(first)).toEqual(object.bytes);
+    const second = await request(object.key);
+    expect(cacheStatus(second)).toBe("hit");
+    expect(await bodyBytes(second)).toEqual(object.bytes);
+  });
+
   it("keeps buckets apart: the same key in assets is another entry", async () => {
     const key = uniqueKey("same-key.jpg");
     await env.MEDIA_BUCKET.put(key, "from media");

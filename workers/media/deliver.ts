@@ -6,7 +6,8 @@
 import type { BucketChain, BucketName, ObjectSource } from "./buckets";
 import type { RangeDecision, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
-import { attachmentHeaders, cacheControlFor, cacheKeyFor, cacheTagFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
+import { cacheTagFor } from "../../shared/cache-tag";
+import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
 
 export type ServedFrom = "main" | "fallback";
 export type CacheStatus = "hit" | "miss" | "bypass";
@@ -114,13 +115,13 @@ export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery>
 }
 
 function representationOfCached(hit: Response): Representation | undefined {
-  const size = Number(hit.headers.get("Content-Length"));
+  const length = hit.headers.get("Content-Length");
   const etag = hit.headers.get("ETag");
   const lastModified = hit.headers.get("Last-Modified");
   const servedFrom = hit.headers.get("X-Served-From");
-  if (!Number.isSafeInteger(size) || etag === null || lastModified === null) return undefined;
+  if (length === null || !/^[0-9]{1,15}$/.test(length) || etag === null || lastModified === null) return undefined;
   return {
-    size,
+    size: Number(length),
     validators: { etag, lastModified: new Date(lastModified) },
     contentType: hit.headers.get("Content-Type") ?? "application/octet-stream",
     servedFrom: servedFrom === "fallback" ? "fallback" : "main",
@@ -136,7 +137,9 @@ async function answerFromCache(
 ): Promise<Delivery | undefined> {
   const representation = representationOfCached(hit);
   if (representation === undefined) {
+    // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
+    timing.cacheStatus = "miss";
     return undefined;
   }
   const answer = decideAnswer(delivery.request, representation);
@@ -187,11 +190,13 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, ti
 
   if (!needsMetadataFirst(request)) {
     // Plain GET: one round trip, body and metadata together.
-    const found = await timing.span("r2", () => findInChain(chain, (source) => source.get(key) as Promise<R2ObjectBody | null>));
+    const found = await timing.span("r2", () => findInChain(chain, (source) => source.get(key)));
     if (found === undefined) return notFound(timing);
-    const representation = representationOfObject(key, found.object, found.servedFrom);
-    maybeFillCache(delivery, cacheKey, found.source, representation, found.object.etag);
-    return respond(delivery, representation, { kind: "full" }, found.object.body, timing);
+    const { object } = found;
+    if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
+    const representation = representationOfObject(key, object, found.servedFrom);
+    maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
+    return respond(delivery, representation, { kind: "full" }, object.body, timing);
   }
 
   const found = await timing.span("r2", () => findInChain(chain, (source) => source.head(key)));
@@ -213,6 +218,7 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, ti
 
 /** The object was replaced or deleted between reading its metadata and its body. */
 export class ObjectChangedError extends Error {
+  override readonly name = "ObjectChangedError";
   constructor() {
     super("object changed during the read");
   }

@@ -5,7 +5,7 @@ import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
 import { handleMediaRequest } from "./handle";
-import { ORIGIN, bodyBytes, fetchMedia, mint, patternBytes, uniqueKey } from "./test-kit";
+import { ORIGIN, bodyBytes, captureLogs, fetchMedia, logRecords, mint, patternBytes, uniqueKey } from "./test-kit";
 
 const SIZE = 10_000;
 const log = createLogger("media");
@@ -385,17 +385,12 @@ describe("storage failures", () => {
     // An R2 binding that fails on every call, as R2 does during an outage.
     const failing = { head: () => Promise.reject(new Error("R2 unavailable")), get: () => Promise.reject(new Error("R2 unavailable")) };
     const object = await seeded("outage.mp4");
-    const lines: string[] = [];
-    const original = console.error;
-    console.error = (line: string) => void lines.push(line);
-    try {
-      const response = await fetchWithEnv({ MEDIA_BUCKET: failing, CACHE_MAX_BYTES: "0" }, object.key, { headers: { "X-Request-Id": "req-outage-1" } });
-      await expectJsonError(response, 503, "storage_unavailable");
-      expect(response.headers.get("Retry-After")).toBe("1");
-    } finally {
-      console.error = original;
-    }
-    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+    const { result: response, lines } = await captureLogs(() =>
+      fetchWithEnv({ MEDIA_BUCKET: failing, CACHE_MAX_BYTES: "0" }, object.key, { headers: { "X-Request-Id": "req-outage-1" } }),
+    );
+    await expectJsonError(response, 503, "storage_unavailable");
+    expect(response.headers.get("Retry-After")).toBe("1");
+    expect(logRecords(lines)).toContainEqual(
       expect.objectContaining({ event: "media-storage-failed", requestId: "req-outage-1", reason: "storage-failed", status: 503 }),
     );
   });
@@ -411,7 +406,12 @@ describe("storage failures", () => {
       },
       get: (key: string, options?: R2GetOptions) => env.MEDIA_BUCKET.get(key, options),
     };
-    const response = await fetchWithEnv({ MEDIA_BUCKET: racing, CACHE_MAX_BYTES: "0" }, object.key, { headers: { Range: "bytes=0-9" } });
+    const { result: response, lines } = await captureLogs(() =>
+      fetchWithEnv({ MEDIA_BUCKET: racing, CACHE_MAX_BYTES: "0" }, object.key, { headers: { Range: "bytes=0-9" } }),
+    );
     await expectJsonError(response, 503, "storage_unavailable");
+    expect(logRecords(lines)).toContainEqual(
+      expect.objectContaining({ event: "media-storage-failed", reason: "object-changed" }),
+    );
   });
 });

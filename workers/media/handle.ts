@@ -8,7 +8,7 @@ import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 import { bucketChain } from "./buckets";
-import { deliverMedia } from "./deliver";
+import { ObjectChangedError, deliverMedia } from "./deliver";
 import { corsHeaders, corsPreflightHeaders } from "./policy";
 import { deliverySettings } from "./settings";
 import { kidRegistry, verifyMediaToken } from "./token";
@@ -75,7 +75,7 @@ export async function handleMediaRequest(request: Request, env: MediaEnv, ctx: E
     log.info("media-served", { ...logFields, status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
     return delivery.response ?? errorResponse(404, "not_found", "No such media object.", requestId);
   } catch (error) {
-    const reason = error instanceof Error && error.name === "ObjectChangedError" ? "object-changed" : "storage-failed";
+    const reason = error instanceof ObjectChangedError ? "object-changed" : "storage-failed";
     log.error("media-storage-failed", { ...logFields, status: 503, reason, durationMs: Date.now() - started });
     return errorResponse(503, "storage_unavailable", "Media storage did not answer; try again.", requestId, { "Retry-After": "1" });
   }

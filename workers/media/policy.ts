@@ -129,11 +129,3 @@ export function corsPreflightHeaders(): Record<string, string> {
 export function cacheKeyFor(bucket: BucketName, key: string): string {
   return `https://media-cache.invalid/${bucket}/${encodeURIComponent(key)}`;
 }
-
-/**
- * The tag a purge-by-tag uses for one object. Commas separate tags and header
- * values are bytes, so those characters are percent-encoded.
- */
-export function cacheTagFor(bucket: BucketName, key: string): string {
-  return `${bucket}/${key}`.replace(/[^\x21-\x7e]|,/gu, (character) => encodeURIComponent(character));
-}

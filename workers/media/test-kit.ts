@@ -3,6 +3,7 @@
  * real Worker, seeding R2 through its bindings. Not part of the Worker bundle.
  */
 import { exports } from "cloudflare:workers";
+import { vi } from "vitest";
 import { mediaPath, signMediaToken } from "../../shared/media-token";
 import { TEST_SECRETS } from "../../test/secrets";
 
@@ -47,4 +48,22 @@ export function uniqueKey(name: string): string {
 /** The body as bytes. */
 export async function bodyBytes(response: Response): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Every console line the Worker writes while `work` runs, and what `work` returned. */
+export async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const spies = (["log", "warn", "error"] as const).map((method) =>
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" "))),
+  );
+  try {
+    return { result: await work(), lines };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+/** The JSON log lines among captured console lines. */
+export function logRecords(lines: string[]): Record<string, unknown>[] {
+  return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
 }

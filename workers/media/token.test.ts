@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
 import { signMediaToken } from "../../shared/media-token";
-import { ORIGIN, bodyBytes, fetchMedia, fetchToken, mint, patternBytes } from "./test-kit";
+import { ORIGIN, bodyBytes, captureLogs, fetchMedia, fetchToken, logRecords, mint, patternBytes } from "./test-kit";
 import { buildKidRegistry, objectKeyProblem, verifyMediaToken } from "./token";
 
 /** The objects the accepted vectors name, seeded so an accepted token really streams. */
@@ -16,21 +16,6 @@ const VECTOR_OBJECTS = [
 beforeAll(async () => {
   for (const object of VECTOR_OBJECTS) await object.bucket().put(object.key, object.bytes);
 });
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-/** Captures every console line the Worker writes during `work`. */
-async function captureLogs(work: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = [];
-  for (const method of ["log", "warn", "error"] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  }
-  await work();
-  vi.restoreAllMocks();
-  return lines;
-}
 
 function expectInvalidToken(response: Response): void {
   expect(response.status).toBe(401);
@@ -85,10 +70,10 @@ describe("token failures", () => {
 
   it("logs one sanitized line per rejection: reason, kid and request id, never the token or a secret", async () => {
     const expired = vectors.vectors.find((vector) => vector.name === "expired")?.token ?? "";
-    const lines = await captureLogs(() =>
+    const { lines } = await captureLogs(() =>
       exports.default.fetch(new Request(`${ORIGIN}/media/v1/${expired}`, { headers: { "X-Request-Id": "req-expired-1" } })),
     );
-    const rejection = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.event === "media-token-rejected");
+    const rejection = logRecords(lines).find((line) => line.event === "media-token-rejected");
     expect(rejection).toMatchObject({ level: "warn", worker: "media", reason: "expired", kid: "v1", requestId: "req-expired-1", status: 401, path: "/media/v1/:token" });
     const text = lines.join("\n");
     expect(text).not.toContain(expired);

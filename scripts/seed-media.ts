@@ -1,0 +1,64 @@
+/**
+ * Seeds local R2 (the state `npm run dev` uses) with the sample media in
+ * samples/. Idempotent: an object whose MD5 (R2's ETag for a single-part put)
+ * and type already match is left alone. Runs before `wrangler dev` starts,
+ * never beside it: two local runtimes must not write one state directory.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { getPlatformProxy } from "wrangler";
+
+/** wrangler dev --persist-to .wrangler/state keeps its data in the v3 folder below it. */
+export const LOCAL_PERSIST_PATH = ".wrangler/state/v3";
+
+type BucketBinding = "MEDIA_BUCKET" | "MEDIA_FALLBACK_BUCKET" | "ASSETS_BUCKET";
+
+export interface SampleObject {
+  binding: BucketBinding;
+  key: string;
+  file: string;
+  contentType: string;
+}
+
+/** What each sample shows is in samples/README.md. */
+export const SAMPLE_OBJECTS: readonly SampleObject[] = [
+  { binding: "MEDIA_BUCKET", key: "samples/testsrc-640x360.mp4", file: "samples/testsrc-640x360.mp4", contentType: "video/mp4" },
+  { binding: "MEDIA_BUCKET", key: "samples/thumbs/sprite.jpg", file: "samples/sprite.jpg", contentType: "image/jpeg" },
+  { binding: "MEDIA_BUCKET", key: "samples/stored-as-html.html", file: "samples/stored-as-html.html", contentType: "text/html; charset=utf-8" },
+  { binding: "MEDIA_FALLBACK_BUCKET", key: "archive/testsrc-640x360.mp4", file: "samples/testsrc-640x360.mp4", contentType: "video/mp4" },
+  { binding: "ASSETS_BUCKET", key: "logo/sprite.jpg", file: "samples/sprite.jpg", contentType: "image/jpeg" },
+];
+
+/** The slice of the R2 binding used here (the Workers types are not in the Node program). */
+interface LocalBucket {
+  head(key: string): Promise<{ etag: string; httpMetadata?: { contentType?: string } } | null>;
+  put(key: string, value: Uint8Array, options: { httpMetadata: { contentType: string } }): Promise<unknown>;
+}
+
+/** Puts every sample object that is missing or different into local R2; returns how many it wrote. */
+export async function seedLocalMedia(): Promise<number> {
+  const proxy = await getPlatformProxy<Record<BucketBinding, LocalBucket>>({
+    configPath: "wrangler.media.toml",
+    persist: { path: LOCAL_PERSIST_PATH },
+  });
+  try {
+    let written = 0;
+    for (const sample of SAMPLE_OBJECTS) {
+      const bytes = new Uint8Array(await readFile(sample.file));
+      const md5 = createHash("md5").update(bytes).digest("hex");
+      const bucket = proxy.env[sample.binding];
+      const existing = await bucket.head(sample.key);
+      if (existing?.etag === md5 && existing.httpMetadata?.contentType === sample.contentType) continue;
+      await bucket.put(sample.key, bytes, { httpMetadata: { contentType: sample.contentType } });
+      written += 1;
+    }
+    return written;
+  } finally {
+    await proxy.dispose();
+  }
+}
+
+if (import.meta.main) {
+  const written = await seedLocalMedia();
+  console.log(`seed: ${written} of ${SAMPLE_OBJECTS.length} sample objects written to local R2 (${LOCAL_PERSIST_PATH})`);
+}
