@@ -211,7 +211,7 @@ async function mintMediaUrl(
   }
   const signer = activeSigner(secrets);
   if (!signer) {
-    sendError(request, response, 503, "dependency_failed", "No MEDIA_TOKEN_SECRET_V<N> is configured for the backend.");
+    sendError(request, response, 503, "dependency_failed", "No media token secret to sign with: set MEDIA_TOKEN_SECRET_V<N> (and MEDIA_TOKEN_ACTIVE_KID, if set, must name one).");
     return;
   }
   const bkt = query.get("bkt") ?? undefined;

@@ -2,8 +2,12 @@
  * `npm run dev`: the whole stack on this machine, one command.
  * All three Workers in one `wrangler dev` (router primary on :8787, local R2
  * persisted under .wrangler/state).
+ * The local backend (backend/server.ts) runs in this process on BACKEND_PORT
+ * (8788); `BACKEND_URL=http://127.0.0.1:PORT npm run dev` proxies /api to that
+ * backend instead (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
  */
 import { spawn } from "node:child_process";
+import { devBackend } from "./dev-backend.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
 import { WORKERS } from "./workers.ts";
@@ -18,8 +22,11 @@ ensureDevVars();
 // Sample media in local R2 (idempotent), before wrangler dev opens the same state.
 console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see samples/README.md)`);
 
+const backend = await devBackend();
+console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
+
 // The router is the primary Worker: its config comes first.
-const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.config]);
+const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
 const wranglerDev = spawn(
   "npx",
   ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state", ...inspectorArgs],

@@ -15,6 +15,8 @@ export interface ProbeRecord {
   openedAt: number;
   /** Milliseconds from open to the connection closing; absent while open. */
   closedAfterMs?: number;
+  /** Request body bytes received so far (uploads). */
+  bytes?: number;
 }
 
 /** What `/api/test/echo` answers: the request exactly as the origin received it. */

@@ -60,6 +60,14 @@ function misbehave(request: IncomingMessage, response: ServerResponse, url: URL,
     });
     return;
   }
+  if (route === "/upload") {
+    // Counts as the body streams in, so a test can see bytes arrive before the client has finished.
+    const record: ProbeRecord = { openedAt: Date.now(), bytes: 0 };
+    probes.set(url.searchParams.get("probe") ?? "", record);
+    request.on("data", (chunk: Buffer) => (record.bytes = (record.bytes ?? 0) + chunk.length));
+    request.on("end", () => json(200, { bytes: record.bytes }));
+    return;
+  }
   request.resume();
   if (route === "/cookies") {
     json(200, { ok: true }, { "Set-Cookie": ["session=abc; Path=/; HttpOnly", "theme=dark, with comma; Path=/", "lang=en; Expires=Wed, 21 Oct 2037 07:28:00 GMT"] });

@@ -37,6 +37,7 @@ export function withoutHopByHop(headers: Headers, keepUpgrade = false): Headers 
   return copy;
 }
 
+/** A WebSocket handshake (`Upgrade: websocket`), which keeps its Connection/Upgrade headers and skips CORS. */
 export function isWebSocketUpgrade(headers: Headers): boolean {
   return headers.get("upgrade")?.toLowerCase() === "websocket";
 }

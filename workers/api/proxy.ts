@@ -1,15 +1,22 @@
 /**
  * The reverse proxy: one request to BACKEND_URL, bodies streamed both ways.
  *
- * Compatibility flags relied on (wrangler.api.toml, and wrangler.router.toml
- * for the hop before this one):
- * - `enable_request_signal`: without it `request.signal` never fires when the
- *   client goes away (workerd has no default-on date for it). With it, a
- *   client disconnect aborts the upstream fetch below, which closes the
- *   backend connection, so an abandoned SSE stream stops at the backend.
- * - `brotli_content_encoding` (default since 2024-04-29): fetch() understands
- *   `br` as well as `gzip`, so whatever the backend compresses with is passed
- *   through as bytes, never decoded here.
+ * Client disconnects (measured in workerd 2026-11-02, router → api → Node
+ * origin, workers/router/api-proxy.test.ts): the backend sees its connection
+ * close within tens of milliseconds, both mid-stream and while still waiting
+ * for headers, with or without any flag. The runtime cancels an invocation's
+ * pending subrequests and the pipe of a passed-through body when the client
+ * goes, and that cancellation crosses service bindings. So the router needs
+ * no flag. This Worker still sets:
+ * - `enable_request_signal` (wrangler.api.toml; workerd has no default-on
+ *   date for it): `request.signal` then fires on disconnect, and the upstream
+ *   fetch below listens to it. That keeps the abort explicit instead of
+ *   resting only on implicit cancellation, which would stop covering us the
+ *   moment the pipe went through JS we do not cancel, or through waitUntil.
+ *   `request_signal_passthrough` is not needed: the signal is wired by hand,
+ *   since the fetch also needs the header timer's signal.
+ * - `brotli_content_encoding` (on by date since 2024-04-29): fetch()
+ *   understands `br` as well as `gzip`, so either passes through as bytes.
  *
  * What we measured about Content-Encoding in workerd (2026-11-02), which this
  * file depends on: a fetch() response with `Content-Encoding: gzip` reads as
@@ -112,7 +119,7 @@ function responseHeaders(response: Response, publicUrl: URL, settings: ProxySett
  * 502/504 in the JSON error shape, or, for an EventSource, a 200 that tells
  * it to retry (it would give up for good on an error status).
  */
-export function backendUnavailable(
+function backendUnavailable(
   status: 502 | 504,
   code: "upstream_unreachable" | "upstream_timeout",
   message: string,

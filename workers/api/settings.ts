@@ -51,6 +51,7 @@ export function proxySettings(vars: ProxyVars): ProxySettings {
   return settings;
 }
 
+/** Parses the vars (uncached; tests use it to try other settings). */
 export function parseSettings(vars: ProxyVars): ProxySettings {
   const backend = new URL(vars.BACKEND_URL);
   return {

@@ -19,6 +19,7 @@ export function wantsEventStream(headers: Headers): boolean {
   return headers.get("accept")?.toLowerCase().includes(EVENT_STREAM_TYPE) ?? false;
 }
 
+/** A response that is an event stream (by its Content-Type). */
 export function isEventStream(headers: Headers): boolean {
   return headers.get("content-type")?.toLowerCase().startsWith(EVENT_STREAM_TYPE) ?? false;
 }
@@ -46,7 +47,8 @@ const CR = 0x0d;
  * line: `\n\n`, `\r\r` or `\r\n\r\n`), so a heartbeat never lands inside an event.
  */
 export class EventBoundary {
-  #tail: number[] = [LF, LF];
+  // The last four bytes written; a fresh stream counts as "between events".
+  #tail: number[] = [LF, LF, LF, LF];
 
   /** Feed the bytes as they pass. */
   push(chunk: Uint8Array): void {
