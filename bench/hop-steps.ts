@@ -1,5 +1,5 @@
 /**
- * The router's hop, step by step (bench/workers/hop-steps.ts): workerd CPU
+ * The router's hop, step by step (and the price of one log line) (bench/workers/hop-steps.ts): workerd CPU
  * time per execution of each step, from batches of thousands, in interleaved
  * rounds, minus the empty loop's cost measured in the same round.
  */
@@ -7,7 +7,7 @@ import { cpuSeconds } from "./processes.ts";
 import type { Spread } from "./stats.ts";
 import { interleave, spread } from "./stats.ts";
 
-const STEPS = ["none", "id", "route", "trust", "response", "rewrap"] as const;
+const STEPS = ["none", "id", "route", "trust", "response", "rewrap", "log"] as const;
 type Step = (typeof STEPS)[number];
 
 export interface HopStepsSummary {
@@ -34,6 +34,12 @@ export async function measureHopSteps(url: string, workerdPid: number, rounds: n
   const minus = (step: Step, base: Step): Spread => spread(results[step].map((us, round) => us - (results[base][round] ?? Number.NaN)));
   return {
     batch,
-    stepUs: { id: minus("id", "none"), route: minus("route", "none"), trust: minus("trust", "none"), rewrap: minus("rewrap", "response") },
+    stepUs: {
+      id: minus("id", "none"),
+      route: minus("route", "none"),
+      trust: minus("trust", "none"),
+      rewrap: minus("rewrap", "response"),
+      log: minus("log", "none"),
+    },
   };
 }

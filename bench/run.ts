@@ -235,7 +235,7 @@ function details(sections: Sections): string {
     const parts = Object.entries(steps.stepUs).map(([step, us]) => `${step} ${us.median.toFixed(1)} µs (${us.min.toFixed(1)} – ${us.max.toFixed(1)})`);
     lines.push(
       "",
-      `Hop profile, step by step (the router's own functions in a loop of ${steps.batch} inside workerd; CPU per execution beyond an empty loop): ${parts.join("; ")}.`,
+      `Hop profile, step by step (the router's own functions, and one media-style log line, each in a loop of ${steps.batch} inside workerd; workerd CPU per execution beyond an empty loop): ${parts.join("; ")}.`,
     );
   }
   for (const level of sections.sse) {

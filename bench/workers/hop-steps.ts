@@ -10,14 +10,19 @@
  * - `route`: parse the URL and look the path up in the route table;
  * - `trust`: rebuild the request without gateway-only headers, with the id set;
  * - `response`: build a media-like response (the input `rewrap` needs, subtracted from it);
- * - `rewrap`: build that response, then wrap it to add X-Request-Id.
+ * - `rewrap`: build that response, then wrap it to add X-Request-Id;
+ * - `log`: one allow-listed JSON log line like the media Worker's per-request
+ *   `media-served` (not a router step: it prices the media Worker's own cost).
  */
+import { createLogger } from "../../shared/log";
 import { decideRequestId } from "../../shared/request-id";
 import { routeFor } from "../../shared/routes";
 import { trustedRequest, withRequestId } from "../../workers/router/forward";
 
-const STEPS = ["none", "id", "route", "trust", "response", "rewrap"] as const;
+const STEPS = ["none", "id", "route", "trust", "response", "rewrap", "log"] as const;
 type Step = (typeof STEPS)[number];
+
+const log = createLogger("media");
 
 function isStep(value: string | null): value is Step {
   return STEPS.some((step) => step === value);
@@ -53,6 +58,22 @@ export default {
       else if (step === "trust") sink += trustedRequest(request, "bench-request-id").method.length;
       else if (step === "response") sink += mediaLikeResponse().status;
       else if (step === "rewrap") sink += withRequestId(mediaLikeResponse(), "bench-request-id").status;
+      else if (step === "log") {
+        log.info("media-served", {
+          requestId: "3f1c2b9e-5d4a-4e8f-9b7c-1a2b3c4d5e6f",
+          method: "GET",
+          path: "/media/v1/:token",
+          bucket: "media",
+          keyHint: "bench/64k…4.mp4",
+          kid: "v1",
+          status: 200,
+          cache: "hit",
+          servedFrom: "main",
+          bytes: 65536,
+          durationMs: 1,
+        });
+        sink += 1;
+      }
       else sink += i & 1;
     }
     return new Response(String(sink));
