@@ -37,6 +37,7 @@ export const PORTS = {
   forwarderToFloor: 8896,
   hopSteps: 8897,
   forwarderClassToFloor: 8898,
+  bareCacheRewrap: 8899,
 } as const;
 
 export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse">;
@@ -166,6 +167,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           r2Buckets: mediaBucket,
         }),
         ...directSocket("bareCache"),
+      },
+      {
+        ...benchWorker("cache", benchOut, {
+          name: "bench-cache-rewrap",
+          bindings: { CACHE_KEY: options.cacheKey, OBJECT_KEY: options.objectKey, REWRAP: "true" },
+          r2Buckets: mediaBucket,
+        }),
+        ...directSocket("bareCacheRewrap"),
       },
       {
         ...benchWorker("r2", benchOut, { bindings: { OBJECT_KEY: options.objectKey }, r2Buckets: mediaBucket }),

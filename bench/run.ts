@@ -141,6 +141,7 @@ function checksOf(sections: Sections): Check[] {
     ratioCheck("router-assets-vs-direct", "Router behind the local assets layer / straight to media", t, "router-assets-hit", "media-hit"),
     ratioCheck("hit-vs-bare-cache", "Media hit / bare cache Worker", t, "media-hit", "bare-cache", { op: ">=", value: 0.8 }),
     ratioCheck("hit-vs-floor", "Media hit / floor", t, "media-hit", "floor"),
+    ratioCheck("bare-cache-rewrap-vs-bare-cache", "Bare cache Worker re-wrapping the hit / returning it as is", t, "bare-cache-rewrap", "bare-cache"),
     ratioCheck("bare-cache-vs-floor", "Bare cache Worker / floor (Cache API simulator cost)", t, "bare-cache", "floor"),
     ratioCheck("miss-vs-bare-r2", "Media miss (R2) / bare R2 Worker", t, "media-miss", "bare-r2", { op: ">=", value: 0.8 }),
     ratioCheck("range-vs-full-hit", "206 (16 KiB range) on a hit / full 64 KiB hit", t, "media-hit-206", "media-hit"),
@@ -152,6 +153,7 @@ function checksOf(sections: Sections): Check[] {
     ratioCheck("router-vs-forwarder-cpu", "  same, by workerd CPU/request: router vs bare forwarder", t, "router-hit", "forwarder-hit", undefined, "cpu"),
     ratioCheck("router-vs-direct-cpu", "  same, by workerd CPU/request: router vs straight to media", t, "router-hit", "media-hit", undefined, "cpu"),
     ratioCheck("hit-vs-bare-cache-cpu", "  same, by workerd CPU/request: media hit vs bare cache", t, "media-hit", "bare-cache", undefined, "cpu"),
+    ratioCheck("bare-cache-rewrap-cpu", "  same, by workerd CPU/request: bare cache re-wrapping vs as is", t, "bare-cache-rewrap", "bare-cache", undefined, "cpu"),
     ratioCheck("miss-vs-bare-r2-cpu", "  same, by workerd CPU/request: media miss vs bare R2", t, "media-miss", "bare-r2", undefined, "cpu"),
   );
   checks.push(
@@ -341,6 +343,7 @@ async function main(): Promise<void> {
       { id: "router-assets-hit", description: "Local assets layer -> router -> media, cache hit", url: `${url("router")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "forwarder-hit", description: "Bare forwarder -> media, cache hit", url: `${url("forwarder")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "bare-cache", description: "Bare cache Worker: caches.default.match only", url: url("bareCache"), expectStatus: 200, expectBytes: SMALL_BYTES },
+      { id: "bare-cache-rewrap", description: "Bare cache Worker answering a new Response around the hit's body", url: url("bareCacheRewrap"), expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
       { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
