@@ -289,7 +289,10 @@ async function main(): Promise<void> {
   await buildAll();
   const stateDir = await mkdtemp(join(tmpdir(), "gateway-bench-"));
   const gatewayOptions = { objectKey: SMALL_KEY, cacheKey: SMALL_CACHE_KEY, stateDir };
-  const rig = await startSseRig(PORTS.sseOrigin);
+  const rig = await startSseRig(PORTS.sseOrigin).catch(async (error: unknown) => {
+    await rm(stateDir, { recursive: true, force: true });
+    throw error;
+  });
   const sections: Sections = { throughput: {}, sse: [], sseUnavailable: {} };
   const seeding: Record<string, number> = {};
   let nginx: Nginx | undefined;
