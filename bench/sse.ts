@@ -51,7 +51,10 @@ class JsonLineProcess {
   readonly child: ChildProcessWithoutNullStreams;
   private readonly waiters: ((line: Record<string, unknown>) => void)[] = [];
 
-  constructor(script: string, args: string[] = []) {
+  constructor(
+    private readonly script: string,
+    args: string[] = [],
+  ) {
     this.child = spawn(NODE, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr.on("data", (chunk: Buffer) => process.stderr.write(chunk));
     const lines = createInterface({ input: this.child.stdout });
@@ -66,9 +69,15 @@ class JsonLineProcess {
     });
   }
 
-  /** The next line the process prints. */
-  next(): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** The next line the process prints; rejects after `timeoutMs` (a crashed child never answers). */
+  next(timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bench: ${this.script} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
   }
 
   send(command: unknown): void {
@@ -99,7 +108,7 @@ export interface SseRig {
 /** Starts the origin on `port` and the client; both stay up for the whole section. */
 export async function startSseRig(port: number): Promise<SseRig> {
   const origin = new JsonLineProcess("bench/sse-origin.ts", [String(port)]);
-  await origin.next(); // "listening"
+  await origin.next(10_000); // "listening"
   const client = new JsonLineProcess("bench/sse-client.ts");
   return {
     originUrl: `http://127.0.0.1:${port}`,
@@ -112,13 +121,15 @@ export async function startSseRig(port: number): Promise<SseRig> {
       const rssOf = (): number => variant.proxyPids().reduce((sum, pid) => sum + rssBytes(pid), 0);
       const before = rssOf();
       client.send({ url: variant.url, streams, events, headers: variant.headers });
-      let line = await client.next();
+      // The client ends every run by its own deadline (events x 100 ms + 20 s); this one only catches a crash.
+      const answerWithin = events * 100 + 60_000;
+      let line = await client.next(answerWithin);
       let during = before;
       if (line.allOpen === true) {
         // Every stream is live: let a few events flow, then weigh the proxy.
         await new Promise((resolve) => setTimeout(resolve, 500));
         during = rssOf();
-        line = await client.next();
+        line = await client.next(answerWithin);
       }
       // JSON has no NaN: a run without a single event reports its percentiles as null.
       const result = line as unknown as SseRunResult;
