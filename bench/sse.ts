@@ -51,10 +51,10 @@ class JsonLineProcess {
   readonly child: ChildProcessWithoutNullStreams;
   private readonly waiters: ((line: Record<string, unknown>) => void)[] = [];
 
-  constructor(
-    private readonly script: string,
-    args: string[] = [],
-  ) {
+  private readonly script: string;
+
+  constructor(script: string, args: string[] = []) {
+    this.script = script;
     this.child = spawn(NODE, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     this.child.stderr.on("data", (chunk: Buffer) => process.stderr.write(chunk));
     const lines = createInterface({ input: this.child.stdout });
