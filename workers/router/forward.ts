@@ -48,11 +48,16 @@ export async function forwardToService(
  * does not decode and re-encode), and SSE events arrive one by one.
  */
 export function withRequestId(response: Response, requestId: string): Response {
-  const headers = new Headers(response.headers);
-  headers.set(REQUEST_ID_HEADER, requestId);
   if (response.webSocket) {
     // A 101 carries its socket in `webSocket`, which a Response used as init does not pass on.
+    const headers = new Headers(response.headers);
+    headers.set(REQUEST_ID_HEADER, requestId);
     return new Response(null, { status: 101, statusText: response.statusText, headers, webSocket: response.webSocket });
   }
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  // The response itself as init: status, status text and headers are copied in
+  // one native step, about half the CPU of copying the headers through a JS
+  // Headers object first (measured by `npm run bench`, hop profile step "rewrap").
+  const wrapped = new Response(response.body, response);
+  wrapped.headers.set(REQUEST_ID_HEADER, requestId);
+  return wrapped;
 }

@@ -1,0 +1,119 @@
+/**
+ * Throughput of 64 KiB answers, every variant loaded by wrk from its own
+ * process in interleaved rounds, with the CPU share each process got.
+ */
+import { cpuSeconds } from "./processes.ts";
+import { withCpuShares } from "./processes.ts";
+import type { Spread } from "./stats.ts";
+import { interleave, spread } from "./stats.ts";
+import { runWrk } from "./tools.ts";
+
+export interface HttpVariant {
+  id: string;
+  description: string;
+  url: string;
+  headers?: Record<string, string>;
+  expectStatus: number;
+  expectBytes: number;
+}
+
+export interface VariantSummary {
+  description: string;
+  available: boolean;
+  /** Why a variant could not run (its warm-up answered the wrong thing). */
+  unavailable?: string;
+  requestsPerSecond: Spread;
+  p50Ms: Spread;
+  p99Ms: Spread;
+  /**
+   * CPU time the server (workerd or nginx) spent per request, in µs: far less
+   * sensitive than req/s to what else runs on the machine, so it shows where
+   * time goes even when throughput is noisy.
+   */
+  serverCpuUsPerRequest: Spread;
+  cpuShares: Record<string, Spread>;
+}
+
+export interface ThroughputSettings {
+  rounds: number;
+  seconds: number;
+  connections: number;
+}
+
+/** One request as wrk would send it: checks status and body size, so a broken variant is never measured. */
+export async function checkVariant(variant: HttpVariant): Promise<string | undefined> {
+  try {
+    const response = await fetch(variant.url, { headers: variant.headers });
+    const body = await response.arrayBuffer();
+    if (response.status !== variant.expectStatus) return `answered ${response.status}, expected ${variant.expectStatus}`;
+    if (body.byteLength !== variant.expectBytes) return `answered ${body.byteLength} bytes, expected ${variant.expectBytes}`;
+    return undefined;
+  } catch (error) {
+    return `failed: ${String(error)}`;
+  }
+}
+
+export async function measureThroughput(
+  variants: readonly HttpVariant[],
+  settings: ThroughputSettings,
+  processes: Record<string, () => number>,
+): Promise<Record<string, VariantSummary>> {
+  const summaries: Record<string, VariantSummary> = {};
+  const runnable: HttpVariant[] = [];
+  for (const variant of variants) {
+    const problem = await checkVariant(variant);
+    if (problem === undefined) runnable.push(variant);
+    else console.log(`bench: ${variant.id} unavailable: ${problem}`);
+    summaries[variant.id] = {
+      description: variant.description,
+      available: problem === undefined,
+      ...(problem === undefined ? {} : { unavailable: problem }),
+      requestsPerSecond: spread([]),
+      p50Ms: spread([]),
+      p99Ms: spread([]),
+      serverCpuUsPerRequest: spread([]),
+      cpuShares: {},
+    };
+  }
+  const byId = new Map(runnable.map((variant) => [variant.id, variant]));
+  const results = await interleave(
+    runnable.map((variant) => variant.id),
+    settings.rounds,
+    async (id, round) => {
+      const variant = byId.get(id);
+      if (variant === undefined) throw new Error(`bench: no variant ${id}`);
+      const { result, shares, cpuSeconds: used } = await withCpuShares(processes, async () => {
+        const wrk = await runWrk(variant.url, { seconds: settings.seconds, connections: settings.connections, headers: variant.headers });
+        return { result: wrk, extraCpu: { wrk: wrk.cpuSeconds } };
+      });
+      if (result.non2xx > 0 || result.socketErrors > 0) {
+        throw new Error(`bench: ${id} had ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors under load`);
+      }
+      process.stdout.write(`  round ${round + 1} ${id.padEnd(20)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s\n`);
+      const serverSeconds = (used.workerd ?? 0) + (used.nginx ?? 0);
+      return { ...result, shares, serverCpuUsPerRequest: (serverSeconds / result.requests) * 1e6 };
+    },
+  );
+  for (const [id, runs] of Object.entries(results)) {
+    const summary = summaries[id];
+    if (summary === undefined) continue;
+    summary.requestsPerSecond = spread(runs.map((run) => run.requestsPerSecond));
+    summary.p50Ms = spread(runs.map((run) => run.p50Ms));
+    summary.p99Ms = spread(runs.map((run) => run.p99Ms));
+    summary.serverCpuUsPerRequest = spread(runs.map((run) => run.serverCpuUsPerRequest));
+    const groups = Object.keys(runs[0]?.shares ?? {});
+    summary.cpuShares = Object.fromEntries(groups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))]));
+  }
+  return summaries;
+}
+
+/** CPU seconds of this Node process (the bench host, which also runs Miniflare's Node side). */
+export function hostCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/** Sum of several processes' CPU seconds (nginx master + worker). */
+export function groupCpuSeconds(pids: () => number[]): () => number {
+  return () => pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
