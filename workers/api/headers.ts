@@ -2,6 +2,7 @@
  * Header rules of the proxy, as small pure builders: what the backend sees,
  * what the client gets back, and where a redirect points.
  */
+import { isGatewayOnlyHeader } from "../../shared/trust";
 import type { ProxySettings } from "./settings";
 
 /**
@@ -21,9 +22,6 @@ export const HOP_BY_HOP_HEADERS: readonly string[] = [
   "proxy-authorization",
   "proxy-authenticate",
 ];
-
-/** Headers the gateway sets itself: a client-supplied copy is never trusted (the router strips them too). */
-const GATEWAY_SET_HEADERS: readonly string[] = ["forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"];
 
 /** `Connection: close, X-Foo` makes X-Foo hop-by-hop as well (RFC 9110 §7.6.1). */
 export function connectionListedHeaders(headers: Headers): string[] {
@@ -64,7 +62,9 @@ export function upstreamUrl(publicUrl: URL, settings: ProxySettings): URL {
  */
 export function upstreamHeaders(request: Request, publicUrl: URL, settings: ProxySettings, sse: boolean): Headers {
   const headers = withoutHopByHop(request.headers, isWebSocketUpgrade(request.headers));
-  for (const name of GATEWAY_SET_HEADERS) headers.delete(name);
+  // The router already strips these (the trust boundary); dropping them again
+  // here, with the same shared rule, keeps the api safe when it is reached some other way.
+  for (const name of [...headers.keys()].filter(isGatewayOnlyHeader)) headers.delete(name);
   // fetch() derives Host from the URL; the public host travels in X-Forwarded-Host.
   headers.delete("host");
   const clientIp = request.headers.get("cf-connecting-ip");
