@@ -3,6 +3,7 @@
  * isolate keeps the same Env across requests, so this is parsed once, not per
  * request). docs/api.md has the table of settings.
  */
+import { parsedPerEnv } from "../../shared/per-env";
 
 export interface ProxySettings {
   /** The backend's origin (`https://backend.example.com`). */
@@ -39,17 +40,8 @@ export interface ProxyVars {
 const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 const DEFAULT_RATE_LIMIT_PERIOD_SECONDS = 60;
 
-const parsed = new WeakMap<object, ProxySettings>();
-
 /** The settings for this Env, parsed on first use. A malformed BACKEND_URL throws (a deploy mistake, not a client's). */
-export function proxySettings(vars: ProxyVars): ProxySettings {
-  let settings = parsed.get(vars);
-  if (!settings) {
-    settings = parseSettings(vars);
-    parsed.set(vars, settings);
-  }
-  return settings;
-}
+export const proxySettings: (vars: ProxyVars) => ProxySettings = parsedPerEnv((vars: ProxyVars) => parseSettings(vars));
 
 /** Parses the vars (uncached; tests use it to try other settings). */
 export function parseSettings(vars: ProxyVars): ProxySettings {

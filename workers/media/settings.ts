@@ -1,4 +1,5 @@
-/** The media Worker's settings from its vars, parsed once per request with safe defaults. */
+/** The media Worker's settings from its vars, parsed once per isolate with safe defaults. */
+import { parsedPerEnv } from "../../shared/per-env";
 import type { DeliverySettings } from "./deliver";
 import { corsOrigins } from "./policy";
 
@@ -14,12 +15,10 @@ export function cacheMaxBytes(setting: string | undefined): number {
   return Math.min(value, CACHE_API_MAX_BYTES);
 }
 
-/** The delivery settings of this deployment. */
-export function deliverySettings(env: MediaEnv): DeliverySettings {
-  return {
+/** The delivery settings of this deployment (parsed on first use, not per request). */
+export const deliverySettings: (env: MediaEnv) => DeliverySettings = parsedPerEnv((env: MediaEnv) => ({
     // The generated type is the literal in the config; deployments may set "true".
     cacheFallback: String(env.CACHE_FALLBACK) === "true",
     cacheMaxBytes: cacheMaxBytes(env.CACHE_MAX_BYTES),
     corsOrigins: corsOrigins(env.MEDIA_CORS_ORIGINS),
-  };
-}
+  }));
