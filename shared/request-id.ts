@@ -12,6 +12,14 @@ export function isWellFormedRequestId(value: string | null): value is string {
   return value !== null && WELL_FORMED_REQUEST_ID.test(value);
 }
 
+/**
+ * The id a service Worker uses: the one the router decided and passed on
+ * (services trust the router), or a fresh one when called some other way.
+ */
+export function passedRequestId(headers: Headers): string {
+  return headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
+}
+
 /** Keeps a well-formed client id (so a caller can trace its own request), else makes a new one. */
 export function decideRequestId(headers: Headers): string {
   const offered = headers.get(REQUEST_ID_HEADER);

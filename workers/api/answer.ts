@@ -7,7 +7,7 @@
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { passedRequestId } from "../../shared/request-id";
 import { withCors } from "./cors";
 import { isWebSocketUpgrade } from "./headers";
 import { proxyToBackend } from "./proxy";
@@ -24,7 +24,7 @@ export async function answerApiRequest(request: Request, settings: ProxySettings
 }
 
 async function limitThenProxy(request: Request, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
-  const requestId = request.headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
+  const requestId = passedRequestId(request.headers);
   if (!(await withinRateLimit(limiter, request.headers))) {
     log.warn("rate-limited", { requestId, method: request.method, path: loggablePath(new URL(request.url).pathname), status: 429 });
     const retryAfter = { "Retry-After": String(settings.rateLimitPeriodSeconds) };

@@ -3,6 +3,7 @@
  * isolate keeps the same Env across requests, so this is parsed once, not per
  * request). docs/api.md has the table of settings.
  */
+import { parseOriginList } from "../../shared/origins";
 import { parsedPerEnv } from "../../shared/per-env";
 
 export interface ProxySettings {
@@ -55,7 +56,7 @@ export function parseSettings(vars: ProxyVars): ProxySettings {
     authToken: vars.BACKEND_AUTH_TOKEN,
     headersTimeoutMs: positiveNumber(vars.BACKEND_HEADERS_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS),
     websockets: vars.WEBSOCKETS !== "false",
-    corsOrigins: vars.API_CORS_ORIGINS.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""),
+    corsOrigins: parseOriginList(vars.API_CORS_ORIGINS),
     heartbeatSeconds: positiveNumber(vars.SSE_HEARTBEAT_SECONDS, 0),
     rateLimitPeriodSeconds: positiveNumber(vars.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
   };

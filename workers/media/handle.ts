@@ -6,7 +6,7 @@ import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
-import { REQUEST_ID_HEADER } from "../../shared/request-id";
+import { passedRequestId } from "../../shared/request-id";
 import { bucketChain } from "./buckets";
 import { ObjectChangedError, deliverMedia } from "./deliver";
 import { corsHeaders, corsPreflightHeaders } from "./policy";
@@ -34,7 +34,7 @@ function invalidTokenResponse(): Response {
 /** Answers one request for the media Worker. */
 export async function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
   const started = Date.now();
-  const requestId = request.headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
+  const requestId = passedRequestId(request.headers);
   const { pathname } = new URL(request.url);
   const token = pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX) ? pathname.slice(MEDIA_TOKEN_PATH_PREFIX.length) : undefined;
   if (token === undefined || token === "" || token.includes("/")) {

@@ -2,6 +2,7 @@
  * Response header policy for media: type, same-origin safety, caching and
  * CORS. Each rule is one explicit list with its reason beside it.
  */
+import { parseOriginList } from "../../shared/origins";
 import type { BucketName } from "./buckets";
 
 /** Keys ending with one of these never change in place (a new version gets a new key): cache for a year. */
@@ -99,7 +100,7 @@ const CORS_EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, ETag
 
 /** The configured origin allow-list (`MEDIA_CORS_ORIGINS`, comma-separated). */
 export function corsOrigins(setting: string): ReadonlySet<string> {
-  return new Set(setting.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""));
+  return new Set(parseOriginList(setting));
 }
 
 /**
