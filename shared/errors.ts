@@ -1,3 +1,5 @@
+import { withOwnRequestId } from "./request-id";
+
 /**
  * The one JSON error shape every Worker answers with:
  * `{"error":{"status":404,"code":"not_found","message":"…","requestId":"…"}}`.
@@ -56,5 +58,6 @@ export function errorResponse(
   extraHeaders?: HeadersInit,
 ): Response {
   const body: ErrorBody = { error: { status, code, message, requestId } };
-  return jsonResponse(body, status, extraHeaders);
+  const response = jsonResponse(body, status, extraHeaders);
+  return withOwnRequestId(response, requestId);
 }

@@ -20,6 +20,17 @@ export function passedRequestId(headers: Headers): string {
   return headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
 }
 
+/**
+ * Puts the request id on a response this Worker built itself (its headers are
+ * mutable) and returns it. Every Worker answers with the id it decided or was
+ * passed, so the router can hand a service's response on untouched: no second
+ * Response around the body, nothing between the service's stream and the client.
+ */
+export function withOwnRequestId(response: Response, requestId: string): Response {
+  response.headers.set(REQUEST_ID_HEADER, requestId);
+  return response;
+}
+
 /** Keeps a well-formed client id (so a caller can trace its own request), else makes a new one. */
 export function decideRequestId(headers: Headers): string {
   const offered = headers.get(REQUEST_ID_HEADER);

@@ -192,3 +192,35 @@ describe("CORS", () => {
     await simple.body?.cancel();
   });
 });
+
+describe("the request id on every answer", () => {
+  // The router hands the api's response on untouched, so the api itself must put the id it was passed on each one.
+  const answers: [string, () => Promise<Response>][] = [
+    ["a proxied answer", () => answer("/api/v1/hello")],
+    ["a 502 from a dead backend", () => answer("/api/v1/hello", {}, { BACKEND_URL: DEAD_BACKEND })],
+    ["an EventSource's retry answer", () => answer("/api/v1/events", { headers: { Accept: "text/event-stream" } }, { BACKEND_URL: DEAD_BACKEND })],
+    ["a 501 for a disabled upgrade", () => answer("/api/v1/ws", { headers: { Upgrade: "websocket" } }, { WEBSOCKETS: "false" })],
+    [
+      "a CORS preflight",
+      () =>
+        answer(
+          "/api/v1/hello",
+          { method: "OPTIONS", headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" } },
+          { API_CORS_ORIGINS: "https://admin.example.com" },
+        ),
+    ],
+  ];
+  it.each(answers)("%s carries X-Request-Id", async (_kind, send) => {
+    const response = await send();
+    await response.arrayBuffer(); // every one of these ends: read it rather than cut the upstream connection
+    expect(response.headers.get("X-Request-Id")).toBe("rid-api");
+  });
+
+  it("makes one when called without an id, and uses the same one in the error body", async () => {
+    const settings = parseSettings({ ...env, BACKEND_URL: DEAD_BACKEND });
+    const response = await answerApiRequest(new Request(`${PUBLIC}/api/v1/hello`), settings, env.RATE_LIMITER, log);
+    const made = response.headers.get("X-Request-Id");
+    expect(made).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await response.json<ErrorBody>()).error.requestId).toBe(made);
+  });
+});

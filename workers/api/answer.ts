@@ -7,7 +7,7 @@
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import { passedRequestId } from "../../shared/request-id";
+import { passedRequestId, withOwnRequestId } from "../../shared/request-id";
 import { withCors } from "./cors";
 import { isWebSocketUpgrade } from "./headers";
 import { proxyToBackend } from "./proxy";
@@ -15,16 +15,19 @@ import { withinRateLimit } from "./rate-limit";
 import type { ProxySettings } from "./settings";
 import { retryLaterStream, wantsEventStream } from "./sse";
 
-/** Answers an `/api/*` request (as the router forwarded it) from the backend. */
+/**
+ * Answers an `/api/*` request (as the router forwarded it) from the backend,
+ * with the request id it was passed (or a new one) on every answer.
+ */
 export async function answerApiRequest(request: Request, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
-  const handle = (allowed: Request): Promise<Response> => limitThenProxy(allowed, settings, limiter, log);
+  const requestId = passedRequestId(request.headers);
+  const handle = (allowed: Request): Promise<Response> => limitThenProxy(allowed, requestId, settings, limiter, log);
   // hono/cors re-wraps responses, which would drop a 101's socket; CORS does not govern WebSockets anyway.
-  if (settings.corsOrigins.length === 0 || isWebSocketUpgrade(request.headers)) return handle(request);
-  return withCors(settings, request, handle);
+  const answer = settings.corsOrigins.length === 0 || isWebSocketUpgrade(request.headers) ? handle(request) : withCors(settings, request, handle);
+  return withOwnRequestId(await answer, requestId);
 }
 
-async function limitThenProxy(request: Request, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
-  const requestId = passedRequestId(request.headers);
+async function limitThenProxy(request: Request, requestId: string, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
   if (!(await withinRateLimit(limiter, request.headers))) {
     log.warn("rate-limited", { requestId, method: request.method, path: loggablePath(new URL(request.url).pathname), status: 429 });
     const retryAfter = { "Retry-After": String(settings.rateLimitPeriodSeconds) };

@@ -5,7 +5,7 @@ import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
 import { handleMediaRequest } from "./handle";
-import { ORIGIN, bodyBytes, captureLogs, fetchMedia, logRecords, mint, patternBytes, uniqueKey } from "./test-kit";
+import { ORIGIN, bodyBytes, captureLogs, fetchMedia, fetchToken, logRecords, mint, patternBytes, uniqueKey } from "./test-kit";
 
 const SIZE = 10_000;
 const log = createLogger("media");
@@ -413,5 +413,29 @@ describe("storage failures", () => {
     expect(logRecords(lines)).toContainEqual(
       expect.objectContaining({ event: "media-storage-failed", reason: "object-changed" }),
     );
+  });
+});
+
+describe("the request id on every answer", () => {
+  // The router hands media's response on untouched, so media itself must put the id it was passed on each one.
+  const withId = (init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), "X-Request-Id": "rid-media" } });
+  it("is on a 200, a 206, a 304, a 416, a 401, a 404 for a missing object, a 404 for a bad path, a 405 and a preflight", async () => {
+    const object = await seeded("rid.mp4", { contentType: "video/mp4" });
+    const answers = await Promise.all([
+      fetchMedia(object.key, withId()),
+      fetchMedia(object.key, withId({ headers: { Range: "bytes=0-9" } })),
+      fetchMedia(object.key, withId({ headers: { "If-None-Match": object.etag } })),
+      fetchMedia(object.key, withId({ headers: { Range: `bytes=${SIZE}-` } })),
+      fetchToken("not-a-token", withId()),
+      fetchMedia(uniqueKey("never-stored.mp4"), withId()),
+      exports.default.fetch(new Request(`${ORIGIN}/media/v2/x`, withId())),
+      fetchMedia(object.key, withId({ method: "DELETE" })),
+      fetchMedia(object.key, withId({ method: "OPTIONS" })),
+    ]);
+    expect(answers.map((response) => response.status)).toEqual([200, 206, 304, 416, 401, 404, 404, 405, 204]);
+    for (const response of answers) {
+      await response.body?.cancel();
+      expect(response.headers.get("X-Request-Id")).toBe("rid-media");
+    }
   });
 });

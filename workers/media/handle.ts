@@ -6,7 +6,7 @@ import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
-import { passedRequestId } from "../../shared/request-id";
+import { passedRequestId, withOwnRequestId } from "../../shared/request-id";
 import { bucketChain } from "./buckets";
 import { ObjectChangedError, deliverMedia } from "./deliver";
 import { corsHeaders, corsPreflightHeaders } from "./policy";
@@ -31,10 +31,14 @@ function invalidTokenResponse(): Response {
   });
 }
 
-/** Answers one request for the media Worker. */
+/** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
 export async function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
-  const started = Date.now();
   const requestId = passedRequestId(request.headers);
+  return withOwnRequestId(await answerMediaRequest(request, requestId, env, ctx, log), requestId);
+}
+
+async function answerMediaRequest(request: Request, requestId: string, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
+  const started = Date.now();
   const { pathname } = new URL(request.url);
   const token = pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX) ? pathname.slice(MEDIA_TOKEN_PATH_PREFIX.length) : undefined;
   if (token === undefined || token === "" || token.includes("/")) {

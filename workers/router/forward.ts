@@ -1,7 +1,8 @@
 /**
  * Forwarding over a service binding: the request goes on with its method,
  * headers and streaming body untouched, less the headers only the gateway may
- * set; the response comes back as it is, with the request id added.
+ * set, plus the request id; the response comes back as the service made it
+ * (the service has put the request id on it).
  */
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
@@ -20,40 +21,38 @@ export function trustedRequest(request: Request, requestId: string): Request {
 }
 
 /**
- * Sends the request to the service and returns its response unbuffered.
+ * Sends the request to the service and returns its response as it is: the
+ * service has put the request id on it, so nothing wraps or reads the body.
  * A service that throws (an uncaught exception in that Worker) becomes a 502
- * in the JSON error shape, never the runtime's HTML error page.
+ * in the JSON error shape, never the runtime's HTML error page. Not an async
+ * function: the service's own promise is returned, with only a rejection
+ * handler on it (an await here would cost a continuation per request).
  */
-export async function forwardToService(
+export function forwardToService(
   service: Fetcher,
   target: string,
   request: Request,
   requestId: string,
   log: Logger,
 ): Promise<Response> {
-  try {
-    return await service.fetch(trustedRequest(request, requestId));
-  } catch {
+  const failed = (): Response => {
     log.error("service-failed", { requestId, target, method: request.method, path: loggablePath(new URL(request.url).pathname) });
     return errorResponse(502, "upstream_error", `The ${target.toLowerCase()} service failed to answer.`, requestId);
+  };
+  try {
+    return service.fetch(trustedRequest(request, requestId)).catch(failed);
+  } catch {
+    return Promise.resolve(failed());
   }
 }
 
 /**
- * The response with `X-Request-Id` set. Responses from a binding have
- * immutable headers, so this makes a new one around the same body stream:
- * nothing is read or buffered here. Checked in workerd for the api proxy
- * (workers/router/api-proxy.test.ts): a gzip body keeps its Content-Encoding
- * and compressed Content-Length (the runtime passes the encoded bytes, it
- * does not decode and re-encode), and SSE events arrive one by one.
+ * One of the router's own responses (the SPA, a build asset, its endpoints)
+ * with `X-Request-Id` set. Responses from the assets binding have immutable
+ * headers, so this makes a new one around the same body stream: nothing is
+ * read or buffered here.
  */
 export function withRequestId(response: Response, requestId: string): Response {
-  if (response.webSocket) {
-    // A 101 carries its socket in `webSocket`, which a Response used as init does not pass on.
-    const headers = new Headers(response.headers);
-    headers.set(REQUEST_ID_HEADER, requestId);
-    return new Response(null, { status: 101, statusText: response.statusText, headers, webSocket: response.webSocket });
-  }
   // The response itself as init: status, status text and headers are copied in
   // one native step, about half the CPU of copying the headers through a JS
   // Headers object first (measured by `npm run bench`, hop profile step "rewrap").

@@ -7,6 +7,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { errorResponse } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import { decideRequestId } from "../../shared/request-id";
+import type { OwnedRoute } from "../../shared/routes";
 import { routeFor } from "../../shared/routes";
 import { isOperator } from "./admin";
 import { forwardToService, withRequestId } from "./forward";
@@ -24,17 +25,20 @@ const OWN_ENDPOINTS: Readonly<Record<string, { methods: readonly string[] }>> = 
 };
 
 export default class Router extends WorkerEntrypoint<RouterEnv> {
-  override async fetch(request: Request): Promise<Response> {
+  override fetch(request: Request): Promise<Response> {
     const requestId = decideRequestId(request.headers);
     const { pathname } = new URL(request.url);
     const route = routeFor(pathname);
+    // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
+    if (route?.target === "MEDIA" || route?.target === "API") return forwardToService(this.env[route.target], route.target, request, requestId, log);
+    return this.answerHere(request, route, pathname, requestId).then((response) => withRequestId(response, requestId));
+  }
 
-    let response: Response;
-    if (route === undefined) response = await this.env.ASSETS.fetch(request); // the SPA, when called directly
-    else if (route.target === "ROUTER") response = await this.ownEndpoint(request, pathname, requestId);
-    else if (route.target === "BUILD_ASSETS") response = await serveBuildAsset(this.env.ASSETS, request, requestId);
-    else response = await forwardToService(this.env[route.target], route.target, request, requestId, log);
-    return withRequestId(response, requestId);
+  /** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
+  private answerHere(request: Request, route: OwnedRoute | undefined, pathname: string, requestId: string): Promise<Response> {
+    if (route === undefined) return this.env.ASSETS.fetch(request);
+    if (route.target === "BUILD_ASSETS") return serveBuildAsset(this.env.ASSETS, request, requestId);
+    return this.ownEndpoint(request, pathname, requestId);
   }
 
   /** The router's own endpoints under `/_`: /_health for everyone, /_status and /_sign for operators. */
