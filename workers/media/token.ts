@@ -132,11 +132,11 @@ export interface RejectedMediaToken {
 }
 
 /**
- * Verifies a compact JWS against the registry and checks its claims.
- * Every failure becomes a fixed reason string; nothing from the token itself
- * is echoed except a well-formed kid.
+ * Verifies a compact JWS against the registry and checks its claims, at
+ * `now` (ms since the epoch). Every failure becomes a fixed reason string;
+ * nothing from the token itself is echoed except a well-formed kid.
  */
-export async function verifyMediaToken(token: string, registry: KidRegistry): Promise<VerifiedMediaToken | RejectedMediaToken> {
+export async function verifyMediaToken(token: string, registry: KidRegistry, now = Date.now()): Promise<VerifiedMediaToken | RejectedMediaToken> {
   if (token.length === 0 || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -156,6 +156,7 @@ export async function verifyMediaToken(token: string, registry: KidRegistry): Pr
     ({ payload } = await jwtVerify(token, entry.key, {
       algorithms: [MEDIA_TOKEN_ALG],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date(now),
       requiredClaims: ["exp"],
     }));
   } catch (error) {
