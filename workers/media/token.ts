@@ -4,6 +4,7 @@
  * MEDIA_TOKEN_SECRET_V<N> present, so old and new kids verify side by side
  * during a rotation.
  */
+import type { JWTPayload } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
 import type { Logger } from "../../shared/log";
@@ -19,6 +20,13 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 export const MAX_KEY_BYTES = 1024;
 /** Longer tokens are not parsed at all: a legitimate one is a few hundred characters. */
 const MAX_TOKEN_CHARS = 4096;
+/**
+ * Successful verifications kept per registry in one isolate. A player sends
+ * one signed URL for every byte range of a video, so repeats come close
+ * together; the bound keeps memory flat whatever the traffic (tokens are at
+ * most MAX_TOKEN_CHARS, so at most about 4 MB of token text).
+ */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 1000;
 
 const SECRET_NAME = /^MEDIA_TOKEN_SECRET_V([1-9][0-9]{0,5})$/;
 const KID = /^v[1-9][0-9]{0,5}$/;
@@ -131,13 +139,71 @@ export interface RejectedMediaToken {
   kid?: string;
 }
 
+/** A token that verified, with the times its acceptance depends on. */
+interface VerifiedEntry {
+  result: VerifiedMediaToken;
+  exp: number;
+  nbf: number | undefined;
+}
+
 /**
- * Verifies a compact JWS against the registry and checks its claims.
- * Every failure becomes a fixed reason string; nothing from the token itself
- * is echoed except a well-formed kid.
+ * Successful verifications per registry, least recently used first (a Map
+ * iterates in insertion order). Keyed by the registry, not the isolate, so a
+ * rebuilt registry (other secrets, a test's own Env) starts empty and a token
+ * is only ever accepted under the keys that verified it.
  */
-export async function verifyMediaToken(token: string, registry: KidRegistry): Promise<VerifiedMediaToken | RejectedMediaToken> {
+const verifiedTokens = new WeakMap<KidRegistry, Map<string, VerifiedEntry>>();
+
+/** What the cache holds for a registry, read-only: its size and whether a token is in it (without refreshing it). */
+export function verifiedTokenCache(registry: KidRegistry): { size: number; has(token: string): boolean } {
+  const entries = verifiedTokens.get(registry);
+  return { size: entries?.size ?? 0, has: (token) => entries?.has(token) ?? false };
+}
+
+/** jose's time checks (nbf, exp, with the same tolerance) at `seconds` since the epoch. */
+function withinLifetime(entry: VerifiedEntry, seconds: number): boolean {
+  if (entry.nbf !== undefined && entry.nbf > seconds + CLOCK_TOLERANCE_SECONDS) return false;
+  return entry.exp > seconds - CLOCK_TOLERANCE_SECONDS;
+}
+
+function remember(registry: KidRegistry, token: string, entry: VerifiedEntry): void {
+  let entries = verifiedTokens.get(registry);
+  if (entries === undefined) {
+    entries = new Map();
+    verifiedTokens.set(registry, entries);
+  }
+  entries.delete(token);
+  if (entries.size >= VERIFIED_TOKEN_CACHE_ENTRIES) {
+    const leastRecent = entries.keys().next();
+    if (leastRecent.done !== true) entries.delete(leastRecent.value);
+  }
+  entries.set(token, entry);
+}
+
+/**
+ * Verifies a compact JWS against the registry and checks its claims, at
+ * `now` (ms since the epoch). Every failure becomes a fixed reason string;
+ * nothing from the token itself is echoed except a well-formed kid.
+ *
+ * A token that verified before under this registry skips jose and the HMAC:
+ * the signature, header and claims of an identical string cannot have
+ * changed, only the time, which is checked again on every hit. An entry out
+ * of its lifetime is dropped and the token verified in full, so its
+ * rejection and reason are exactly jose's.
+ */
+export async function verifyMediaToken(token: string, registry: KidRegistry, now = Date.now()): Promise<VerifiedMediaToken | RejectedMediaToken> {
   if (token.length === 0 || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
+  const entries = verifiedTokens.get(registry);
+  const cached = entries?.get(token);
+  if (entries !== undefined && cached !== undefined) {
+    entries.delete(token);
+    // jose's epoch(): whole seconds, rounded down.
+    if (withinLifetime(cached, Math.floor(now / 1000))) {
+      entries.set(token, cached); // now the most recently used
+      return { ...cached.result };
+    }
+  }
+
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -151,11 +217,12 @@ export async function verifyMediaToken(token: string, registry: KidRegistry): Pr
   const entry = registry.kids.get(kid);
   if (entry === undefined) return { ok: false, reason: "unknown-kid", kid };
 
-  let payload: Record<string, unknown>;
+  let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, entry.key, {
       algorithms: [MEDIA_TOKEN_ALG],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date(now),
       requiredClaims: ["exp"],
     }));
   } catch (error) {
@@ -166,7 +233,10 @@ export async function verifyMediaToken(token: string, registry: KidRegistry): Pr
   if (keyProblem !== undefined || typeof payload.key !== "string") return { ok: false, reason: keyProblem ?? "missing-key", kid };
   const bucket = payload.bkt ?? DEFAULT_BUCKET;
   if (!isBucketName(bucket)) return { ok: false, reason: "unknown-bucket", kid };
-  return { ok: true, kid, key: payload.key, bucket };
+  const result: VerifiedMediaToken = { ok: true, kid, key: payload.key, bucket };
+  // jose has checked both are numbers (exp is required); a token without a numeric exp is simply not cached.
+  if (typeof payload.exp === "number") remember(registry, token, { result: { ...result }, exp: payload.exp, nbf: payload.nbf });
+  return result;
 }
 
 /** jose's error classes mapped to the log's fixed reasons. */
