@@ -26,6 +26,8 @@ const run = promisify(execFile);
 
 /** Pause between a round's last answer and its dump. */
 const SETTLE_MS = 100;
+/** Pause between the warm-up and the first counted round. */
+const WARMUP_SETTLE_MS = 2000;
 
 export interface InstructionSettings {
   /** Requests per variant before counting (isolate start, JIT, first cache lookups). */
@@ -176,6 +178,9 @@ export async function measureInstructions(
     nextTurn.set(variant.id, 1 + settings.warmup);
   }
   const byId = new Map(runnable.map((variant) => [variant.id, variant]));
+  // Let V8 finish what the warm-up queued on its background threads (optimising
+  // compiles, GC tasks) before counting: else it lands in the first round.
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_SETTLE_MS));
   await callgrindControl(directory, pid, "--instr=on");
   await callgrindControl(directory, pid, "--zero");
   const results = await interleave(
