@@ -61,6 +61,12 @@ export interface GatewayOptions {
    * directory), so a second instance finds what a first one seeded.
    */
   stateDir: string;
+  /**
+   * A program Miniflare runs instead of its workerd binary, with workerd's
+   * arguments (a wrapper that execs workerd under valgrind): for this start
+   * only, through MINIFLARE_WORKERD_PATH.
+   */
+  workerdCommand?: string;
 }
 
 export interface Gateway {
@@ -138,7 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   let logLines = 0;
   // The options are in the classic (v4) shape that wrangler's config reader returns.
-  const mf = new Miniflare(convertV4MiniflareOptions({
+  const config = convertV4MiniflareOptions({
     handleStructuredLogs: () => {
       logLines++;
     },
@@ -200,8 +206,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       { ...benchWorker("hop-steps", benchOut, {}), ...directSocket("hopSteps") },
     ],
-  }));
-  await mf.ready;
+  });
+  // Miniflare reads MINIFLARE_WORKERD_PATH when it spawns workerd, during start-up.
+  const previousWorkerdPath = process.env.MINIFLARE_WORKERD_PATH;
+  if (options.workerdCommand !== undefined) process.env.MINIFLARE_WORKERD_PATH = options.workerdCommand;
+  let mf: Miniflare | undefined;
+  try {
+    mf = new Miniflare(config);
+    await mf.ready;
+  } catch (error) {
+    // A workerd that never got ready (slow under valgrind, or failing) must not outlive the bench.
+    await mf?.dispose().catch(() => undefined);
+    throw error;
+  } finally {
+    if (previousWorkerdPath === undefined) delete process.env.MINIFLARE_WORKERD_PATH;
+    else process.env.MINIFLARE_WORKERD_PATH = previousWorkerdPath;
+  }
+  const started = mf;
   const workerdPid = await findWorkerdPid();
   return {
     url: (socket) => `http://127.0.0.1:${PORTS[socket]}`,
@@ -209,17 +230,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     secrets,
     logLines: () => logLines,
     async dispose() {
-      await mf.dispose();
+      await started.dispose();
     },
   };
 }
 
-/** The workerd process Miniflare started: a child of this process named `workerd`. */
+/**
+ * The workerd process Miniflare started: a child of this process named
+ * `workerd`, or, under valgrind (whose launcher execs its tool in the same
+ * process), named after the tool (`callgrind-amd64`, cut to 15 characters).
+ */
 async function findWorkerdPid(): Promise<number> {
   const children = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, "utf8");
-  for (const pid of children.trim().split(/\s+/).map(Number)) {
-    const comm = await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "");
-    if (comm.trim() === "workerd") return pid;
+  for (const pid of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
+    const comm = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
+    if (comm === "workerd" || comm.startsWith("callgrind-")) return pid;
   }
   throw new Error("bench: no workerd child process found");
 }

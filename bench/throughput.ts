@@ -13,8 +13,20 @@ export interface HttpVariant {
   description: string;
   url: string;
   headers?: Record<string, string>;
+  /**
+   * When set, each request takes the next of these paths (on url's origin,
+   * wrapping around) instead of url's own path: a different token per request.
+   */
+  paths?: readonly string[];
   expectStatus: number;
   expectBytes: number;
+}
+
+/** The URL of a variant's `turn`-th request (its own URL unless it rotates paths). */
+export function requestUrl(variant: HttpVariant, turn: number): string {
+  const paths = variant.paths;
+  if (paths === undefined || paths.length === 0) return variant.url;
+  return new URL(paths[turn % paths.length] ?? "/", variant.url).href;
 }
 
 export interface VariantSummary {
@@ -32,6 +44,12 @@ export interface VariantSummary {
    */
   serverCpuUsPerRequest: Spread;
   cpuShares: Record<string, Spread>;
+  /**
+   * For a variant that rotates paths: requests sent over all rounds (at most;
+   * wrk does not count those still in flight when it stops) and how many
+   * distinct paths it had. Requests beyond that count reused a path.
+   */
+  pathTurns?: { sent: number; distinct: number };
 }
 
 export interface ThroughputSettings {
@@ -41,9 +59,9 @@ export interface ThroughputSettings {
 }
 
 /** One request as wrk would send it: checks status and body size, so a broken variant is never measured. */
-export async function checkVariant(variant: HttpVariant): Promise<string | undefined> {
+export async function checkVariant(variant: HttpVariant, turn = 0): Promise<string | undefined> {
   try {
-    const response = await fetch(variant.url, { headers: variant.headers });
+    const response = await fetch(requestUrl(variant, turn), { headers: variant.headers });
     const body = await response.arrayBuffer();
     if (response.status !== variant.expectStatus) return `answered ${response.status}, expected ${variant.expectStatus}`;
     if (body.byteLength !== variant.expectBytes) return `answered ${body.byteLength} bytes, expected ${variant.expectBytes}`;
@@ -76,16 +94,28 @@ export async function measureThroughput(
     };
   }
   const byId = new Map(runnable.map((variant) => [variant.id, variant]));
+  // Where each rotating variant's next run starts in its paths: rounds go on from
+  // where the last one stopped, so a path is not sent twice while any is unused.
+  const nextPath = new Map<string, number>();
   const results = await interleave(
     runnable.map((variant) => variant.id),
     settings.rounds,
     async (id, round) => {
       const variant = byId.get(id);
       if (variant === undefined) throw new Error(`bench: no variant ${id}`);
+      // checkVariant sent the first path already.
+      const firstPath = nextPath.get(id) ?? 1;
       const { result, shares, cpuSeconds: used } = await withCpuShares(processes, async () => {
-        const wrk = await runWrk(variant.url, { seconds: settings.seconds, connections: settings.connections, headers: variant.headers });
+        const wrk = await runWrk(variant.url, {
+          seconds: settings.seconds,
+          connections: settings.connections,
+          headers: variant.headers,
+          ...(variant.paths ? { paths: variant.paths, firstPath } : {}),
+        });
         return { result: wrk, extraCpu: { wrk: wrk.cpuSeconds } };
       });
+      // Requests still in flight when wrk stopped were sent too: at most one per connection.
+      if (variant.paths) nextPath.set(id, firstPath + result.requests + settings.connections);
       if (result.non2xx > 0 || result.socketErrors > 0) {
         throw new Error(`bench: ${id} had ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors under load`);
       }
@@ -103,6 +133,13 @@ export async function measureThroughput(
     summary.serverCpuUsPerRequest = spread(runs.map((run) => run.serverCpuUsPerRequest));
     const groups = Object.keys(runs[0]?.shares ?? {});
     summary.cpuShares = Object.fromEntries(groups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))]));
+    const paths = byId.get(id)?.paths;
+    if (paths) {
+      summary.pathTurns = { sent: nextPath.get(id) ?? 0, distinct: paths.length };
+      if (summary.pathTurns.sent > paths.length) {
+        console.log(`bench: ${id} sent up to ${summary.pathTurns.sent} requests over ${paths.length} distinct paths: some paths were sent again`);
+      }
+    }
   }
   return summaries;
 }

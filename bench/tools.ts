@@ -1,9 +1,13 @@
 /**
- * The machine tools the bench drives: wrk (load, a separate process) and
- * nginx (the peer). Debian packages: installed on demand when running as
- * root with apt-get, else the bench says how and stops.
+ * The machine tools the bench drives: wrk (load, a separate process), nginx
+ * (the peer) and valgrind (callgrind counts workerd's instructions). Debian
+ * packages: installed on demand when running as root with apt-get, else the
+ * bench says how and stops (wrk, nginx) or skips that section (valgrind).
  */
 import { execFileSync, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 function has(command: string): boolean {
   try {
@@ -14,20 +18,46 @@ function has(command: string): boolean {
   }
 }
 
-/** Makes sure wrk and nginx are on PATH (nginx lives in /usr/sbin). */
-export function ensureTools(): void {
+function canInstall(): boolean {
+  return process.getuid?.() === 0 && has("apt-get");
+}
+
+let aptUpdated = false;
+
+function aptInstall(packages: string): void {
+  console.log(`bench: installing ${packages} from Debian (apt-get)`);
+  const update = aptUpdated ? "" : "apt-get update -qq && ";
+  execFileSync("sh", ["-c", `${update}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages} >/dev/null`], { stdio: "inherit" });
+  aptUpdated = true;
+}
+
+export interface Tools {
+  /** Why callgrind cannot run (valgrind missing and not installable); undefined when it can. */
+  valgrindUnavailable?: string;
+}
+
+/**
+ * Makes sure wrk and nginx are on PATH (nginx lives in /usr/sbin), and
+ * valgrind with callgrind_control if it can: the bench runs without it, less
+ * its instruction counts.
+ */
+export function ensureTools(): Tools {
   if (!process.env.PATH?.includes("/usr/sbin")) process.env.PATH = `${process.env.PATH ?? ""}:/usr/sbin`;
   const missing = ["wrk", "nginx"].filter((tool) => !has(tool));
-  if (missing.length === 0) return;
-  const packages = missing.join(" ");
-  if (process.getuid?.() === 0 && has("apt-get")) {
-    console.log(`bench: installing ${packages} from Debian (apt-get)`);
-    execFileSync("sh", ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages} >/dev/null`], {
-      stdio: "inherit",
-    });
-    return;
+  if (missing.length > 0) {
+    const packages = missing.join(" ");
+    if (!canInstall()) throw new Error(`bench: needs ${packages}. Install with: sudo apt-get install -y ${packages} (Debian/Ubuntu)`);
+    aptInstall(packages);
   }
-  throw new Error(`bench: needs ${packages}. Install with: sudo apt-get install -y ${packages} (Debian/Ubuntu)`);
+  const hasValgrind = (): boolean => has("valgrind") && has("callgrind_control");
+  if (hasValgrind()) return {};
+  if (!canInstall()) return { valgrindUnavailable: "valgrind not installed (sudo apt-get install -y valgrind)" };
+  try {
+    aptInstall("valgrind");
+  } catch (error) {
+    return { valgrindUnavailable: `installing valgrind failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return hasValgrind() ? {} : { valgrindUnavailable: "valgrind installed without callgrind_control" };
 }
 
 /** First line of a tool's version output. */
@@ -56,6 +86,14 @@ export interface WrkOptions {
   seconds: number;
   connections: number;
   headers?: Record<string, string>;
+  /**
+   * Paths to request in turn, one per request (wrapping around), instead of
+   * the URL's own path: through a Lua script, so each request can carry a
+   * different token.
+   */
+  paths?: readonly string[];
+  /** Index in `paths` of the first request (so consecutive runs need not repeat a path). */
+  firstPath?: number;
 }
 
 function parseDurationMs(text: string): number {
@@ -70,12 +108,40 @@ function parseClock(text: string): number {
   return match ? Number(match[1]) * 60 + Number(match[2]) : 0;
 }
 
+/** A wrk script that sends the paths listed in `pathsFile` in turn, one per request, from index `first` on. */
+function rotatingPathsScript(pathsFile: string, first: number): string {
+  return [
+    "local paths = {}",
+    `for line in io.lines(${JSON.stringify(pathsFile)}) do paths[#paths + 1] = line end`,
+    `local turn = ${first}`,
+    "request = function()",
+    "  turn = turn % #paths + 1",
+    "  return wrk.format(nil, paths[turn])",
+    "end",
+    "",
+  ].join("\n");
+}
+
 /**
  * One bounded wrk run (one thread: the machine has 2 cores for load and
  * server together). bash's `times` after wrk reports wrk's own CPU time.
  */
-export function runWrk(url: string, options: WrkOptions): Promise<WrkResult> {
-  const args = ["-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--latency", "--timeout", "10s"];
+export async function runWrk(url: string, options: WrkOptions): Promise<WrkResult> {
+  if (options.paths === undefined) return runWrkWith(url, options, []);
+  const directory = await mkdtemp(join(tmpdir(), "gateway-bench-wrk-"));
+  try {
+    const pathsFile = join(directory, "paths.txt");
+    const script = join(directory, "paths.lua");
+    await writeFile(pathsFile, `${options.paths.join("\n")}\n`);
+    await writeFile(script, rotatingPathsScript(pathsFile, options.firstPath ?? 0));
+    return await runWrkWith(url, options, ["-s", script]);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+function runWrkWith(url: string, options: WrkOptions, extraArgs: readonly string[]): Promise<WrkResult> {
+  const args = ["-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--latency", "--timeout", "10s", ...extraArgs];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
   args.push(url);
   return new Promise((resolve, reject) => {
