@@ -43,9 +43,13 @@ const settings = {
   seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 2)),
   connections: 16,
   sseRounds: quick ? 1 : 3,
-  sseEvents: quick ? 10 : 30,
+  sseEvents: quick ? 20 : 30,
   sseMidStreams: 250,
   sseManyStreams: 1000,
+  // At 1,000 streams opening takes about a second through workerd: 6 s of events leave several of steady state.
+  sseManyEvents: quick ? 30 : 60,
+  // The steady state starts this long after the last stream opened, once the opening burst's backlog has drained.
+  sseSettleMs: 1000,
   verifySeconds: quick ? 0.5 : 1.5,
   stepSeconds: quick ? 0.3 : 0.6,
   largeRounds: quick ? 1 : 5,
@@ -317,9 +321,11 @@ function checksOf(sections: Sections): Check[] {
   for (const level of sections.sse) {
     const v = level.variants;
     const routerApi = v["router-api"];
-    const peers = ["nginx", "pump"].map((id) => v[id]?.addedP99Ms.median ?? Number.NaN);
+    // Judged at the steady state: every stream open (the load the target names), the opening burst drained.
+    const peers = ["nginx", "pump"].map((id) => v[id]?.addedSteadyP99Ms.median ?? Number.NaN);
     // "No worse than either peer": at most the better (smaller) of the two peers' added p99.
     const bestPeer = Math.min(...peers.filter((value) => !Number.isNaN(value)));
+    const many = level.streams === settings.sseManyStreams;
     const sseMissing = (id: string): string | undefined => (v[id] === undefined ? (sections.sseUnavailable[id] ?? "not run") : undefined);
     checks.push(
       spreadCheck(`sse-${level.streams}-lost`, `SSE ${level.streams} stream(s): events lost via router+api`, "events", routerApi?.lost, { op: "<=", value: 0, text: "0" }, sseMissing("router-api")),
@@ -327,16 +333,27 @@ function checksOf(sections: Sections): Check[] {
     for (const id of ["router-api", "api", "nginx", "pump"]) {
       const variant = v[id];
       const isOurs = id === "router-api";
+      const via = variant?.description ?? id;
       checks.push(
         spreadCheck(
-          `sse-${level.streams}-${id}-added-p99`,
-          `SSE ${level.streams} stream(s): added p99 via ${variant?.description ?? id}`,
+          `sse-${level.streams}-${id}-added-p99-steady`,
+          `SSE ${level.streams} stream(s), all open: added p99 via ${via}`,
           "ms",
-          variant?.addedP99Ms,
-          isOurs && level.streams === settings.sseManyStreams && Number.isFinite(bestPeer) ? { op: "<=", value: bestPeer, text: `<= both peers' (nginx ${peers.map((p) => p.toFixed(2)).join(" ms, pump ")} ms)` } : undefined,
+          variant?.addedSteadyP99Ms,
+          isOurs && many && Number.isFinite(bestPeer) ? { op: "<=", value: bestPeer, text: `<= both peers' (nginx ${peers.map((p) => p.toFixed(2)).join(" ms, pump ")} ms)` } : undefined,
           sseMissing(id),
         ),
       );
+    }
+    for (const id of ["router-api", "api", "nginx", "pump"]) {
+      checks.push(
+        spreadCheck(`sse-${level.streams}-${id}-added-p99`, `SSE ${level.streams} stream(s), every event (opening burst included): added p99 via ${v[id]?.description ?? id}`, "ms", v[id]?.addedP99Ms, undefined, sseMissing(id)),
+      );
+    }
+    if (many) {
+      for (const id of ["direct", "router-api", "api", "nginx", "pump"]) {
+        checks.push(spreadCheck(`sse-${level.streams}-${id}-open`, `SSE ${level.streams} streams: time to open them all via ${v[id]?.description ?? id}`, "ms", v[id]?.openMs, undefined, id === "direct" ? undefined : sseMissing(id)));
+      }
     }
   }
   return checks;
@@ -414,14 +431,14 @@ function details(sections: Sections): string {
   for (const level of sections.sse) {
     lines.push(
       "",
-      `SSE, ${level.streams} stream(s), ${level.eventsPerStream} events each, one every 100 ms (medians of rounds; RSS growth of the proxying process per open stream):`,
+      `SSE, ${level.streams} stream(s), ${level.eventsPerStream} events each, one every 100 ms (medians of rounds; "all open": events written from ${level.settleMs} ms after the last stream opened; RSS growth of the proxying process per open stream):`,
       "",
-      "| Variant | lost | p50 ms | p99 ms | added p99 ms | RSS KiB/stream | proxy CPU µs/event | workerd | nginx | origin | client | others |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      "| Variant | lost | p50 ms | p99 ms | added p99 ms | all open: p99 ms | all open: added p99 ms | open all ms | RSS KiB/stream | proxy CPU µs/event | workerd | nginx | origin | client | others |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     );
     for (const [id, v] of Object.entries(level.variants)) {
       lines.push(
-        `| ${id}: ${v.description} | ${v.lost.median} (max ${v.lost.max}) | ${v.p50Ms.median.toFixed(2)} | ${v.p99Ms.median.toFixed(2)} | ${v.addedP99Ms.median.toFixed(2)} | ${Number.isNaN(v.rssPerStreamKiB.median) ? "–" : v.rssPerStreamKiB.median.toFixed(1)} | ${Number.isNaN(v.proxyCpuUsPerEvent.median) ? "–" : v.proxyCpuUsPerEvent.median.toFixed(0)} | ${percent(v.cpuShares.workerd)} | ${percent(v.cpuShares.nginx)} | ${percent(v.cpuShares.sseOrigin)} | ${percent(v.cpuShares.sseClient)} | ${percent(v.cpuShares.others)} |`,
+        `| ${id}: ${v.description} | ${v.lost.median} (max ${v.lost.max}) | ${v.p50Ms.median.toFixed(2)} | ${v.p99Ms.median.toFixed(2)} | ${v.addedP99Ms.median.toFixed(2)} | ${v.steadyP99Ms.median.toFixed(2)} | ${v.addedSteadyP99Ms.median.toFixed(2)} | ${v.openMs.median.toFixed(0)} | ${Number.isNaN(v.rssPerStreamKiB.median) ? "–" : v.rssPerStreamKiB.median.toFixed(1)} | ${Number.isNaN(v.proxyCpuUsPerEvent.median) ? "–" : v.proxyCpuUsPerEvent.median.toFixed(0)} | ${percent(v.cpuShares.workerd)} | ${percent(v.cpuShares.nginx)} | ${percent(v.cpuShares.sseOrigin)} | ${percent(v.cpuShares.sseClient)} | ${percent(v.cpuShares.others)} |`,
       );
     }
   }
@@ -542,7 +559,8 @@ async function main(): Promise<void> {
     }
     for (const streams of [1, settings.sseMidStreams, settings.sseManyStreams]) {
       console.log(`bench: SSE, ${streams} stream(s), an event every 100 ms`);
-      sections.sse.push(await measureSseLevel(rig, sseRunnable, streams, settings.sseEvents, settings.sseRounds, processes));
+      const events = streams === settings.sseManyStreams ? settings.sseManyEvents : settings.sseEvents;
+      sections.sse.push(await measureSseLevel(rig, sseRunnable, streams, events, settings.sseRounds, processes, settings.sseSettleMs));
     }
     workerLogLines = live.logLines();
 

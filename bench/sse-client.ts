@@ -1,8 +1,9 @@
 /**
  * The SSE latency client (its own process, loopback only). It reads one JSON
- * command per line on stdin, `{"url":…,"streams":N,"events":E,"headers":{…}}`,
+ * command per line on stdin, `{"url":…,"streams":N,"events":E,"headers":{…},"settleMs":S}`,
  * opens N concurrent streams, and answers one JSON line: events received and
- * lost, per-event latency (origin write → client read) p50/p99/max in ms.
+ * lost, per-event latency (origin write → client read) p50/p99/max in ms over
+ * every event and over the steady state, and how long opening the N took.
  * It prints `{"allOpen":true}` once every stream has its headers, so the
  * caller can sample the server's memory while all of them are live.
  *
@@ -16,6 +17,8 @@ interface Command {
   streams: number;
   events: number;
   headers?: Record<string, string>;
+  /** The steady state starts this long after the last stream opened (the opening burst's backlog drains first). */
+  settleMs?: number;
 }
 
 export interface SseRunResult {
@@ -27,6 +30,17 @@ export interface SseRunResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** From the first request to the last stream's headers: how long opening them all took. */
+  openMs: number;
+  /**
+   * Events written once every stream was open and `settleMs` more had passed:
+   * the steady state at this many streams. Opening N streams is a burst of N
+   * requests; events of the first streams queue behind it, and its backlog
+   * takes a moment to drain. `openMs` prices the burst, these the steady state.
+   */
+  steadyEvents: number;
+  steadyP50Ms: number;
+  steadyP99Ms: number;
 }
 
 function now(): number {
@@ -40,6 +54,9 @@ function nearestRank(sorted: Float64Array, p: number): number {
 
 function run(command: Command): Promise<SseRunResult> {
   const latencies = new Float64Array(command.streams * command.events);
+  const writtenAt = new Float64Array(command.streams * command.events);
+  const startedAt = now();
+  let allOpenAt = Number.POSITIVE_INFINITY;
   let received = 0;
   let failedStreams = 0;
   let open = 0;
@@ -50,8 +67,13 @@ function run(command: Command): Promise<SseRunResult> {
     const finish = (): void => {
       clearTimeout(deadline);
       for (const close of sockets) close();
+      const steady = latencies.subarray(0, received).filter((_, i) => (writtenAt[i] ?? 0) >= allOpenAt + (command.settleMs ?? 0)).sort();
       const sorted = latencies.subarray(0, received).sort();
       resolve({
+        openMs: allOpenAt - startedAt,
+        steadyEvents: steady.length,
+        steadyP50Ms: nearestRank(steady, 50),
+        steadyP99Ms: nearestRank(steady, 99),
         streams: command.streams,
         expected: command.streams * command.events,
         received,
@@ -84,7 +106,10 @@ function run(command: Command): Promise<SseRunResult> {
           return;
         }
         open++;
-        if (open === command.streams) console.log(JSON.stringify({ allOpen: true }));
+        if (open === command.streams) {
+          allOpenAt = now();
+          console.log(JSON.stringify({ allOpen: true }));
+        }
         let buffered = "";
         response.setEncoding("utf8");
         response.on("data", (chunk: string) => {
@@ -95,7 +120,10 @@ function run(command: Command): Promise<SseRunResult> {
             const event = buffered.slice(0, boundary);
             buffered = buffered.slice(boundary + 2);
             const data = /^data: (.*)$/m.exec(event)?.[1];
-            if (data !== undefined && received < latencies.length) latencies[received++] = readAt - Number(data);
+            if (data !== undefined && received < latencies.length) {
+              writtenAt[received] = Number(data);
+              latencies[received++] = readAt - Number(data);
+            }
             boundary = buffered.indexOf("\n\n");
           }
         });

@@ -25,6 +25,8 @@ export interface SseVariant {
 export interface SseLevelSummary {
   streams: number;
   eventsPerStream: number;
+  /** The steady state starts this long after the last stream opened. */
+  settleMs: number;
   variants: Record<
     string,
     {
@@ -35,6 +37,15 @@ export interface SseLevelSummary {
       p99Ms: Spread;
       /** p99 minus the direct connection's p99 in the same round. */
       addedP99Ms: Spread;
+      /**
+       * The same over the steady state only: events the origin wrote once every
+       * stream was open. Opening 1,000 streams is a burst of 1,000 requests,
+       * and events of the first streams queue behind it; `openMs` prices that.
+       */
+      steadyP99Ms: Spread;
+      addedSteadyP99Ms: Spread;
+      /** From the first request to the last stream's headers. */
+      openMs: Spread;
       /** Proxy process RSS growth per open stream, in KiB. */
       rssPerStreamKiB: Spread;
       /** CPU time of the proxying process (workerd or nginx) per event delivered, in µs. */
@@ -102,7 +113,8 @@ export interface SseRig {
   originPid: number;
   clientPid: number;
   stop(): Promise<void>;
-  run(variant: SseVariant, streams: number, events: number): Promise<SseRunResult & { rssPerStreamKiB: number }>;
+  /** `settleMs`: how long after the last stream opened the steady state starts (see sse-client.ts). */
+  run(variant: SseVariant, streams: number, events: number, settleMs: number): Promise<SseRunResult & { rssPerStreamKiB: number }>;
 }
 
 /** Starts the origin on `port` and the client; both stay up for the whole section. */
@@ -117,10 +129,10 @@ export async function startSseRig(port: number): Promise<SseRig> {
     async stop() {
       await Promise.all([client.stop(), origin.stop()]);
     },
-    async run(variant, streams, events) {
+    async run(variant, streams, events, settleMs) {
       const rssOf = (): number => variant.proxyPids().reduce((sum, pid) => sum + rssBytes(pid), 0);
       const before = rssOf();
-      client.send({ url: variant.url, streams, events, headers: variant.headers });
+      client.send({ url: variant.url, streams, events, headers: variant.headers, settleMs });
       // The client ends every run by its own deadline (events x 100 ms + 20 s); this one only catches a crash.
       const answerWithin = events * 100 + 60_000;
       let line = await client.next(answerWithin);
@@ -133,7 +145,7 @@ export async function startSseRig(port: number): Promise<SseRig> {
       }
       // JSON has no NaN: a run without a single event reports its percentiles as null.
       const result = line as unknown as SseRunResult;
-      for (const field of ["p50Ms", "p99Ms", "maxMs"] as const) result[field] ??= Number.NaN;
+      for (const field of ["p50Ms", "p99Ms", "maxMs", "steadyP50Ms", "steadyP99Ms", "openMs"] as const) result[field] ??= Number.NaN;
       return { ...result, rssPerStreamKiB: variant.proxyPids().length === 0 ? Number.NaN : (during - before) / 1024 / streams };
     },
   };
@@ -162,6 +174,7 @@ export async function measureSseLevel(
   events: number,
   rounds: number,
   processes: Record<string, () => number>,
+  settleMs: number,
 ): Promise<SseLevelSummary> {
   const byId = new Map(variants.map((variant) => [variant.id, variant]));
   const groups = { ...processes, sseOrigin: () => cpuSeconds(rig.originPid), sseClient: () => cpuSeconds(rig.clientPid) };
@@ -171,18 +184,18 @@ export async function measureSseLevel(
     async (id, round) => {
       const variant = byId.get(id);
       if (variant === undefined) throw new Error(`bench: no SSE variant ${id}`);
-      const { result, shares, cpuSeconds: used } = await withCpuShares(groups, async () => ({ result: await rig.run(variant, streams, events) }));
+      const { result, shares, cpuSeconds: used } = await withCpuShares(groups, async () => ({ result: await rig.run(variant, streams, events, settleMs) }));
       const proxySeconds = variant.proxyPids().length === 0 ? Number.NaN : (used.workerd ?? 0) + (used.nginx ?? 0);
       // /proc counts CPU in 10 ms ticks: below about 20 ticks the per-event figure is mostly rounding.
       const measurable = proxySeconds >= 0.2;
       process.stdout.write(
-        `  round ${round + 1} ${id.padEnd(14)} ${String(streams).padStart(5)} streams: lost ${result.lost}, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms\n`,
+        `  round ${round + 1} ${id.padEnd(14)} ${String(streams).padStart(5)} streams: lost ${result.lost}, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (all open: p99 ${result.steadyP99Ms.toFixed(2)} ms; opening took ${result.openMs.toFixed(0)} ms)\n`,
       );
       return { ...result, shares, proxyCpuUsPerEvent: measurable ? (proxySeconds / result.received) * 1e6 : Number.NaN };
     },
   );
   const direct = results.direct ?? [];
-  const summary: SseLevelSummary = { streams, eventsPerStream: events, variants: {} };
+  const summary: SseLevelSummary = { streams, eventsPerStream: events, settleMs, variants: {} };
   for (const [id, runs] of Object.entries(results)) {
     const shareGroups = Object.keys(runs[0]?.shares ?? {});
     summary.variants[id] = {
@@ -192,6 +205,9 @@ export async function measureSseLevel(
       p50Ms: spread(runs.map((run) => run.p50Ms)),
       p99Ms: spread(runs.map((run) => run.p99Ms)),
       addedP99Ms: spread(runs.map((run, round) => run.p99Ms - (direct[round]?.p99Ms ?? Number.NaN))),
+      steadyP99Ms: spread(runs.map((run) => run.steadyP99Ms)),
+      addedSteadyP99Ms: spread(runs.map((run, round) => run.steadyP99Ms - (direct[round]?.steadyP99Ms ?? Number.NaN))),
+      openMs: spread(runs.map((run) => run.openMs)),
       rssPerStreamKiB: spread(runs.map((run) => run.rssPerStreamKiB)),
       proxyCpuUsPerEvent: spread(runs.map((run) => run.proxyCpuUsPerEvent)),
       cpuShares: Object.fromEntries(shareGroups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))])),
