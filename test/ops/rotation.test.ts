@@ -53,7 +53,8 @@ function mediaDeployment(secrets: Record<string, string>): MiniflareOptions {
     modules: true,
     scriptPath: "dist/media/index.js",
     compatibilityDate: "2026-11-01",
-    bindings: { ...configBindings(options.bindings), MEDIA_TOKEN_ACTIVE_KID: "", ...secrets },
+    // Every delivery logged (production samples them): the log checks below read the lines of successful ones.
+    bindings: { ...configBindings(options.bindings), MEDIA_TOKEN_ACTIVE_KID: "", MEDIA_SERVED_LOG_RATE: "1", ...secrets },
   };
   return convertV4MiniflareOptions({
     ...worker,

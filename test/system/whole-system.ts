@@ -40,7 +40,8 @@ export async function startWholeSystem(options: WholeSystemOptions = {}): Promis
     root: ROOT,
     workers: [
       { configPath: "./wrangler.router.toml", prebuiltWorkerDir: "./dist/router", secrets: { ...TEST_SECRETS.router } },
-      { configPath: "./wrangler.media.toml", prebuiltWorkerDir: "./dist/media", secrets: { ...TEST_SECRETS.media } },
+      // Every delivery logged (production samples them): the log audit reads the lines of successful ones too.
+      { configPath: "./wrangler.media.toml", prebuiltWorkerDir: "./dist/media", secrets: { ...TEST_SECRETS.media }, vars: { MEDIA_SERVED_LOG_RATE: "1" } },
       {
         configPath: "./wrangler.api.toml",
         prebuiltWorkerDir: "./dist/api",

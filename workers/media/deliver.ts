@@ -17,6 +17,8 @@ export interface DeliverySettings {
   /** Largest object stored in the edge cache; 0 turns the cache off. */
   cacheMaxBytes: number;
   corsOrigins: ReadonlySet<string>;
+  /** Share of successful deliveries logged as "media-served" (failures always are). */
+  servedLogRate: number;
 }
 
 export interface DeliveryRequest {

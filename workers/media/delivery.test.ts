@@ -5,6 +5,7 @@ import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
 import { handleMediaRequest } from "./handle";
+import { DEFAULT_SERVED_LOG_RATE, servedLogRate } from "./settings";
 import { ORIGIN, bodyBytes, captureLogs, fetchMedia, fetchToken, logRecords, mint, patternBytes, uniqueKey } from "./test-kit";
 
 const SIZE = 10_000;
@@ -437,5 +438,26 @@ describe("the request id on every answer", () => {
       await response.body?.cancel();
       expect(response.headers.get("X-Request-Id")).toBe("rid-media");
     }
+  });
+});
+
+describe("the media-served log line (MEDIA_SERVED_LOG_RATE)", () => {
+  const served = (lines: string[]) => logRecords(lines).filter((record) => record.event === "media-served");
+
+  it("logs every successful delivery at 1, none at 0, and a missing object whatever the rate", async () => {
+    const object = await seeded("log-rate.mp4");
+    const all = await captureLogs(() => fetchWithEnv({ MEDIA_SERVED_LOG_RATE: "1" }, object.key).then((response) => response.arrayBuffer()));
+    expect(served(all.lines)).toEqual([expect.objectContaining({ status: 200, requestId: expect.any(String) as string })]);
+
+    const none = await captureLogs(() => fetchWithEnv({ MEDIA_SERVED_LOG_RATE: "0" }, object.key).then((response) => response.arrayBuffer()));
+    expect(served(none.lines)).toEqual([]);
+
+    const missing = await captureLogs(() => fetchWithEnv({ MEDIA_SERVED_LOG_RATE: "0" }, uniqueKey("never-stored.mp4")).then((response) => response.arrayBuffer()));
+    expect(served(missing.lines)).toEqual([expect.objectContaining({ status: 404 })]);
+  });
+
+  it("reads the rate as a share from 0 to 1, anything else as the default", () => {
+    expect([servedLogRate("0"), servedLogRate("0.25"), servedLogRate("1")]).toEqual([0, 0.25, 1]);
+    for (const bad of [undefined, "", " ", "abc", "-0.1", "1.5", "NaN", "Infinity"]) expect(servedLogRate(bad)).toBe(DEFAULT_SERVED_LOG_RATE);
   });
 });

@@ -15,10 +15,20 @@ export function cacheMaxBytes(setting: string | undefined): number {
   return Math.min(value, CACHE_API_MAX_BYTES);
 }
 
+/** Default share of successful deliveries logged: enough for cache hit rates, not a line per range request. */
+export const DEFAULT_SERVED_LOG_RATE = 0.01;
+
+/** MEDIA_SERVED_LOG_RATE as a share from 0 to 1; anything else means the default. */
+export function servedLogRate(setting: string | undefined): number {
+  const value = Number(setting?.trim() === "" ? Number.NaN : setting);
+  return Number.isFinite(value) && value >= 0 && value <= 1 ? value : DEFAULT_SERVED_LOG_RATE;
+}
+
 /** The delivery settings of this deployment (parsed on first use, not per request). */
 export const deliverySettings: (env: MediaEnv) => DeliverySettings = parsedPerEnv((env: MediaEnv) => ({
     // The generated type is the literal in the config; deployments may set "true".
     cacheFallback: String(env.CACHE_FALLBACK) === "true",
     cacheMaxBytes: cacheMaxBytes(env.CACHE_MAX_BYTES),
     corsOrigins: corsOrigins(env.MEDIA_CORS_ORIGINS),
+    servedLogRate: servedLogRate(env.MEDIA_SERVED_LOG_RATE),
   }));
