@@ -1,4 +1,4 @@
-import { withOwnRequestId } from "./request-id";
+import { withOwnRequestId } from "./request-id.ts";
 
 /**
  * The one JSON error shape every Worker answers with:
