@@ -261,6 +261,9 @@ interface Sections {
   bareCacheSharesMediaEntry?: boolean;
 }
 
+/** The SSE variants that proxy the origin, ours first: each gets its own rows beside the direct connection. */
+const SSE_PROXIES = ["router-api", "api", "nginx", "pump"] as const;
+
 function checksOf(sections: Sections): Check[] {
   const t = sections.throughput;
   const checks: Check[] = [
@@ -330,7 +333,7 @@ function checksOf(sections: Sections): Check[] {
     checks.push(
       spreadCheck(`sse-${level.streams}-lost`, `SSE ${level.streams} stream(s): events lost via router+api`, "events", routerApi?.lost, { op: "<=", value: 0, text: "0" }, sseMissing("router-api")),
     );
-    for (const id of ["router-api", "api", "nginx", "pump"]) {
+    for (const id of SSE_PROXIES) {
       const variant = v[id];
       const isOurs = id === "router-api";
       const via = variant?.description ?? id;
@@ -345,13 +348,13 @@ function checksOf(sections: Sections): Check[] {
         ),
       );
     }
-    for (const id of ["router-api", "api", "nginx", "pump"]) {
+    for (const id of SSE_PROXIES) {
       checks.push(
         spreadCheck(`sse-${level.streams}-${id}-added-p99`, `SSE ${level.streams} stream(s), every event (opening burst included): added p99 via ${v[id]?.description ?? id}`, "ms", v[id]?.addedP99Ms, undefined, sseMissing(id)),
       );
     }
     if (many) {
-      for (const id of ["direct", "router-api", "api", "nginx", "pump"]) {
+      for (const id of ["direct", ...SSE_PROXIES]) {
         checks.push(spreadCheck(`sse-${level.streams}-${id}-open`, `SSE ${level.streams} streams: time to open them all via ${v[id]?.description ?? id}`, "ms", v[id]?.openMs, undefined, id === "direct" ? undefined : sseMissing(id)));
       }
     }

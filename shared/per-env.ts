@@ -17,3 +17,10 @@ export function parsedPerEnv<E extends object, S>(parse: (env: E) => S): (env: E
     return settings;
   };
 }
+
+/** A numeric var: its number, or undefined when it is blank or not a finite number (the caller's default applies). */
+export function numberSetting(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}

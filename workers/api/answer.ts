@@ -7,7 +7,7 @@
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import { passedRequestId, withOwnRequestId } from "../../shared/request-id";
+import { answerWithPassedRequestId } from "../../shared/request-id";
 import { withCors } from "./cors";
 import { isWebSocketUpgrade } from "./headers";
 import { proxyToBackend } from "./proxy";
@@ -19,12 +19,13 @@ import { retryLaterStream, wantsEventStream } from "./sse";
  * Answers an `/api/*` request (as the router forwarded it) from the backend,
  * with the request id it was passed (or a new one) on every answer.
  */
-export async function answerApiRequest(request: Request, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
-  const requestId = passedRequestId(request.headers);
-  const handle = (allowed: Request): Promise<Response> => limitThenProxy(allowed, requestId, settings, limiter, log);
-  // hono/cors re-wraps responses, which would drop a 101's socket; CORS does not govern WebSockets anyway.
-  const answer = settings.corsOrigins.length === 0 || isWebSocketUpgrade(request.headers) ? handle(request) : withCors(settings, request, handle);
-  return withOwnRequestId(await answer, requestId);
+export function answerApiRequest(request: Request, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
+  return answerWithPassedRequestId(request, (requestId) => {
+    const handle = (allowed: Request): Promise<Response> => limitThenProxy(allowed, requestId, settings, limiter, log);
+    // hono/cors re-wraps responses, which would drop a 101's socket; CORS does not govern WebSockets anyway.
+    if (settings.corsOrigins.length === 0 || isWebSocketUpgrade(request.headers)) return handle(request);
+    return withCors(settings, request, handle);
+  });
 }
 
 async function limitThenProxy(request: Request, requestId: string, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {

@@ -4,7 +4,7 @@
  * request). docs/api.md has the table of settings.
  */
 import { parseOriginList } from "../../shared/origins";
-import { parsedPerEnv } from "../../shared/per-env";
+import { numberSetting, parsedPerEnv } from "../../shared/per-env";
 
 export interface ProxySettings {
   /** The backend's origin (`https://backend.example.com`). */
@@ -63,6 +63,6 @@ export function parseSettings(vars: ProxyVars): ProxySettings {
 }
 
 function positiveNumber(text: string | undefined, fallback: number): number {
-  const value = Number(text);
-  return text && Number.isFinite(value) && value > 0 ? value : fallback;
+  const value = numberSetting(text);
+  return value !== undefined && value > 0 ? value : fallback;
 }

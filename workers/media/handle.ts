@@ -6,7 +6,7 @@ import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
-import { passedRequestId, withOwnRequestId } from "../../shared/request-id";
+import { answerWithPassedRequestId } from "../../shared/request-id";
 import { bucketChain } from "./buckets";
 import { ObjectChangedError, deliverMedia } from "./deliver";
 import { corsHeaders, corsPreflightHeaders } from "./policy";
@@ -32,9 +32,8 @@ function invalidTokenResponse(): Response {
 }
 
 /** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
-export async function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
-  const requestId = passedRequestId(request.headers);
-  return withOwnRequestId(await answerMediaRequest(request, requestId, env, ctx, log), requestId);
+export function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
+  return answerWithPassedRequestId(request, (requestId) => answerMediaRequest(request, requestId, env, ctx, log));
 }
 
 async function answerMediaRequest(request: Request, requestId: string, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {

@@ -1,5 +1,5 @@
 /** The media Worker's settings from its vars, parsed once per isolate with safe defaults. */
-import { parsedPerEnv } from "../../shared/per-env";
+import { numberSetting, parsedPerEnv } from "../../shared/per-env";
 import type { DeliverySettings } from "./deliver";
 import { corsOrigins } from "./policy";
 
@@ -10,8 +10,8 @@ export const CACHE_API_MAX_BYTES = 512 * 1024 * 1024;
 
 /** CACHE_MAX_BYTES as a number: invalid means the default, above 512 MB means 512 MB, 0 turns the cache off. */
 export function cacheMaxBytes(setting: string | undefined): number {
-  const value = Number(setting?.trim() === "" ? Number.NaN : setting);
-  if (!Number.isSafeInteger(value) || value < 0) return DEFAULT_CACHE_MAX_BYTES;
+  const value = numberSetting(setting);
+  if (value === undefined || !Number.isSafeInteger(value) || value < 0) return DEFAULT_CACHE_MAX_BYTES;
   return Math.min(value, CACHE_API_MAX_BYTES);
 }
 
@@ -20,8 +20,8 @@ export const DEFAULT_SERVED_LOG_RATE = 0.01;
 
 /** MEDIA_SERVED_LOG_RATE as a share from 0 to 1; anything else means the default. */
 export function servedLogRate(setting: string | undefined): number {
-  const value = Number(setting?.trim() === "" ? Number.NaN : setting);
-  return Number.isFinite(value) && value >= 0 && value <= 1 ? value : DEFAULT_SERVED_LOG_RATE;
+  const value = numberSetting(setting);
+  return value !== undefined && value >= 0 && value <= 1 ? value : DEFAULT_SERVED_LOG_RATE;
 }
 
 /** The delivery settings of this deployment (parsed on first use, not per request). */
