@@ -68,6 +68,14 @@ describe("GET /_status", () => {
     expect(body.workers.api.status).toBe("ok");
   });
 
+  it("answers 503 and marks api timed out when its health() outlasts the deadline /_health uses too", async () => {
+    const response = await statusResponse({ MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION }, "rid-status-slow", createLogger("router"));
+    expect(response.status).toBe(503);
+    const body = await response.json<StatusDocument>();
+    expect(body.workers.api).toEqual({ status: "failed", reason: "timeout" });
+    expect(body.workers.media.status).toBe("ok");
+  });
+
   it("refuses POST with 405 and Allow", async () => {
     const response = await call("/_status", { method: "POST", headers: ADMIN });
     expect(response.status).toBe(405);
