@@ -27,8 +27,8 @@ const SECRET_NAME = /^MEDIA_TOKEN_SECRET_V([1-9][0-9]{0,5})$/;
 const KID = /^v([1-9][0-9]{0,5})$/;
 
 /** True for a kid of the form `v<N>` (N from 1, no leading zero). */
-export function isKid(value: unknown): value is string {
-  return typeof value === "string" && KID.test(value);
+export function isKid(value: string): boolean {
+  return KID.test(value);
 }
 
 /** The kid a secret name signs for (`MEDIA_TOKEN_SECRET_V2` → `v2`), or undefined when the name is not one. */
