@@ -27,6 +27,8 @@ export interface DeliveryRequest {
   key: string;
   chain: BucketChain;
   settings: DeliverySettings;
+  /** A token's `dl` download name as a header: set on 200 and 206 answers (HEAD too), never stored in the cache. */
+  contentDisposition?: string;
   /** caches.default, or undefined where there is no cache. */
   cache: Cache | undefined;
   waitUntil(promise: Promise<unknown>): void;
@@ -315,6 +317,7 @@ function respond(
   if (!isInlineType(representation.contentType)) {
     for (const [name, value] of Object.entries(attachmentHeaders(key))) headers.set(name, value);
   }
+  if (delivery.contentDisposition !== undefined) headers.set("Content-Disposition", delivery.contentDisposition);
   if (answer.kind === "partial") {
     headers.set("Content-Range", contentRange(answer.offset, answer.length, representation.size));
     headers.set("Content-Length", String(answer.length));
