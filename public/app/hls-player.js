@@ -183,7 +183,10 @@ export async function startHlsPlayer(video, controls, media) {
     playlistLoadPolicy: refreshingOn401(defaults.playlistLoadPolicy, token),
     fragLoadPolicy: refreshingOn401(defaults.fragLoadPolicy, token),
   };
-  if (media.maxBufferLength !== undefined) config.maxBufferLength = media.maxBufferLength;
+  // hls.js otherwise buffers up to maxBufferSize (60 MB), which at this ladder's bitrates is the whole clip.
+  if (media.maxBufferLength !== undefined) config.maxBufferLength = config.maxMaxBufferLength = media.maxBufferLength;
+  // The page shows subtitles on tracks of its own: hls.js's <track> nodes load a data: URL, which media-src refuses.
+  config.renderTextTracksNatively = false;
   const hls = new Hls(config);
 
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -209,10 +212,29 @@ export async function startHlsPlayer(video, controls, media) {
       option("-1", "Off"),
       ...hls.subtitleTracks.map((track, index) => option(String(index), track.name || track.lang || `Track ${index + 1}`)),
     );
-    controls.subtitles.value = String(hls.subtitleTrack);
+    showSubtitles(hls.subtitleTrack);
     controls.subtitles.disabled = false;
   });
-  hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_event, data) => (controls.subtitles.value = String(data.id)));
+  /** @type {Map<number, TextTrack>} one text track per subtitle rendition, by hls.js's track id */
+  const textTracks = new Map();
+  const showSubtitles = (/** @type {number} */ id) => {
+    controls.subtitles.value = String(id);
+    for (const [trackId, track] of textTracks) track.mode = trackId === id ? "showing" : "disabled";
+  };
+  hls.on(Hls.Events.NON_NATIVE_TEXT_TRACKS_FOUND, (_event, data) => {
+    for (const { subtitleTrack, label } of data.tracks) {
+      if (subtitleTrack === undefined || textTracks.has(subtitleTrack.id)) continue;
+      textTracks.set(subtitleTrack.id, video.addTextTrack("subtitles", label, subtitleTrack.lang ?? ""));
+    }
+    showSubtitles(hls.subtitleTrack);
+  });
+  hls.on(Hls.Events.CUES_PARSED, (_event, data) => {
+    const track = data.subtitleTrack === undefined ? undefined : textTracks.get(data.subtitleTrack.id);
+    /** @type {VTTCue[]} */
+    const cues = data.cues;
+    for (const cue of cues) if (track && !track.cues?.getCueById(cue.id)) track.addCue(cue);
+  });
+  hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_event, data) => showSubtitles(data.id));
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
     const status = data.response?.code === undefined ? "" : ` (HTTP ${data.response.code})`;

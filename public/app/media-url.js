@@ -20,7 +20,7 @@ export const RETRY_WINDOW_MS = 60_000;
  */
 
 /**
- * Asks the backend (through /api) for a signed URL.
+ * Asks the backend (through /api) for a signed URL (a name ending in `/` is a prefix).
  * @param {MediaRequest} media
  * @returns {Promise<MintedUrl>}
  */
@@ -28,7 +28,6 @@ export async function mintMediaUrl(media) {
   const name = media.prefix ?? media.key ?? "";
   const path = name.split("/").map(encodeURIComponent).join("/");
   const query = new URLSearchParams();
-  if (media.prefix !== undefined) query.set("pfx", "1");
   if (media.bkt) query.set("bkt", media.bkt);
   if (media.ttl) query.set("ttl", media.ttl);
   if (media.dl) query.set("dl", media.dl);
