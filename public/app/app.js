@@ -15,7 +15,7 @@ import { startPlayer } from "./player.js";
 const DEFAULT_KEY = "samples/testsrc-640x360.mp4";
 const DEFAULT_LADDER_PREFIX = "samples/hls/";
 /** The download link's file name: not ASCII on purpose, so the header carries both forms (RFC 6266). */
-export const DOWNLOAD_NAME = "Prüfbild – 640×360.mp4";
+const DOWNLOAD_NAME = "Prüfbild – 640×360.mp4";
 
 const query = new URLSearchParams(location.search);
 
