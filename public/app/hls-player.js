@@ -203,9 +203,8 @@ export async function startHlsPlayer(video, controls, media) {
     const level = hls.levels[data.level];
     video.dataset.level = level ? `${level.height}p` : "";
     video.dataset.levelSwitches = String(Number(video.dataset.levelSwitches ?? "-1") + 1);
-    const auto = hls.autoLevelEnabled ? "Auto: " : "";
-    controls.quality.title = `${auto}${video.dataset.level}`;
-    show(`Playing ${video.dataset.level} (${auto || "chosen: "}hls.js ${Hls.version}) through one prefix token.`);
+    const choice = hls.autoLevelEnabled ? "picked by hls.js" : "chosen";
+    show(`Playing ${video.dataset.level} (${choice}) with hls.js ${Hls.version}, one prefix token for the whole ladder.`);
   });
   hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
     controls.subtitles.replaceChildren(
