@@ -129,6 +129,21 @@ describe("the demo page's HLS player", () => {
     await screenshot(page, "hls-switched-down");
   });
 
+  it(`lets the viewer pin ${LOW} with the quality switch and turn the subtitles off and on`, async () => {
+    const { page } = browser;
+    await page.goto(HLS_PAGE);
+    await expect.poll(async () => (await hlsPlayerState(page)).level, { timeout: 20_000 }).toBe(HIGH);
+    await page.selectOption("#hls-quality", { label: (await hlsPlayerState(page)).quality.find((label) => label.startsWith(LOW)) ?? LOW });
+    await expect.poll(async () => (await hlsPlayerState(page)).level, { timeout: 20_000 }).toBe(LOW);
+    expect(segmentsOf(LOW).length).toBeGreaterThan(0);
+    expect((await hlsPlayerState(page)).status).toContain(`Playing ${LOW} (chosen)`);
+
+    await page.selectOption("#hls-subtitles", { label: "Off" });
+    await expect.poll(async () => (await hlsPlayerState(page)).subtitles).toBeUndefined();
+    await page.selectOption("#hls-subtitles", { label: "English" });
+    await expect.poll(async () => (await hlsPlayerState(page)).subtitles?.mode).toBe("showing");
+  });
+
   it("fetches the segments near a seek target, not the ones between", async () => {
     const { page } = browser;
     await page.goto(HLS_PAGE);

@@ -65,7 +65,7 @@ const startHls = () => {
     prefix: query.get("prefix") ?? DEFAULT_LADDER_PREFIX,
     bkt: query.get("bkt") ?? undefined,
     ttl: query.get("ttl") ?? undefined,
-    maxBufferLength: buffer === null ? undefined : Number(buffer),
+    maxBufferLength: buffer !== null && Number(buffer) > 0 ? Number(buffer) : undefined,
   }).catch((error) => (hlsControls.status.textContent = `HLS player failed: ${error instanceof Error ? error.message : String(error)}`));
 };
 hlsControls.start.addEventListener("click", startHls);

@@ -214,11 +214,13 @@ export async function startHlsPlayer(video, controls, media) {
     showSubtitles(hls.subtitleTrack);
     controls.subtitles.disabled = false;
   });
-  /** @type {Map<number, TextTrack>} one text track per subtitle rendition, by hls.js's track id */
+  /** @type {Map<number, TextTrack>} one text track per subtitle rendition, by its MediaPlaylist id */
   const textTracks = new Map();
-  const showSubtitles = (/** @type {number} */ id) => {
-    controls.subtitles.value = String(id);
-    for (const [trackId, track] of textTracks) track.mode = trackId === id ? "showing" : "disabled";
+  /** Shows the rendition at `index` of hls.subtitleTracks (-1: none), as hls.subtitleTrack counts. */
+  const showSubtitles = (/** @type {number} */ index) => {
+    controls.subtitles.value = String(index);
+    const shown = hls.subtitleTracks[index]?.id;
+    for (const [id, track] of textTracks) track.mode = id === shown ? "showing" : "disabled";
   };
   hls.on(Hls.Events.NON_NATIVE_TEXT_TRACKS_FOUND, (_event, data) => {
     for (const { subtitleTrack, label } of data.tracks) {
