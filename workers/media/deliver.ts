@@ -7,13 +7,13 @@ import type { BucketChain, BucketName, ObjectSource } from "./buckets";
 import type { RangeDecision, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
 import { cacheTagFor } from "../../shared/cache-tag";
+import type { CachePolicySettings } from "./policy";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
 
 export type ServedFrom = "main" | "fallback";
 export type CacheStatus = "hit" | "miss" | "bypass";
 
-export interface DeliverySettings {
-  cacheFallback: boolean;
+export interface DeliverySettings extends CachePolicySettings {
   /** Largest object stored in the edge cache; 0 turns the cache off. */
   cacheMaxBytes: number;
   corsOrigins: ReadonlySet<string>;
@@ -254,7 +254,7 @@ function maybeFillCache(
       "Content-Length": String(representation.size),
       ETag: representation.validators.etag,
       "Last-Modified": representation.validators.lastModified.toUTCString(),
-      "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings.cacheFallback),
+      "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings),
       "Cache-Tag": cacheTagFor(delivery.bucket, delivery.key),
       "X-Served-From": representation.servedFrom,
     });
@@ -293,7 +293,7 @@ function respond(
     "Accept-Ranges": "bytes",
     ETag: representation.validators.etag,
     "Last-Modified": representation.validators.lastModified.toUTCString(),
-    "Cache-Control": cacheControlFor(key, representation.servedFrom, settings.cacheFallback),
+    "Cache-Control": cacheControlFor(key, representation.servedFrom, settings),
     "X-Content-Type-Options": "nosniff",
     "X-Served-From": representation.servedFrom,
     "Server-Timing": timing.header(),
