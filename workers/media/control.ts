@@ -9,7 +9,8 @@ import type { VersionInfo } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
 import type { BucketName } from "./buckets";
 import { DEFAULT_BUCKET, MEDIA_BUCKETS, boundBuckets, isBucketName } from "./buckets";
-import { kidRegistry, objectKeyProblem } from "./token";
+import { mediaConfig } from "./config";
+import { objectKeyProblem } from "./token";
 
 /** Default and largest lifetime of a token from `sign()`: long enough for a film, short enough to expire a leak. */
 export const DEFAULT_SIGN_TTL_SECONDS = 300;
@@ -45,7 +46,7 @@ export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger
   if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_SIGN_TTL_SECONDS) {
     throw new RangeError(`sign(): ttl must be a whole number of seconds from 1 to ${MAX_SIGN_TTL_SECONDS}`);
   }
-  const registry = await kidRegistry(env, log);
+  const registry = await mediaConfig(env).kidRegistry(log);
   const active = registry.activeKid === undefined ? undefined : registry.kids.get(registry.activeKid);
   if (active === undefined) throw new Error("sign(): no media token secret is loaded");
   const token = await signMediaToken({ key: input.key, bkt: bucket, ttlSeconds: ttl, kid: active.kid, secret: active.key });
@@ -54,7 +55,8 @@ export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger
 
 /** What this isolate has loaded: kids and fingerprints, the active kid, the bound buckets. */
 export async function mediaStatus(env: MediaEnv, log: Logger): Promise<MediaStatus> {
-  const registry = await kidRegistry(env, log);
+  const config = mediaConfig(env);
+  const registry = await config.kidRegistry(log);
   return {
     worker: "media",
     version: versionInfo(env.VERSION),
@@ -62,6 +64,6 @@ export async function mediaStatus(env: MediaEnv, log: Logger): Promise<MediaStat
     kids: [...registry.kids.values()].map(({ kid, fingerprint }) => ({ kid, fingerprint })),
     refusedKids: registry.refused.map(({ kid }) => kid),
     registry: registry.line,
-    buckets: boundBuckets(env),
+    buckets: boundBuckets(env, config.skipFallback),
   };
 }

@@ -1,46 +1,42 @@
 /**
  * Delivery of one verified object: edge cache first (keyed by bucket and
  * key), then R2 (main bucket, then fallback), with every range and
- * precondition decided here by http-semantics.ts.
+ * precondition decided here by http-semantics.ts. Every answer (200, 206,
+ * 304, 412, 416, the JSON 404 and 503) is built here.
  */
-import type { BucketChain, BucketName, ObjectSource } from "./buckets";
+import { cacheTagFor } from "../../shared/cache-tag";
+import { errorResponse } from "../../shared/errors";
+import type { ObjectSource } from "./buckets";
+import type { BucketName } from "./buckets";
+import type { MediaConfig } from "./config";
 import type { RangeDecision, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
-import { cacheTagFor } from "../../shared/cache-tag";
-import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
+import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
-export type ServedFrom = "main" | "fallback";
-export type CacheStatus = "hit" | "miss" | "bypass";
+type ServedFrom = "main" | "fallback";
+type CacheStatus = "hit" | "miss" | "bypass";
 
-export interface DeliverySettings {
-  cacheFallback: boolean;
-  /** Largest object stored in the edge cache; 0 turns the cache off. */
-  cacheMaxBytes: number;
-  corsOrigins: ReadonlySet<string>;
-  /** Share of successful deliveries logged as "media-served" (failures always are). */
-  servedLogRate: number;
-}
-
-export interface DeliveryRequest {
+interface DeliveryRequest {
   request: Request;
+  requestId: string;
   bucket: BucketName;
   key: string;
-  chain: BucketChain;
-  settings: DeliverySettings;
-  /** caches.default, or undefined where there is no cache. */
-  cache: Cache | undefined;
+  config: MediaConfig;
+  /** The CORS headers of this request's answer (handle.ts decides them for every method). */
+  cors: Readonly<Record<string, string>>;
   waitUntil(promise: Promise<unknown>): void;
   /** Called when a background cache fill fails (the client's answer is unaffected). */
   onFillError(error: unknown): void;
 }
 
-export interface Delivery {
-  /** Undefined when no bucket in the chain has the object (the caller answers its JSON 404). */
-  response: Response | undefined;
+interface Delivery {
+  response: Response;
   cache: CacheStatus;
   servedFrom?: ServedFrom;
-  /** Body bytes sent (0 for HEAD, 304, 412, 416). */
+  /** Body bytes sent (0 for HEAD, 304, 412, 416 and the JSON errors). */
   bytes: number;
+  /** Why storage failed, when the response is the JSON 503. */
+  failure?: "object-changed" | "storage-failed";
 }
 
 /** One stored object as both R2 and a cached copy describe it. */
@@ -54,8 +50,15 @@ interface Representation {
 /** What to answer, decided from the request and the representation alone. */
 type Answer = { kind: "not-modified" } | { kind: "precondition-failed" } | RangeDecision;
 
+/** A decided answer with the body it sends (null when it sends none). */
+interface Prepared {
+  representation: Representation;
+  answer: Answer;
+  body: ReadableStream | null;
+}
+
 /** §13.2.2 preconditions, then If-Range, then Range (GET only: a HEAD answers as the full GET would). */
-export function decideAnswer(request: Request, representation: Representation): Answer {
+function decideAnswer(request: Request, representation: Representation): Answer {
   const outcome = evaluatePreconditions(conditionalHeaders(request.headers), representation.validators);
   if (outcome !== "proceed") return { kind: outcome };
   if (request.method !== "GET") return { kind: "full" };
@@ -78,42 +81,50 @@ function needsMetadataFirst(request: Request): boolean {
 }
 
 /** Durations of I/O spans only (in production, timers do not advance during CPU work). */
-class ServerTiming {
-  private readonly spans: string[] = [];
-  cacheStatus: CacheStatus = "bypass";
+class IoSpans {
+  private spans = "";
 
   async span<T>(name: "cache" | "r2", work: () => Promise<T>): Promise<T> {
     const started = Date.now();
     try {
       return await work();
     } finally {
-      this.spans.push(`${name}-io;dur=${Date.now() - started}`);
+      this.spans += `, ${name}-io;dur=${Date.now() - started}`;
     }
   }
 
-  header(): string {
-    return [`cache;desc=${this.cacheStatus}`, ...this.spans].join(", ");
+  serverTiming(cacheStatus: CacheStatus): string {
+    return `cache;desc=${cacheStatus}${this.spans}`;
   }
 }
 
-/** Answers one GET or HEAD for a verified object. Throws when R2 fails (the caller answers 503). */
-export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery> {
-  const timing = new ServerTiming();
-  const { cache } = delivery;
-  const cacheKey = cacheKeyFor(delivery.bucket, delivery.key);
-
-  if (cache !== undefined && delivery.settings.cacheMaxBytes > 0) {
-    // A bare lookup: the client's conditionals and Range are decided here, never by the cache.
-    const hit = await timing.span("cache", () => cache.match(cacheKey));
-    if (hit !== undefined) {
-      timing.cacheStatus = "hit";
-      const served = await answerFromCache(delivery, hit, cacheKey, cache, timing);
-      if (served !== undefined) return served;
-    } else {
-      timing.cacheStatus = "miss";
-    }
+/** The object was replaced or deleted between reading its metadata and its body. */
+class ObjectChangedError extends Error {
+  override readonly name = "ObjectChangedError";
+  constructor() {
+    super("object changed during the read");
   }
-  return answerFromStorage(delivery, cacheKey, timing);
+}
+
+/** Answers one GET or HEAD for a verified object, whatever happens (a storage failure is a JSON 503). */
+export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery> {
+  const spans = new IoSpans();
+  const { cache } = delivery.config;
+  const cacheKey = cacheKeyFor(delivery.bucket, delivery.key);
+  let cacheStatus: CacheStatus = "bypass";
+  try {
+    const fromCache = cache === undefined ? undefined : await answerFromCache(delivery, cache, cacheKey, spans);
+    if (cache !== undefined) cacheStatus = fromCache === undefined ? "miss" : "hit";
+    const prepared = fromCache ?? (await answerFromStorage(delivery, cacheKey, spans));
+    if (prepared === undefined) {
+      const response = errorResponse(404, "not_found", "No such media object.", delivery.requestId);
+      return { response, cache: cacheStatus, bytes: 0 };
+    }
+    return respond(delivery, prepared, spans.serverTiming(cacheStatus), cacheStatus);
+  } catch (error) {
+    const response = errorResponse(503, "storage_unavailable", "Media storage did not answer; try again.", delivery.requestId, { "Retry-After": "1" });
+    return { response, cache: cacheStatus, bytes: 0, failure: error instanceof ObjectChangedError ? "object-changed" : "storage-failed" };
+  }
 }
 
 function representationOfCached(hit: Response): Representation | undefined {
@@ -130,44 +141,38 @@ function representationOfCached(hit: Response): Representation | undefined {
   };
 }
 
-async function answerFromCache(
-  delivery: DeliveryRequest,
-  hit: Response,
-  cacheKey: string,
-  cache: Cache,
-  timing: ServerTiming,
-): Promise<Delivery | undefined> {
+/** The answer from the edge cache, or undefined when it has no usable copy (a miss: storage answers). */
+async function answerFromCache(delivery: DeliveryRequest, cache: Cache, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+  // A bare lookup: the client's conditionals and Range are decided here, never by the cache.
+  const hit = await spans.span("cache", () => cache.match(cacheKey));
+  if (hit === undefined) return undefined;
   const representation = representationOfCached(hit);
   if (representation === undefined) {
     // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
-    timing.cacheStatus = "miss";
     return undefined;
   }
   const answer = decideAnswer(delivery.request, representation);
-  if (answer.kind === "full" && delivery.request.method === "GET") {
-    return respond(delivery, representation, answer, hit.body, timing);
-  }
+  if (answer.kind === "full" && delivery.request.method === "GET") return { representation, answer, body: hit.body };
   await hit.body?.cancel();
-  if (answer.kind !== "partial") return respond(delivery, representation, answer, null, timing);
+  if (answer.kind !== "partial") return { representation, answer, body: null };
 
   // One canonical range, computed here against the cached size.
   const rangeRequest = new Request(cacheKey, { headers: { Range: `bytes=${answer.offset}-${answer.offset + answer.length - 1}` } });
-  const partial = await timing.span("cache", () => cache.match(rangeRequest));
+  const partial = await spans.span("cache", () => cache.match(rangeRequest));
   if (partial?.status !== 206 || partial.headers.get("ETag") !== representation.validators.etag) {
     await partial?.body?.cancel();
-    timing.cacheStatus = "miss"; // evicted or replaced between the two lookups: read from storage
-    return undefined;
+    return undefined; // evicted or replaced between the two lookups: read from storage
   }
-  return respond(delivery, representation, answer, partial.body, timing);
+  return { representation, answer, body: partial.body };
 }
 
 /** The first bucket in the chain that has the object, by metadata or with its body. */
 async function findInChain<T extends R2Object>(
-  chain: BucketChain,
+  delivery: DeliveryRequest,
   read: (source: ObjectSource) => Promise<T | null>,
 ): Promise<{ object: T; servedFrom: ServedFrom; source: ObjectSource } | undefined> {
-  for (const { servedFrom, source } of chain.sources) {
+  for (const { servedFrom, source } of delivery.config.chains[delivery.bucket].sources) {
     const object = await read(source);
     if (object !== null) return { object, servedFrom, source };
   }
@@ -187,43 +192,36 @@ function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
   return "body" in object;
 }
 
-async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, timing: ServerTiming): Promise<Delivery> {
-  const { chain, key, request } = delivery;
+/** The answer from R2, or undefined when no bucket in the chain has the object. Throws when R2 fails. */
+async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+  const { key, request } = delivery;
 
   if (!needsMetadataFirst(request)) {
     // Plain GET: one round trip, body and metadata together.
-    const found = await timing.span("r2", () => findInChain(chain, (source) => source.get(key)));
-    if (found === undefined) return notFound(timing);
+    const found = await spans.span("r2", () => findInChain(delivery, (source) => source.get(key)));
+    if (found === undefined) return undefined;
     const { object } = found;
     if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
     const representation = representationOfObject(key, object, found.servedFrom);
     maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
-    return respond(delivery, representation, { kind: "full" }, object.body, timing);
+    return { representation, answer: { kind: "full" }, body: object.body };
   }
 
-  const found = await timing.span("r2", () => findInChain(chain, (source) => source.head(key)));
-  if (found === undefined) return notFound(timing);
+  const found = await spans.span("r2", () => findInChain(delivery, (source) => source.head(key)));
+  if (found === undefined) return undefined;
   const representation = representationOfObject(key, found.object, found.servedFrom);
   const answer = decideAnswer(request, representation);
   if (request.method !== "GET" || (answer.kind !== "full" && answer.kind !== "partial")) {
-    return respond(delivery, representation, answer, null, timing);
+    return { representation, answer, body: null };
   }
 
   // Our own validator from head(), never the client's: the body must be the object we just decided on.
   const options: R2GetOptions = { onlyIf: { etagMatches: found.object.etag } };
   if (answer.kind === "partial") options.range = { offset: answer.offset, length: answer.length };
-  const object = await timing.span("r2", () => found.source.get(key, options));
+  const object = await spans.span("r2", () => found.source.get(key, options));
   if (object === null || !hasBody(object)) throw new ObjectChangedError();
   maybeFillCache(delivery, cacheKey, found.source, representation, found.object.etag);
-  return respond(delivery, representation, answer, object.body, timing);
-}
-
-/** The object was replaced or deleted between reading its metadata and its body. */
-export class ObjectChangedError extends Error {
-  override readonly name = "ObjectChangedError";
-  constructor() {
-    super("object changed during the read");
-  }
+  return { representation, answer, body: object.body };
 }
 
 /** Cache fills in flight in this isolate, by cache key: one full read per object at a time. */
@@ -241,8 +239,8 @@ function maybeFillCache(
   representation: Representation,
   r2Etag: string,
 ): void {
-  const { cache, settings } = delivery;
-  if (cache === undefined || settings.cacheMaxBytes <= 0 || representation.size > settings.cacheMaxBytes) return;
+  const { cache, settings } = delivery.config;
+  if (cache === undefined || representation.size > settings.cacheMaxBytes) return;
   if (fillsInFlight.has(cacheKey)) return;
   const fill = (async () => {
     const object = await source.get(delivery.key, { onlyIf: { etagMatches: r2Etag } });
@@ -269,37 +267,23 @@ function maybeFillCache(
   delivery.waitUntil(fill);
 }
 
-/** The waiting fill for a cache key, if any (tests wait on it instead of sleeping). */
-export function cacheFillFor(bucket: BucketName, key: string): Promise<void> | undefined {
-  return fillsInFlight.get(cacheKeyFor(bucket, key));
-}
-
-function notFound(timing: ServerTiming): Delivery {
-  return { response: undefined, cache: timing.cacheStatus, bytes: 0 };
-}
-
 /** Builds the answer's headers and body from the representation and the decision. */
-function respond(
-  delivery: DeliveryRequest,
-  representation: Representation,
-  answer: Answer,
-  body: ReadableStream | null,
-  timing: ServerTiming,
-): Delivery {
-  const { key, request, settings } = delivery;
+function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: string, cacheStatus: CacheStatus): Delivery {
+  const { key, request, config } = delivery;
+  const { representation, answer, body } = prepared;
   const headers = new Headers({
     "Accept-Ranges": "bytes",
     ETag: representation.validators.etag,
     "Last-Modified": representation.validators.lastModified.toUTCString(),
-    "Cache-Control": cacheControlFor(key, representation.servedFrom, settings.cacheFallback),
+    "Cache-Control": cacheControlFor(key, representation.servedFrom, config.settings.cacheFallback),
     "X-Content-Type-Options": "nosniff",
     "X-Served-From": representation.servedFrom,
-    "Server-Timing": timing.header(),
-    ...corsHeaders(request.headers.get("Origin"), settings.corsOrigins),
+    "Server-Timing": serverTiming,
+    ...delivery.cors,
   });
   const result = (status: number, responseBody: ReadableStream | null, bytes: number): Delivery => ({
     response: new Response(responseBody, { status, headers }),
-    cache: timing.cacheStatus,
+    cache: cacheStatus,
     servedFrom: representation.servedFrom,
     bytes,
   });

@@ -7,11 +7,11 @@ import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
 import { answerWithPassedRequestId } from "../../shared/request-id";
-import { bucketChain } from "./buckets";
-import { ObjectChangedError, deliverMedia } from "./deliver";
+import type { MediaConfig } from "./config";
+import { mediaConfig } from "./config";
+import { deliverMedia } from "./deliver";
 import { corsHeaders, corsPreflightHeaders } from "./policy";
-import { deliverySettings } from "./settings";
-import { kidRegistry, verifyMediaToken } from "./token";
+import { verifyMediaToken } from "./token";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 
@@ -31,12 +31,22 @@ function invalidTokenResponse(): Response {
   });
 }
 
-/** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
-export function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
-  return answerWithPassedRequestId(request, (requestId) => answerMediaRequest(request, requestId, env, ctx, log));
+/**
+ * Media's CORS, for every method in one place: an allow-listed Origin's
+ * headers on GET and HEAD answers, and with the preflight's on OPTIONS.
+ */
+function corsFor(request: Request, config: MediaConfig): Readonly<Record<string, string>> {
+  const cors = corsHeaders(request.headers.get("Origin"), config.settings.corsOrigins);
+  if (request.method !== "OPTIONS" || !("Access-Control-Allow-Origin" in cors)) return cors;
+  return { ...cors, ...corsPreflightHeaders() };
 }
 
-async function answerMediaRequest(request: Request, requestId: string, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
+/** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
+export function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
+  return answerWithPassedRequestId(request, (requestId) => answerMediaRequest(request, requestId, mediaConfig(env), ctx, log));
+}
+
+async function answerMediaRequest(request: Request, requestId: string, config: MediaConfig, ctx: ExecutionContext, log: Logger): Promise<Response> {
   const started = Date.now();
   const { pathname } = new URL(request.url);
   const token = pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX) ? pathname.slice(MEDIA_TOKEN_PATH_PREFIX.length) : undefined;
@@ -46,42 +56,37 @@ async function answerMediaRequest(request: Request, requestId: string, env: Medi
   // Whatever the segment holds (a token, a truncated one, junk), it never reaches a log line.
   const path = `${MEDIA_TOKEN_PATH_PREFIX}:token`;
 
-  const settings = deliverySettings(env);
   if (request.method === "OPTIONS") {
-    const cors = corsHeaders(request.headers.get("Origin"), settings.corsOrigins);
-    const preflight = "Access-Control-Allow-Origin" in cors ? corsPreflightHeaders() : {};
-    return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS, ...cors, ...preflight } });
+    return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS, ...corsFor(request, config) } });
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, { Allow: ALLOWED_METHODS });
   }
 
-  const verified = await verifyMediaToken(token, await kidRegistry(env, log));
+  const verified = await verifyMediaToken(token, await config.kidRegistry(log));
   if (!verified.ok) {
     log.warn("media-token-rejected", { requestId, method: request.method, path, status: 401, reason: verified.reason, kid: verified.kid });
     return invalidTokenResponse();
   }
 
   const logFields = { requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(verified.key), kid: verified.kid };
-  try {
-    const delivery = await deliverMedia({
-      request,
-      bucket: verified.bucket,
-      key: verified.key,
-      chain: bucketChain(env, verified.bucket),
-      settings,
-      cache: settings.cacheMaxBytes > 0 ? caches.default : undefined,
-      waitUntil: (promise) => ctx.waitUntil(promise),
-      onFillError: () => log.warn("media-cache-fill-failed", { ...logFields, reason: "cache-fill-failed" }),
-    });
-    const status = delivery.response?.status ?? 404;
-    // A line per range request would be most of the Worker's log volume (and a measurable share of
-    // its CPU: `npm run bench`): successes are sampled, a missing object is always logged.
-    if (status >= 400 || Math.random() < settings.servedLogRate) log.info("media-served", { ...logFields, status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
-    return delivery.response ?? errorResponse(404, "not_found", "No such media object.", requestId);
-  } catch (error) {
-    const reason = error instanceof ObjectChangedError ? "object-changed" : "storage-failed";
-    log.error("media-storage-failed", { ...logFields, status: 503, reason, durationMs: Date.now() - started });
-    return errorResponse(503, "storage_unavailable", "Media storage did not answer; try again.", requestId, { "Retry-After": "1" });
+  const delivery = await deliverMedia({
+    request,
+    requestId,
+    bucket: verified.bucket,
+    key: verified.key,
+    config,
+    cors: corsFor(request, config),
+    waitUntil: (promise) => ctx.waitUntil(promise),
+    onFillError: () => log.warn("media-cache-fill-failed", { ...logFields, reason: "cache-fill-failed" }),
+  });
+  const status = delivery.response.status;
+  // A line per range request would be most of the Worker's log volume (and a measurable share of
+  // its CPU: `npm run bench`): successes are sampled, a missing object is always logged.
+  if (delivery.failure !== undefined) {
+    log.error("media-storage-failed", { ...logFields, status, reason: delivery.failure, durationMs: Date.now() - started });
+  } else if (status >= 400 || Math.random() < config.settings.servedLogRate) {
+    log.info("media-served", { ...logFields, status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
   }
+  return delivery.response;
 }

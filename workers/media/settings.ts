@@ -1,7 +1,15 @@
-/** The media Worker's settings from its vars, parsed once per isolate with safe defaults. */
-import { numberSetting, parsedPerEnv } from "../../shared/per-env";
-import type { DeliverySettings } from "./deliver";
+/** The media Worker's delivery settings from its vars, with safe defaults (config.ts parses them once per Env). */
+import { numberSetting } from "../../shared/per-env";
 import { corsOrigins } from "./policy";
+
+export interface DeliverySettings {
+  cacheFallback: boolean;
+  /** Largest object stored in the edge cache; 0 turns the cache off. */
+  cacheMaxBytes: number;
+  corsOrigins: ReadonlySet<string>;
+  /** Share of successful deliveries logged as "media-served" (failures always are). */
+  servedLogRate: number;
+}
 
 /** Default cache cap: small enough that a fill finishes inside waitUntil's 30 s. */
 export const DEFAULT_CACHE_MAX_BYTES = 100 * 1024 * 1024;
@@ -24,11 +32,13 @@ export function servedLogRate(setting: string | undefined): number {
   return value !== undefined && value >= 0 && value <= 1 ? value : DEFAULT_SERVED_LOG_RATE;
 }
 
-/** The delivery settings of this deployment (parsed on first use, not per request). */
-export const deliverySettings: (env: MediaEnv) => DeliverySettings = parsedPerEnv((env: MediaEnv) => ({
+/** The delivery settings of a deployment, from its vars. */
+export function deliverySettingsOf(env: MediaEnv): DeliverySettings {
+  return {
     // The generated type is the literal in the config; deployments may set "true".
     cacheFallback: String(env.CACHE_FALLBACK) === "true",
     cacheMaxBytes: cacheMaxBytes(env.CACHE_MAX_BYTES),
     corsOrigins: corsOrigins(env.MEDIA_CORS_ORIGINS),
     servedLogRate: servedLogRate(env.MEDIA_SERVED_LOG_RATE),
-  }));
+  };
+}

@@ -7,7 +7,6 @@
 import type { JWTPayload } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
-import type { Logger } from "../../shared/log";
 import { MEDIA_TOKEN_ALG } from "../../shared/media-token";
 import type { BucketName } from "./buckets";
 import { DEFAULT_BUCKET, isBucketName } from "./buckets";
@@ -86,29 +85,6 @@ export async function buildKidRegistry(env: object): Promise<KidRegistry> {
   const registry: KidRegistry = { kids, activeKid, line, refused };
   if (activeSetting !== "" && !kids.has(activeSetting)) registry.activeKidProblem = "active-kid-not-loaded";
   return registry;
-}
-
-let isolateRegistry: Promise<KidRegistry> | undefined;
-
-/**
- * The registry for this isolate: built, and its line logged, on first use
- * only, so key imports stay out of the request path after that. Secrets are
- * fixed for a deployed version, so one build per isolate is current.
- */
-export function kidRegistry(env: object, log: Logger): Promise<KidRegistry> {
-  isolateRegistry ??= buildKidRegistry(env).then(
-    (registry) => {
-      log.info("media-token-registry", { registry: registry.line, kid: registry.activeKid ?? "none" });
-      for (const { kid, reason } of registry.refused) log.error("media-token-secret-refused", { kid, reason });
-      if (registry.activeKidProblem) log.error("media-token-active-kid", { reason: registry.activeKidProblem });
-      return registry;
-    },
-    (error: unknown) => {
-      isolateRegistry = undefined; // a failed build is retried by the next request
-      throw error;
-    },
-  );
-  return isolateRegistry;
 }
 
 /** Why an object key is refused, or undefined when it is acceptable. */
