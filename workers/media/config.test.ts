@@ -79,6 +79,6 @@ describe("the media configuration, built once per Env", () => {
       await expect(config.kidRegistry(log)).rejects.toThrow("on purpose");
       return config.kidRegistry(log);
     });
-    expect((await result).activeKid).toBe("v9");
+    expect(result.activeKid).toBe("v9");
   });
 });

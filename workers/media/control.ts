@@ -13,7 +13,7 @@ import { mediaConfig } from "./config";
 import { objectKeyProblem } from "./token";
 
 /** Default and largest lifetime of a token from `sign()`: long enough for a film, short enough to expire a leak. */
-export const DEFAULT_SIGN_TTL_SECONDS = 300;
+const DEFAULT_SIGN_TTL_SECONDS = 300;
 export const MAX_SIGN_TTL_SECONDS = 24 * 60 * 60;
 
 export interface SignInput {

@@ -150,7 +150,7 @@ export function conditionalHeaders(headers: Headers): ConditionalHeaders {
   };
 }
 
-export type PreconditionOutcome = "proceed" | "not-modified" | "precondition-failed";
+type PreconditionOutcome = "proceed" | "not-modified" | "precondition-failed";
 
 /**
  * RFC 9110 §13.2.2 for a GET or HEAD of an existing representation, in its

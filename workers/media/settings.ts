@@ -12,12 +12,12 @@ export interface DeliverySettings {
 }
 
 /** Default cache cap: small enough that a fill finishes inside waitUntil's 30 s. */
-export const DEFAULT_CACHE_MAX_BYTES = 100 * 1024 * 1024;
+const DEFAULT_CACHE_MAX_BYTES = 100 * 1024 * 1024;
 /** The Cache API's largest cacheable object below the Enterprise plan. */
-export const CACHE_API_MAX_BYTES = 512 * 1024 * 1024;
+const CACHE_API_MAX_BYTES = 512 * 1024 * 1024;
 
 /** CACHE_MAX_BYTES as a number: invalid means the default, above 512 MB means 512 MB, 0 turns the cache off. */
-export function cacheMaxBytes(setting: string | undefined): number {
+function cacheMaxBytes(setting: string | undefined): number {
   const value = numberSetting(setting);
   if (value === undefined || !Number.isSafeInteger(value) || value < 0) return DEFAULT_CACHE_MAX_BYTES;
   return Math.min(value, CACHE_API_MAX_BYTES);

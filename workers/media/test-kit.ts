@@ -9,7 +9,7 @@ import { TEST_SECRETS } from "../../test/secrets";
 
 export const ORIGIN = "https://gateway.test";
 
-export interface MintOptions {
+interface MintOptions {
   bkt?: string;
   kid?: "v1" | "v2";
   ttlSeconds?: number;
