@@ -9,8 +9,8 @@ import { errorResponse } from "../../shared/errors";
 import type { ObjectSource } from "./buckets";
 import type { BucketName } from "./buckets";
 import type { MediaConfig } from "./config";
-import type { RangeDecision, Validators } from "./http-semantics";
-import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
+import type { RangeDecision, RangeSpec, Validators } from "./http-semantics";
+import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
 type ServedFrom = "main" | "fallback";
@@ -18,6 +18,8 @@ type CacheStatus = "hit" | "miss" | "bypass";
 
 interface DeliveryRequest {
   request: Request;
+  /** The request's Range as read without the size (`whole` for a HEAD: Range applies to GET only). */
+  range: RangeSpec;
   requestId: string;
   bucket: BucketName;
   key: string;
@@ -58,13 +60,12 @@ interface Prepared {
 }
 
 /** §13.2.2 preconditions, then If-Range, then Range (GET only: a HEAD answers as the full GET would). */
-function decideAnswer(request: Request, representation: Representation): Answer {
+function decideAnswer(delivery: DeliveryRequest, representation: Representation): Answer {
+  const { request, range } = delivery;
   const outcome = evaluatePreconditions(conditionalHeaders(request.headers), representation.validators);
   if (outcome !== "proceed") return { kind: outcome };
-  if (request.method !== "GET") return { kind: "full" };
-  const range = request.headers.get("Range");
-  if (range === null || !ifRangeAllowsRange(request.headers.get("If-Range"), representation.validators)) return { kind: "full" };
-  return parseRange(range, representation.size);
+  if (range.kind === "whole" || !ifRangeAllowsRange(request.headers.get("If-Range"), representation.validators)) return { kind: "full" };
+  return resolveRange(range, representation.size);
 }
 
 /** Whether the request asks anything that needs the object's metadata before its body. */
@@ -107,7 +108,9 @@ class ObjectChangedError extends Error {
 }
 
 /** Answers one GET or HEAD for a verified object, whatever happens (a storage failure is a JSON 503). */
-export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery> {
+export async function deliverMedia(input: Omit<DeliveryRequest, "range">): Promise<Delivery> {
+  const { request } = input;
+  const delivery: DeliveryRequest = { ...input, range: request.method === "GET" ? parseRangeSpec(request.headers.get("Range")) : { kind: "whole" } };
   const spans = new IoSpans();
   const { cache } = delivery.config;
   const cacheKey = cacheKeyFor(delivery.bucket, delivery.key);
@@ -127,33 +130,80 @@ export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery>
   }
 }
 
-function representationOfCached(hit: Response): Representation | undefined {
-  const length = hit.headers.get("Content-Length");
-  const etag = hit.headers.get("ETag");
-  const lastModified = hit.headers.get("Last-Modified");
-  const servedFrom = hit.headers.get("X-Served-From");
-  if (length === null || !/^[0-9]{1,15}$/.test(length) || etag === null || lastModified === null) return undefined;
+/**
+ * The object's size, stored with every cached copy: the cache answers a range
+ * with a Content-Length of the part only, and a Content-Range whose size is
+ * the stored body's, so a mismatch exposes a truncated copy.
+ */
+const STORED_SIZE_HEADER = "X-Object-Size";
+
+/** The representation a cached copy describes; undefined when it is not a copy this Worker stored. */
+function representationOfCached(headers: Headers, size: number): Representation | undefined {
+  const etag = headers.get("ETag");
+  const lastModified = headers.get("Last-Modified");
+  if (etag === null || lastModified === null) return undefined;
   return {
-    size: Number(length),
+    size,
     validators: { etag, lastModified: new Date(lastModified) },
-    contentType: hit.headers.get("Content-Type") ?? "application/octet-stream",
-    servedFrom: servedFrom === "fallback" ? "fallback" : "main",
+    contentType: headers.get("Content-Type") ?? "application/octet-stream",
+    servedFrom: headers.get("X-Served-From") === "fallback" ? "fallback" : "main",
   };
 }
 
-/** The answer from the edge cache, or undefined when it has no usable copy (a miss: storage answers). */
+/**
+ * The answer from the edge cache, or undefined when it has no usable copy (a
+ * miss: storage answers). A single range is asked of the cache itself, which
+ * slices the stored 200; If-Range, several ranges and ranges it cannot
+ * satisfy fall back to the whole copy.
+ */
 async function answerFromCache(delivery: DeliveryRequest, cache: Cache, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+  const range = rangeHeaderOf(delivery.range);
+  if (range !== undefined) {
+    // Our re-serialised range only: the client's conditionals are decided here, never by the cache.
+    const answer = await spans.span("cache", () => cache.match(new Request(cacheKey, { headers: { Range: range } })));
+    if (answer === undefined) return undefined;
+    if (answer.status === 200) return answerFromCachedWhole(delivery, cache, cacheKey, answer, spans);
+    const part = answer.status === 206 ? await answerFromCachedPart(delivery, answer) : undefined;
+    if (part !== undefined) return part;
+    await answer.body?.cancel();
+  }
   // A bare lookup: the client's conditionals and Range are decided here, never by the cache.
   const hit = await spans.span("cache", () => cache.match(cacheKey));
-  if (hit === undefined) return undefined;
-  const representation = representationOfCached(hit);
+  return hit === undefined ? undefined : answerFromCachedWhole(delivery, cache, cacheKey, hit, spans);
+}
+
+/**
+ * A 206 the cache sliced from our stored copy, when it is exactly the answer
+ * this request gets; else undefined (the caller falls back to the whole copy).
+ * Its Content-Range names the stored body's real size: a copy whose body is
+ * shorter than the size we stored with it (a truncated put) is never served.
+ */
+async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): Promise<Prepared | undefined> {
+  const served = parseContentRange(part.headers.get("Content-Range"));
+  if (served === undefined || part.headers.get(STORED_SIZE_HEADER) !== String(served.size)) return undefined;
+  const representation = representationOfCached(part.headers, served.size);
+  if (representation === undefined) return undefined;
+  const answer = decideAnswer(delivery, representation);
+  if (answer.kind === "partial") {
+    return answer.offset === served.offset && answer.length === served.length ? { representation, answer, body: part.body } : undefined;
+  }
+  if (answer.kind === "full") return undefined; // If-Range did not match: the whole copy answers
+  await part.body?.cancel();
+  return { representation, answer, body: null };
+}
+
+/** The answer from the whole cached copy (a bare lookup's, or the cache's 200 to a range that covers it). */
+async function answerFromCachedWhole(delivery: DeliveryRequest, cache: Cache, cacheKey: string, hit: Response, spans: IoSpans): Promise<Prepared | undefined> {
+  const length = hit.headers.get("Content-Length");
+  const representation = length !== null && /^[0-9]{1,15}$/.test(length) ? representationOfCached(hit.headers, Number(length)) : undefined;
   if (representation === undefined) {
     // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
     return undefined;
   }
-  const answer = decideAnswer(delivery.request, representation);
-  if (answer.kind === "full" && delivery.request.method === "GET") return { representation, answer, body: hit.body };
+  const answer = decideAnswer(delivery, representation);
+  const wholeBody = answer.kind === "full" || (answer.kind === "partial" && answer.length === representation.size);
+  if (wholeBody && delivery.request.method === "GET") return { representation, answer, body: hit.body };
   await hit.body?.cancel();
   if (answer.kind !== "partial") return { representation, answer, body: null };
 
@@ -210,7 +260,7 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, sp
   const found = await spans.span("r2", () => findInChain(delivery, (source) => source.head(key)));
   if (found === undefined) return undefined;
   const representation = representationOfObject(key, found.object, found.servedFrom);
-  const answer = decideAnswer(request, representation);
+  const answer = decideAnswer(delivery, representation);
   if (request.method !== "GET" || (answer.kind !== "full" && answer.kind !== "partial")) {
     return { representation, answer, body: null };
   }
@@ -253,6 +303,7 @@ function maybeFillCache(
       "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings.cacheFallback),
       "Cache-Tag": cacheTagFor(delivery.bucket, delivery.key),
       "X-Served-From": representation.servedFrom,
+      [STORED_SIZE_HEADER]: String(representation.size),
     });
     await cache.put(cacheKey, new Response(object.body, { status: 200, headers }));
   })()
