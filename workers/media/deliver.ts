@@ -26,6 +26,8 @@ interface DeliveryRequest {
   config: MediaConfig;
   /** The CORS headers of this request's answer (handle.ts decides them for every method). */
   cors: Readonly<Record<string, string>>;
+  /** A token's `dl` download name as a header: set on 200 and 206 answers (HEAD too), never stored in the cache. */
+  contentDisposition?: string;
   waitUntil(promise: Promise<unknown>): void;
   /** Called when a background cache fill fails (the client's answer is unaffected). */
   onFillError(error: unknown): void;
@@ -350,6 +352,7 @@ function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: st
   if (!isInlineType(representation.contentType)) {
     for (const [name, value] of Object.entries(attachmentHeaders(key))) headers.set(name, value);
   }
+  if (delivery.contentDisposition !== undefined) headers.set("Content-Disposition", delivery.contentDisposition);
   if (answer.kind === "partial") {
     headers.set("Content-Range", contentRange(answer.offset, answer.length, representation.size));
     headers.set("Content-Length", String(answer.length));
