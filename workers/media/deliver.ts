@@ -9,17 +9,26 @@ import { errorResponse } from "../../shared/errors";
 import type { ObjectSource } from "./buckets";
 import type { BucketName } from "./buckets";
 import type { MediaConfig } from "./config";
-import type { RangeDecision, RangeSpec, Validators } from "./http-semantics";
+import type { ConditionalHeaders, RangeDecision, RangeSpec, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
 type ServedFrom = "main" | "fallback";
 type CacheStatus = "hit" | "miss" | "bypass";
 
+/** What the request asks, read from its headers once. */
+interface Asks {
+  conditions: ConditionalHeaders;
+  /** Whether any of the four precondition fields is present (most requests carry none). */
+  conditional: boolean;
+  /** The Range as read without the size (`whole` for a HEAD: Range applies to GET only). */
+  range: RangeSpec;
+  ifRange: string | null;
+}
+
 interface DeliveryRequest {
   request: Request;
-  /** The request's Range as read without the size (`whole` for a HEAD: Range applies to GET only). */
-  range: RangeSpec;
+  asks: Asks;
   requestId: string;
   bucket: BucketName;
   key: string;
@@ -46,9 +55,17 @@ interface Delivery {
 /** One stored object as both R2 and a cached copy describe it. */
 interface Representation {
   size: number;
-  validators: Validators;
+  /** Strong entity tag with quotes, as R2's `httpEtag`. */
+  etag: string;
+  /** The HTTP-date, as sent (a cached copy's header is used as stored, never re-formatted). */
+  lastModified: string;
   contentType: string;
   servedFrom: ServedFrom;
+}
+
+/** The validators the RFC 9110 rules compare, parsed only for a request that has conditions. */
+function validatorsOf(representation: Representation): Validators {
+  return { etag: representation.etag, lastModified: new Date(representation.lastModified) };
 }
 
 /** What to answer, decided from the request and the representation alone. */
@@ -61,26 +78,34 @@ interface Prepared {
   body: ReadableStream | null;
 }
 
+const FULL: Answer = { kind: "full" };
+
+/** Reads the request's conditionals and Range once. */
+function asksOf(request: Request): Asks {
+  const { headers } = request;
+  const conditions = conditionalHeaders(headers);
+  return {
+    conditions,
+    conditional: conditions.ifMatch !== null || conditions.ifNoneMatch !== null || conditions.ifModifiedSince !== null || conditions.ifUnmodifiedSince !== null,
+    range: request.method === "GET" ? parseRangeSpec(headers.get("Range")) : { kind: "whole" },
+    ifRange: headers.get("If-Range"),
+  };
+}
+
 /** §13.2.2 preconditions, then If-Range, then Range (GET only: a HEAD answers as the full GET would). */
-function decideAnswer(delivery: DeliveryRequest, representation: Representation): Answer {
-  const { request, range } = delivery;
-  const outcome = evaluatePreconditions(conditionalHeaders(request.headers), representation.validators);
-  if (outcome !== "proceed") return { kind: outcome };
-  if (range.kind === "whole" || !ifRangeAllowsRange(request.headers.get("If-Range"), representation.validators)) return { kind: "full" };
-  return resolveRange(range, representation.size);
+function decideAnswer(asks: Asks, representation: Representation): Answer {
+  if (asks.conditional) {
+    const outcome = evaluatePreconditions(asks.conditions, validatorsOf(representation));
+    if (outcome !== "proceed") return { kind: outcome };
+  }
+  if (asks.range.kind === "whole") return FULL;
+  if (asks.ifRange !== null && !ifRangeAllowsRange(asks.ifRange, validatorsOf(representation))) return FULL;
+  return resolveRange(asks.range, representation.size);
 }
 
 /** Whether the request asks anything that needs the object's metadata before its body. */
-function needsMetadataFirst(request: Request): boolean {
-  const headers = request.headers;
-  return (
-    request.method !== "GET" ||
-    headers.has("Range") ||
-    headers.has("If-Match") ||
-    headers.has("If-None-Match") ||
-    headers.has("If-Modified-Since") ||
-    headers.has("If-Unmodified-Since")
-  );
+function needsMetadataFirst(delivery: DeliveryRequest): boolean {
+  return delivery.request.method !== "GET" || delivery.asks.conditional || delivery.request.headers.has("Range");
 }
 
 /** Durations of I/O spans only (in production, timers do not advance during CPU work). */
@@ -110,9 +135,8 @@ class ObjectChangedError extends Error {
 }
 
 /** Answers one GET or HEAD for a verified object, whatever happens (a storage failure is a JSON 503). */
-export async function deliverMedia(input: Omit<DeliveryRequest, "range">): Promise<Delivery> {
-  const { request } = input;
-  const delivery: DeliveryRequest = { ...input, range: request.method === "GET" ? parseRangeSpec(request.headers.get("Range")) : { kind: "whole" } };
+export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promise<Delivery> {
+  const delivery: DeliveryRequest = { ...input, asks: asksOf(input.request) };
   const spans = new IoSpans();
   const { cache } = delivery.config;
   const cacheKey = cacheKeyFor(delivery.bucket, delivery.key);
@@ -146,7 +170,8 @@ function representationOfCached(headers: Headers, size: number): Representation 
   if (etag === null || lastModified === null) return undefined;
   return {
     size,
-    validators: { etag, lastModified: new Date(lastModified) },
+    etag,
+    lastModified,
     contentType: headers.get("Content-Type") ?? "application/octet-stream",
     servedFrom: headers.get("X-Served-From") === "fallback" ? "fallback" : "main",
   };
@@ -159,7 +184,7 @@ function representationOfCached(headers: Headers, size: number): Representation 
  * satisfy fall back to the whole copy.
  */
 async function answerFromCache(delivery: DeliveryRequest, cache: Cache, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
-  const range = rangeHeaderOf(delivery.range);
+  const range = rangeHeaderOf(delivery.asks.range);
   if (range !== undefined) {
     // Our re-serialised range only: the client's conditionals are decided here, never by the cache.
     const answer = await spans.span("cache", () => cache.match(new Request(cacheKey, { headers: { Range: range } })));
@@ -185,7 +210,7 @@ async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): 
   if (served === undefined || part.headers.get(STORED_SIZE_HEADER) !== String(served.size)) return undefined;
   const representation = representationOfCached(part.headers, served.size);
   if (representation === undefined) return undefined;
-  const answer = decideAnswer(delivery, representation);
+  const answer = decideAnswer(delivery.asks, representation);
   if (answer.kind === "partial") {
     return answer.offset === served.offset && answer.length === served.length ? { representation, answer, body: part.body } : undefined;
   }
@@ -203,7 +228,7 @@ async function answerFromCachedWhole(delivery: DeliveryRequest, cache: Cache, ca
     await hit.body?.cancel();
     return undefined;
   }
-  const answer = decideAnswer(delivery, representation);
+  const answer = decideAnswer(delivery.asks, representation);
   const wholeBody = answer.kind === "full" || (answer.kind === "partial" && answer.length === representation.size);
   if (wholeBody && delivery.request.method === "GET") return { representation, answer, body: hit.body };
   await hit.body?.cancel();
@@ -212,7 +237,7 @@ async function answerFromCachedWhole(delivery: DeliveryRequest, cache: Cache, ca
   // One canonical range, computed here against the cached size.
   const rangeRequest = new Request(cacheKey, { headers: { Range: `bytes=${answer.offset}-${answer.offset + answer.length - 1}` } });
   const partial = await spans.span("cache", () => cache.match(rangeRequest));
-  if (partial?.status !== 206 || partial.headers.get("ETag") !== representation.validators.etag) {
+  if (partial?.status !== 206 || partial.headers.get("ETag") !== representation.etag) {
     await partial?.body?.cancel();
     return undefined; // evicted or replaced between the two lookups: read from storage
   }
@@ -234,7 +259,8 @@ async function findInChain<T extends R2Object>(
 function representationOfObject(key: string, object: R2Object, servedFrom: ServedFrom): Representation {
   return {
     size: object.size,
-    validators: { etag: object.httpEtag, lastModified: object.uploaded },
+    etag: object.httpEtag,
+    lastModified: object.uploaded.toUTCString(),
     contentType: contentTypeFor(key, object.httpMetadata?.contentType),
     servedFrom,
   };
@@ -248,7 +274,7 @@ function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
 async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
   const { key, request } = delivery;
 
-  if (!needsMetadataFirst(request)) {
+  if (!needsMetadataFirst(delivery)) {
     // Plain GET: one round trip, body and metadata together.
     const found = await spans.span("r2", () => findInChain(delivery, (source) => source.get(key)));
     if (found === undefined) return undefined;
@@ -256,13 +282,13 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, sp
     if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
     const representation = representationOfObject(key, object, found.servedFrom);
     maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
-    return { representation, answer: { kind: "full" }, body: object.body };
+    return { representation, answer: FULL, body: object.body };
   }
 
   const found = await spans.span("r2", () => findInChain(delivery, (source) => source.head(key)));
   if (found === undefined) return undefined;
   const representation = representationOfObject(key, found.object, found.servedFrom);
-  const answer = decideAnswer(delivery, representation);
+  const answer = decideAnswer(delivery.asks, representation);
   if (request.method !== "GET" || (answer.kind !== "full" && answer.kind !== "partial")) {
     return { representation, answer, body: null };
   }
@@ -300,8 +326,8 @@ function maybeFillCache(
     const headers = new Headers({
       "Content-Type": representation.contentType,
       "Content-Length": String(representation.size),
-      ETag: representation.validators.etag,
-      "Last-Modified": representation.validators.lastModified.toUTCString(),
+      ETag: representation.etag,
+      "Last-Modified": representation.lastModified,
       "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings.cacheFallback),
       "Cache-Tag": cacheTagFor(delivery.bucket, delivery.key),
       "X-Served-From": representation.servedFrom,
@@ -320,22 +346,22 @@ function maybeFillCache(
   delivery.waitUntil(fill);
 }
 
-/** Builds the answer's headers and body from the representation and the decision. */
+/** Builds the answer's headers (in one record, handed to the Response once) and body from the representation and the decision. */
 function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: string, cacheStatus: CacheStatus): Delivery {
   const { key, request, config } = delivery;
-  const { representation, answer, body } = prepared;
-  const headers = new Headers({
+  const { representation, answer } = prepared;
+  const headers: Record<string, string> = {
+    ...delivery.cors,
     "Accept-Ranges": "bytes",
-    ETag: representation.validators.etag,
-    "Last-Modified": representation.validators.lastModified.toUTCString(),
+    ETag: representation.etag,
+    "Last-Modified": representation.lastModified,
     "Cache-Control": cacheControlFor(key, representation.servedFrom, config.settings.cacheFallback),
     "X-Content-Type-Options": "nosniff",
     "X-Served-From": representation.servedFrom,
     "Server-Timing": serverTiming,
-    ...delivery.cors,
-  });
-  const result = (status: number, responseBody: ReadableStream | null, bytes: number): Delivery => ({
-    response: new Response(responseBody, { status, headers }),
+  };
+  const result = (status: number, body: ReadableStream | null, bytes: number): Delivery => ({
+    response: new Response(body, { status, headers }),
     cache: cacheStatus,
     servedFrom: representation.servedFrom,
     bytes,
@@ -343,21 +369,17 @@ function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: st
 
   if (answer.kind === "not-modified") return result(304, null, 0);
   if (answer.kind === "precondition-failed" || answer.kind === "unsatisfiable") {
-    headers.set("Content-Length", "0");
-    if (answer.kind === "unsatisfiable") headers.set("Content-Range", `bytes */${representation.size}`);
+    headers["Content-Length"] = "0";
+    if (answer.kind === "unsatisfiable") headers["Content-Range"] = `bytes */${representation.size}`;
     return result(answer.kind === "unsatisfiable" ? 416 : 412, null, 0);
   }
 
-  headers.set("Content-Type", representation.contentType);
-  if (!isInlineType(representation.contentType)) {
-    for (const [name, value] of Object.entries(attachmentHeaders(key))) headers.set(name, value);
-  }
-  if (delivery.contentDisposition !== undefined) headers.set("Content-Disposition", delivery.contentDisposition);
-  if (answer.kind === "partial") {
-    headers.set("Content-Range", contentRange(answer.offset, answer.length, representation.size));
-    headers.set("Content-Length", String(answer.length));
-    return result(206, request.method === "GET" ? body : null, request.method === "GET" ? answer.length : 0);
-  }
-  headers.set("Content-Length", String(representation.size));
-  return result(200, request.method === "GET" ? body : null, request.method === "GET" ? representation.size : 0);
+  headers["Content-Type"] = representation.contentType;
+  if (!isInlineType(representation.contentType)) Object.assign(headers, attachmentHeaders(key));
+  if (delivery.contentDisposition !== undefined) headers["Content-Disposition"] = delivery.contentDisposition;
+  const length = answer.kind === "partial" ? answer.length : representation.size;
+  if (answer.kind === "partial") headers["Content-Range"] = contentRange(answer.offset, answer.length, representation.size);
+  headers["Content-Length"] = String(length);
+  const get = request.method === "GET";
+  return result(answer.kind === "partial" ? 206 : 200, get ? prepared.body : null, get ? length : 0);
 }

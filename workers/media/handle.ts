@@ -71,7 +71,8 @@ async function answerMediaRequest(request: Request, requestId: string, config: M
   }
   const { key } = authorized;
 
-  const logFields = { requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(key), kid: verified.kid };
+  // Built only for a line that is written: most successes are not logged.
+  const logFields = () => ({ requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(key), kid: verified.kid });
   const delivery = await deliverMedia({
     request,
     requestId,
@@ -81,15 +82,15 @@ async function answerMediaRequest(request: Request, requestId: string, config: M
     cors: corsFor(request, config),
     contentDisposition: verified.contentDisposition,
     waitUntil: (promise) => ctx.waitUntil(promise),
-    onFillError: () => log.warn("media-cache-fill-failed", { ...logFields, reason: "cache-fill-failed" }),
+    onFillError: () => log.warn("media-cache-fill-failed", { ...logFields(), reason: "cache-fill-failed" }),
   });
   const status = delivery.response.status;
   // A line per range request would be most of the Worker's log volume (and a measurable share of
   // its CPU: `npm run bench`): successes are sampled, a missing object is always logged.
   if (delivery.failure !== undefined) {
-    log.error("media-storage-failed", { ...logFields, status, reason: delivery.failure, durationMs: Date.now() - started });
+    log.error("media-storage-failed", { ...logFields(), status, reason: delivery.failure, durationMs: Date.now() - started });
   } else if (status >= 400 || Math.random() < config.settings.servedLogRate) {
-    log.info("media-served", { ...logFields, status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
+    log.info("media-served", { ...logFields(), status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
   }
   return delivery.response;
 }
