@@ -1,9 +1,9 @@
 /** The media Worker's delivery settings from its vars, with safe defaults (config.ts parses them once per Env). */
 import { numberSetting } from "../../shared/per-env";
+import type { CachePolicySettings } from "./policy";
 import { corsOrigins } from "./policy";
 
-export interface DeliverySettings {
-  cacheFallback: boolean;
+export interface DeliverySettings extends CachePolicySettings {
   /** Largest object stored in the edge cache; 0 turns the cache off. */
   cacheMaxBytes: number;
   corsOrigins: ReadonlySet<string>;
@@ -32,6 +32,15 @@ export function servedLogRate(setting: string | undefined): number {
   return value !== undefined && value >= 0 && value <= 1 ? value : DEFAULT_SERVED_LOG_RATE;
 }
 
+/** Default playlist lifetime: about half a live stream's segment duration, so a player's reload sees the new segment. */
+export const DEFAULT_PLAYLIST_MAX_AGE_SECONDS = 2;
+
+/** MEDIA_PLAYLIST_MAX_AGE as whole seconds from 0 to a day; anything else means the default. */
+export function playlistMaxAge(setting: string | undefined): number {
+  const value = numberSetting(setting);
+  return value !== undefined && Number.isSafeInteger(value) && value >= 0 && value <= 86_400 ? value : DEFAULT_PLAYLIST_MAX_AGE_SECONDS;
+}
+
 /** The delivery settings of a deployment, from its vars. */
 export function deliverySettingsOf(env: MediaEnv): DeliverySettings {
   return {
@@ -40,5 +49,6 @@ export function deliverySettingsOf(env: MediaEnv): DeliverySettings {
     cacheMaxBytes: cacheMaxBytes(env.CACHE_MAX_BYTES),
     corsOrigins: corsOrigins(env.MEDIA_CORS_ORIGINS),
     servedLogRate: servedLogRate(env.MEDIA_SERVED_LOG_RATE),
+    playlistMaxAgeSeconds: playlistMaxAge(env.MEDIA_PLAYLIST_MAX_AGE),
   };
 }
