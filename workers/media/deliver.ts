@@ -84,11 +84,13 @@ const FULL: Answer = { kind: "full" };
 function asksOf(request: Request): Asks {
   const { headers } = request;
   const conditions = conditionalHeaders(headers);
+  const range: RangeSpec = request.method === "GET" ? parseRangeSpec(headers.get("Range")) : { kind: "whole" };
   return {
     conditions,
     conditional: conditions.ifMatch !== null || conditions.ifNoneMatch !== null || conditions.ifModifiedSince !== null || conditions.ifUnmodifiedSince !== null,
-    range: request.method === "GET" ? parseRangeSpec(headers.get("Range")) : { kind: "whole" },
-    ifRange: headers.get("If-Range"),
+    range,
+    // If-Range only qualifies a range: without one it is never read.
+    ifRange: range.kind === "whole" ? null : headers.get("If-Range"),
   };
 }
 
