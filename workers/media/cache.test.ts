@@ -209,21 +209,28 @@ describe("the edge cache, keyed by bucket and object", () => {
   });
 });
 
+/**
+ * Stores the object's first 100 bytes as its cached copy, with its real validators: a streamed body
+ * without a declared length is stored without Content-Length, as a put whose body died part-way is.
+ */
+async function storeTruncatedCopy(object: { key: string; bytes: Uint8Array; etag: string }, headers: Record<string, string> = {}): Promise<void> {
+  const stored = await env.MEDIA_BUCKET.head(object.key);
+  const truncated = new ReadableStream({
+    start(controller) {
+      controller.enqueue(object.bytes.slice(0, 100));
+      controller.close();
+    },
+  });
+  await caches.default.put(
+    cacheKeyFor("media", object.key),
+    new Response(truncated, { headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "Cache-Control": "max-age=3600", ...headers } }),
+  );
+}
+
 describe("a cache entry that cannot be trusted", () => {
   it("is not served when it has no Content-Length (a truncated put leaves such entries): the object comes from R2", async () => {
     const object = await seeded("no-length.mp4", 3000);
-    const stored = await env.MEDIA_BUCKET.head(object.key);
-    // A streamed body without a declared length is stored without Content-Length, as a put whose body died part-way is.
-    const truncated = new ReadableStream({
-      start(controller) {
-        controller.enqueue(object.bytes.slice(0, 100));
-        controller.close();
-      },
-    });
-    await caches.default.put(
-      cacheKeyFor("media", object.key),
-      new Response(truncated, { headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "Cache-Control": "max-age=3600" } }),
-    );
+    await storeTruncatedCopy(object);
     const response = await request(object.key);
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Length")).toBe("3000");
@@ -345,19 +352,7 @@ describe("a ranged request on a hit: one lookup, the cache slicing our stored co
 
   it("never serves a range of a truncated copy (a body shorter than its stored size): the range comes from R2", async () => {
     const object = await seeded("truncated-ranged.mp4", 3000);
-    const stored = await env.MEDIA_BUCKET.head(object.key);
-    const truncated = new ReadableStream({
-      start(controller) {
-        controller.enqueue(object.bytes.slice(0, 100));
-        controller.close();
-      },
-    });
-    await caches.default.put(
-      cacheKeyFor("media", object.key),
-      new Response(truncated, {
-        headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "X-Object-Size": "3000", "Content-Type": "video/mp4", "Cache-Control": "max-age=3600" },
-      }),
-    );
+    await storeTruncatedCopy(object, { "X-Object-Size": "3000", "Content-Type": "video/mp4" });
     const response = await request(object.key, { headers: { Range: "bytes=0-9" } });
     expect(response.status).toBe(206);
     expect(cacheStatus(response)).toBe("miss");
