@@ -6,9 +6,9 @@ import { parseOriginList } from "../../shared/origins";
 import type { BucketName } from "./buckets";
 
 /** Keys ending with one of these never change in place (a new version gets a new key): cache for a year. */
-export const IMMUTABLE_KEY_SUFFIXES: readonly string[] = ["/sprite.jpg"];
-export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
-export const DEFAULT_CACHE_CONTROL = "public, max-age=3600";
+const IMMUTABLE_KEY_SUFFIXES: readonly string[] = ["/sprite.jpg"];
+const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+const DEFAULT_CACHE_CONTROL = "public, max-age=3600";
 /**
  * The one exception by type: playlists (HLS, DASH) change in place while a
  * stream is live, so they get MEDIA_PLAYLIST_MAX_AGE seconds, whatever the
