@@ -53,9 +53,13 @@ export function otherChecks(sections: Sections): Check[] {
     ratioCheck("bare-cache-vs-floor", "Bare cache Worker / floor (Cache API simulator cost), by req/s", t, "bare-cache", "floor"),
     ratioCheck("floor-vs-nginx", "Floor Worker / nginx static 64 KiB, by req/s (context)", t, "floor", "nginx-static"),
     ratioCheck("hit-vs-nginx", "Media hit / nginx static 64 KiB, by req/s (context)", t, "media-hit", "nginx-static"),
-    ratioCheck("profile-hop-router", "Hop profile: router / bare forwarder, both -> floor, by req/s", t, "hop-router", "hop-forwarder"),
-    ratioCheck("profile-hop-router-cpu", "  same, by workerd CPU/request", t, "hop-router", "hop-forwarder", undefined, "cpu"),
   ];
+  if (t["hop-router"] !== undefined) {
+    checks.push(
+      ratioCheck("profile-hop-router", "Hop profile: router / bare forwarder, both -> floor, by req/s", t, "hop-router", "hop-forwarder"),
+      ratioCheck("profile-hop-router-cpu", "  same, by workerd CPU/request", t, "hop-router", "hop-forwarder", undefined, "cpu"),
+    );
+  }
   const verify = sections.tokenVerify;
   checks.push(spreadCheck("verify-cached-vs-import", "Token verify: cached CryptoKey / import per call (jose in workerd)", "x", verify?.ratio, undefined, verify ? undefined : "not run"));
   const large = sections.largeObject;

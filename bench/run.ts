@@ -40,6 +40,7 @@ import { ensureTools, toolVersion } from "./tools.ts";
 import {
   fillCache,
   gatewayVariants,
+  hopVariants,
   INSTRUCTION_VARIANTS,
   LARGE_KEY,
   nginxVariants,
@@ -138,7 +139,7 @@ async function measureSse(sections: Sections, rig: SseRig, variants: readonly Ss
   }
 }
 
-/** Every wall-clock section, in one gateway: large objects first (while workerd's memory is fresh), then throughput, steps, verify, SSE. */
+/** Every wall-clock section, in one gateway: large objects first (while workerd's memory is fresh), then throughput, hop, verify, SSE. */
 async function measureWallClock(sections: Sections, gatewayOptions: Omit<GatewayOptions, "sseOriginUrl">, rig: SseRig): Promise<number> {
   let nginx: Nginx | undefined;
   let gateway: Gateway | undefined;
@@ -167,9 +168,10 @@ async function measureWallClock(sections: Sections, gatewayOptions: Omit<Gateway
       console.log("bench: throughput (64 KiB)");
       sections.throughput = await timed("throughput", () => measureThroughput([...gatewayVariants(paths), ...nginxVariants(liveNginx)], settings, processes));
     }
-    if (runsSection("steps")) {
-      console.log("bench: the router's steps, one at a time");
-      sections.hopSteps = await timed("steps", () => measureHopSteps(live.url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds));
+    if (runsSection("hop")) {
+      console.log("bench: the router's hop profile (-> floor), and its steps one at a time");
+      Object.assign(sections.throughput, await timed("hop", () => measureThroughput(hopVariants(), settings, processes)));
+      sections.hopSteps = await timed("hop", () => measureHopSteps(live.url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds));
     }
     if (runsSection("verify")) {
       console.log("bench: token verification");
@@ -199,7 +201,7 @@ async function main(): Promise<void> {
   const sections: Sections = { throughput: {}, sse: [], sseUnavailable: {} };
   const seeding: Record<string, number> = {};
   let workerLogLines = 0;
-  const wallClock = ["large", "throughput", "steps", "verify", "sse"] as const;
+  const wallClock = ["large", "throughput", "hop", "verify", "sse"] as const;
   try {
     // Seeding runs in a throwaway instance: the measuring workerd then starts
     // without whatever memory a 1 GiB upload leaves behind, so its RSS growth

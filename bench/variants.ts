@@ -4,7 +4,7 @@
  * throughput variant goes in gatewayVariants(); add its id to
  * INSTRUCTION_VARIANTS to count it under callgrind too.
  */
-import { mediaPath, signMediaToken } from "../shared/media-token.ts";
+import { mediaPath, mediaPrefixPath, signMediaToken } from "../shared/media-token.ts";
 import type { BenchSecrets, Gateway } from "./harness.ts";
 import type { Nginx } from "./nginx.ts";
 import type { SocketName } from "./ports.ts";
@@ -15,6 +15,9 @@ import type { SseRig, SseVariant } from "./sse.ts";
 import type { HttpVariant } from "./throughput.ts";
 
 export const SMALL_KEY = "bench/64k.mp4";
+/** A prefix token's scope over SMALL_KEY, and the path under it: the same object, as a player fetches a segment. */
+const SMALL_PREFIX = "bench/";
+const SMALL_UNDER_PREFIX = "64k.mp4";
 export const SMALL_BYTES = 64 * 1024;
 export const LARGE_KEY = "bench/1g.mp4";
 const RANGE_16K = "bytes=1024-17407";
@@ -42,6 +45,8 @@ export async function seed(url: string, key: string, size: number): Promise<numb
 export interface SignedPaths {
   small: string;
   large: string;
+  /** The small object under a prefix token (`pfx`). */
+  smallUnderPrefix: string;
   /** The same object, each path with a token of its own. */
   freshSmall: readonly string[];
 }
@@ -52,7 +57,13 @@ export async function signedPaths(secrets: BenchSecrets, freshCount: number): Pr
   const secret = await crypto.subtle.importKey("raw", new TextEncoder().encode(secrets.mediaTokenSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const sign = (key: string, ttlSeconds = 3600): Promise<string> => signMediaToken({ key, ttlSeconds, kid: "v1", secret, now });
   const fresh = await Promise.all(Array.from({ length: freshCount }, (_, i) => sign(SMALL_KEY, 3601 + i)));
-  return { small: mediaPath(await sign(SMALL_KEY)), large: mediaPath(await sign(LARGE_KEY)), freshSmall: fresh.map(mediaPath) };
+  const prefixToken = await signMediaToken({ pfx: SMALL_PREFIX, ttlSeconds: 3600, kid: "v1", secret, now });
+  return {
+    small: mediaPath(await sign(SMALL_KEY)),
+    large: mediaPath(await sign(LARGE_KEY)),
+    smallUnderPrefix: `${mediaPrefixPath(prefixToken)}${SMALL_UNDER_PREFIX}`,
+    freshSmall: fresh.map(mediaPath),
+  };
 }
 
 /**
@@ -88,6 +99,13 @@ export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
       expectStatus: 200,
       expectBytes: SMALL_BYTES,
     },
+    {
+      id: "media-hit-prefix",
+      description: "Media Worker direct, cache hit, the same object under a prefix token (as an HLS segment)",
+      url: `${url("media")}${paths.smallUnderPrefix}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
     { id: "router-hit", description: "Router -> media, signed URL, cache hit", url: `${url("routerNoAssets")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "router-assets-hit", description: "Local assets layer -> router -> media, cache hit", url: `${url("router")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "forwarder-hit", description: "Bare forwarder -> media, cache hit", url: `${url("forwarder")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
@@ -95,9 +113,6 @@ export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
     { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
-    // The hop's profile: router and bare forwarder, both in front of the floor Worker.
-    { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${url("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${url("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     ...apiVariants(),
     { id: "limiter", description: "Rate limiter alone: one limit() call, then the floor's 64 KiB", url: url("limiter"), expectStatus: 200, expectBytes: SMALL_BYTES },
   ];
@@ -151,6 +166,15 @@ export function sseOpenVariants(): HttpVariant[] {
   const variants = [
     stream("sse-open-router-api", "Router -> api", "routerNoAssets"),
     stream("sse-open-forwarder-fetch-limited", "Bare forwarder -> bare fetch Worker with the limiter", "forwarderToFetchLimited"),
+  ];
+  return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** The hop's profile (BENCH_ONLY=hop): the router and the bare forwarder, both in front of the floor Worker. */
+export function hopVariants(): HttpVariant[] {
+  const variants: HttpVariant[] = [
+    { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${socketUrl("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${socketUrl("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
