@@ -50,7 +50,8 @@ export const settings = {
   quick,
   // Wall-clock rounds: req/s and CPU time are context now (instructions are the judge), so 3 rounds leave room for the api pairs.
   rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
-  seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 1.5)),
+  /** Whole seconds: wrk takes no fractions. */
+  seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 2)),
   connections: 16,
   sseRounds: quick ? 1 : 3,
   /** Rounds at 1 stream: its rows are reports (the 1,000-stream level carries the targets). */
@@ -72,6 +73,8 @@ export const settings = {
     concurrency: 4,
   },
 };
+
+if (!Number.isInteger(settings.seconds) || settings.seconds < 1) throw new Error(`bench: BENCH_SECONDS must be a whole number of seconds, got ${process.env.BENCH_SECONDS ?? ""}`);
 
 /**
  * Distinct tokens for media-hit-fresh-token: more than its wrk rounds send
