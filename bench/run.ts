@@ -275,8 +275,8 @@ async function main(): Promise<void> {
     missed: failed,
     ...sections,
   };
-  // A cut-down run (BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
-  const directory = partialRun ? "dist/bench-results" : "bench/results";
+  // A quick or cut-down run (BENCH_QUICK, BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
+  const directory = partialRun || settings.quick ? "dist/bench-results" : "bench/results";
   await writeResults(directory, json, markdown, svgChart(checks));
   console.log(`\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`);
 }
