@@ -3,8 +3,10 @@
  * whole gateway (router → media/api in one workerd, scripts/local-gateway.ts)
  * with the real local backend behind the api Worker. Loopback only, bounded,
  * stops by itself. Reports requests, 5xx, hung connections (a request with no
- * complete answer within HANG_MS), and workerd's RSS after the first and the
- * last 20 s of the measured 60 s, which follow a warm-up of the same traffic.
+ * complete answer within HANG_MS), workerd's RSS after the first and the
+ * last 20 s of the measured 60 s, which follow a warm-up of the same traffic,
+ * and each Worker's own V8 heap through workerd's inspector
+ * (scripts/isolate-heap.ts): after warm-up, at the end, and its peak.
  *
  * Traffic, by weight: media cache hits (small objects, whole or ranged),
  * media misses (objects above the cache cap, ranged reads from R2), API JSON,
@@ -12,13 +14,18 @@
  * hung up early).
  *
  *   SOAK_SECONDS=60 SOAK_WARMUP_SECONDS=90 SOAK_CLIENTS=200 npm run soak
+ *   SOAK_INSPECTOR=0 npm run soak      # without the inspector (its cost on throughput)
+ *   SOAK_SNAPSHOTS=<dir> npm run soak  # heap snapshots of our isolates after warm-up and at the end
+ *   SOAK_PEERS=1 npm run soak          # the same traffic against the bench's bare peer Workers
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createBackendServer } from "../backend/server.ts";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
+import type { HeapReading, IsolateSession } from "./isolate-heap.ts";
+import { mib, openIsolates, workerTarget } from "./isolate-heap.ts";
 import { startLocalGateway } from "./local-gateway.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -31,6 +38,18 @@ const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 90);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
 /** The hardening port range on this shared machine is 8900-8919. */
 const ROUTER_PORT = 8910;
+const INSPECTOR_PORT = 8911;
+const INSPECT = process.env.SOAK_INSPECTOR !== "0";
+const SNAPSHOT_DIR = process.env.SOAK_SNAPSHOTS;
+/** How often each isolate's heap is read (a forced full collection each time). */
+const HEAP_EVERY_MS = 10_000;
+/** Each Worker's live heap stays under this (the isolate's limit is 128 MB in production). */
+const HEAP_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Each Worker's live heap changes by at most this between the end of warm-up and the end of the run. */
+const HEAP_FLAT_PERCENT = 10;
+/** Our Workers, and Miniflare's R2 and cache simulators (same process, reported for where the RSS goes). */
+const WORKERS = ["gateway-router", "gateway-media", "gateway-api"] as const;
+const SIMULATORS = ["r2:bucket", "cache:cache"] as const;
 /** A request with no complete answer after this long counts as hung. */
 const HANG_MS = 30_000;
 const SMALL_OBJECTS = 40;
@@ -94,6 +113,44 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
+/** /proc/<pid>/smaps_rollup's totals in MiB (resident, anonymous, file-backed, swapped). */
+async function smapsRollup(pid: number): Promise<Record<string, number>> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
+  const field = (name: string) => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) / 1024);
+  return { Rss: field("Rss"), Pss: field("Pss"), Anonymous: field("Anonymous"), Private_Dirty: field("Private_Dirty"), Shared_Clean: field("Shared_Clean"), Swap: field("Swap") };
+}
+
+interface HeapSample {
+  second: number;
+  /** Read while all clients were sending (not in the last seconds, when they stop). */
+  underLoad: boolean;
+  readings: Map<string, HeapReading>;
+}
+
+/**
+ * Per isolate: used heap after warm-up, at the end of the traffic, the peak,
+ * and the change between the first two (both read under the full load), and
+ * once the traffic has drained.
+ */
+function heapSummary(samples: HeapSample[], target: string) {
+  const used = (sample: HeapSample | undefined) => sample?.readings.get(target)?.usedBytes ?? 0;
+  const underLoad = samples.filter((sample) => sample.underLoad);
+  const afterWarmup = underLoad.find((sample) => sample.second >= WARMUP_SECONDS) ?? underLoad[0];
+  const end = underLoad.at(-1);
+  const peak = Math.max(...samples.map(used));
+  const changePercent = used(afterWarmup) > 0 ? ((used(end) - used(afterWarmup)) / used(afterWarmup)) * 100 : 0;
+  return {
+    afterWarmupMiB: mib(used(afterWarmup)),
+    endMiB: mib(used(end)),
+    peakMiB: mib(peak),
+    drainedMiB: mib(used(samples.at(-1))),
+    totalAtEndMiB: mib(end?.readings.get(target)?.totalBytes ?? 0),
+    changePercent: Math.round(changePercent * 10) / 10,
+    peakBytes: peak,
+    uncollectedReadings: samples.filter((sample) => sample.readings.get(target)?.collected === false).length,
+  };
+}
+
 /** The workerd process Miniflare started (a child of this process). */
 async function workerdPid(): Promise<number> {
   const { execFileSync } = await import("node:child_process");
@@ -122,8 +179,11 @@ async function main(): Promise<void> {
     liftRateLimit: true,
     mediaVars: { CACHE_MAX_BYTES: String(CACHE_MAX_BYTES) },
     onLog: () => (logLines += 1),
+    ...(INSPECT ? { inspectorPort: INSPECTOR_PORT } : {}),
   });
   const pid = await workerdPid();
+  const targets = [...WORKERS.map(workerTarget), ...SIMULATORS];
+  const isolates: Map<string, IsolateSession> = INSPECT ? await openIsolates(INSPECTOR_PORT, targets) : new Map<string, IsolateSession>();
 
   try {
     // Miniflare's R2 type comes from a workers-types copy this program cannot resolve: only put() is used.
@@ -205,6 +265,33 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => {
       void rssKiB(pid).then((rss) => samples.push({ second: Math.round((Date.now() - started) / 1000), rssKiB: rss, requests: tally.requests }));
     }, 5_000);
+    /** One request through each isolate (router, media via the cache, media via R2, api): workerd runs a forced collection only when a request enters it. */
+    const nudge = async (): Promise<void> => {
+      await Promise.all([any(small), any(large), "/api/v1/hello"].map(async (path) => void (await fetch(new URL(path, base), { headers: { Range: "bytes=0-0" } })).arrayBuffer()));
+    };
+    const heapSamples: HeapSample[] = [];
+    const snapshots: string[] = [];
+    let warmupSnapshotTaken = false;
+    let heapReading: Promise<void> = Promise.resolve();
+    /** Reads every isolate's heap; one reading at a time, so a slow collection never overlaps the next. */
+    const readHeapsNow = async (): Promise<void> => {
+      const second = Math.round((Date.now() - started) / 1000);
+      const readings = new Map<string, HeapReading>();
+      for (const [target, session] of isolates) readings.set(target, await session.heap(nudge));
+      heapSamples.push({ second, underLoad: Date.now() < deadline - 2_000, readings });
+      if (SNAPSHOT_DIR !== undefined && !warmupSnapshotTaken && second >= WARMUP_SECONDS) {
+        warmupSnapshotTaken = true;
+        await mkdir(SNAPSHOT_DIR, { recursive: true });
+        for (const name of WORKERS) {
+          const session = isolates.get(workerTarget(name));
+          const path = `${SNAPSHOT_DIR}/${name}-warm.heapsnapshot`;
+          if (session) snapshots.push(`${path} (${mib(await session.snapshot(path))} MiB)`);
+        }
+      }
+    };
+    const heapSampler = setInterval(() => {
+      heapReading = heapReading.then(readHeapsNow);
+    }, HEAP_EVERY_MS);
 
     console.log(`soak: ${CLIENTS} clients for ${WARMUP_SECONDS} s of warm-up and ${SECONDS} s measured, against ${base.href} (workerd pid ${pid})`);
     await Promise.all(
@@ -213,7 +300,19 @@ async function main(): Promise<void> {
       }),
     );
     clearInterval(sampler);
+    clearInterval(heapSampler);
     const elapsed = (Date.now() - started) / 1000;
+    await heapReading;
+    // The last reading is taken under load too (the final seconds of traffic are still draining through workerd's tasks).
+    if (INSPECT) await readHeapsNow();
+    if (SNAPSHOT_DIR !== undefined) {
+      for (const name of WORKERS) {
+        const session = isolates.get(workerTarget(name));
+        const path = `${SNAPSHOT_DIR}/${name}-end.heapsnapshot`;
+        if (session) snapshots.push(`${path} (${mib(await session.snapshot(path))} MiB)`);
+      }
+    }
+    const smaps = await smapsRollup(pid);
     const rssAt = (second: number) => samples.reduce((best, sample) => (Math.abs(sample.second - second) < Math.abs(best.second - second) ? sample : best), samples[0] ?? { second: 0, rssKiB: 0, requests: 0 });
     const first = rssAt(WARMUP_SECONDS + 20);
     const last = rssAt(WARMUP_SECONDS + SECONDS);
@@ -240,14 +339,41 @@ async function main(): Promise<void> {
         changePercent: Math.round(change * 10) / 10,
         samples: samples.map((sample) => `${sample.second}s:${Math.round(sample.rssKiB / 1024)}`).join(" "),
       },
+      workerdSmapsRollupMiB: smaps,
+      heapMiB: Object.fromEntries(targets.filter((target) => isolates.has(target)).map((target) => {
+        const { peakBytes: _peak, ...row } = heapSummary(heapSamples, target);
+        return [target, row];
+      })),
+      heapSamplesMiB: Object.fromEntries(
+        WORKERS.filter((name) => isolates.has(workerTarget(name))).map((name) => [name, heapSamples.map((sample) => `${sample.second}s:${mib(sample.readings.get(workerTarget(name))?.usedBytes ?? 0)}`).join(" ")]),
+      ),
+      ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
       backendConnectionsOpen2sAfter: openAtBackend,
       workerLogLines: logLines,
     };
     console.log(JSON.stringify(report, null, 2));
-    const ok = tally.serverErrors === 0 && tally.hung === 0 && tally.networkErrors === 0 && tally.wrongBodies === 0 && Math.abs(change) <= 10;
-    console.log(`soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end)`);
+    const heapProblems = WORKERS.filter((name) => isolates.has(workerTarget(name))).flatMap((name) => {
+      const row = heapSummary(heapSamples, workerTarget(name));
+      const problems: string[] = [];
+      if (row.peakBytes >= HEAP_BUDGET_BYTES) problems.push(`${name}: used heap peaked at ${row.peakMiB} MiB (budget ${mib(HEAP_BUDGET_BYTES)} MiB)`);
+      if (Math.abs(row.changePercent) > HEAP_FLAT_PERCENT) problems.push(`${name}: used heap changed ${row.changePercent}% after warm-up (${row.afterWarmupMiB} → ${row.endMiB} MiB)`);
+      return problems;
+    });
+    for (const name of WORKERS) {
+      if (!isolates.has(workerTarget(name))) continue;
+      const row = heapSummary(heapSamples, workerTarget(name));
+      console.log(
+        `soak: heap ${name.padEnd(15)} after warm-up ${row.afterWarmupMiB} MiB, end ${row.endMiB} MiB (${row.changePercent}%), peak ${row.peakMiB} MiB, drained ${row.drainedMiB} MiB`,
+      );
+    }
+    for (const problem of heapProblems) console.log(`soak: heap FAIL ${problem}`);
+    const ok = tally.serverErrors === 0 && tally.hung === 0 && tally.networkErrors === 0 && tally.wrongBodies === 0 && Math.abs(change) <= 10 && heapProblems.length === 0;
+    console.log(
+      `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% from warm-up to the end)`,
+    );
     process.exitCode = ok ? 0 : 1;
   } finally {
+    for (const session of isolates.values()) session.close();
     await gateway.dispose();
     await new Promise<void>((resolve) => {
       backend.close(() => resolve());
