@@ -94,7 +94,12 @@ export default defineConfig({
       workerProject(
         "router",
         [auxiliaryWorker("media", "wrangler.media.toml"), faultyService, echoService],
-        { FAILING_SERVICE: "faulty-service", SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" }, ECHO_SERVICE: "echo-service" },
+        {
+          FAILING_SERVICE: "faulty-service",
+          SLOW_SERVICE: { name: "faulty-service", entrypoint: "Slow" },
+          NO_SIGNING_KEY_SERVICE: { name: "faulty-service", entrypoint: "NoSigningKey" },
+          ECHO_SERVICE: "echo-service",
+        },
         // The media Worker's main bucket, so router tests can seed objects it then streams.
         { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
         (backendOrigin) => ({ auxiliaries: [auxiliaryWorker("api", "wrangler.api.toml", apiTestBindings(backendOrigin))] }),

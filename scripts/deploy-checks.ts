@@ -6,6 +6,7 @@
  * Pure functions over parsed configs, so a test can hand them a config with a
  * prefix removed and watch them fail.
  */
+import { ACTIVE_KID_SETTING, kidOfSecretName, secretNameOfKid } from "../shared/media-token.ts";
 import { ROUTE_TABLE, runWorkerFirstPatterns } from "../shared/routes.ts";
 import type { OwnedRoute } from "../shared/routes.ts";
 import type { RouteConfig, WranglerFile } from "./wrangler-config.ts";
@@ -73,12 +74,11 @@ export function missingRunWorkerFirst(runWorkerFirst: boolean | string[] | undef
 
 /** A kid named by MEDIA_TOKEN_ACTIVE_KID whose secret the environment does not require (`v2` → MEDIA_TOKEN_SECRET_V2). */
 function activeKidProblem(vars: Record<string, string>, requiredSecrets: readonly string[]): string | undefined {
-  const active = vars.MEDIA_TOKEN_ACTIVE_KID ?? "";
+  const active = vars[ACTIVE_KID_SETTING] ?? "";
   if (active === "") return undefined;
-  const match = /^v([1-9][0-9]*)$/.exec(active);
-  if (match === null) return `MEDIA_TOKEN_ACTIVE_KID is "${active}", not of the form v<N>`;
-  const secret = `MEDIA_TOKEN_SECRET_V${match[1] ?? ""}`;
-  return requiredSecrets.includes(secret) ? undefined : `MEDIA_TOKEN_ACTIVE_KID is ${active} but secrets.required lacks ${secret}: sign() would have no key`;
+  const secret = secretNameOfKid(active);
+  if (secret === undefined) return `${ACTIVE_KID_SETTING} is "${active}", not of the form v<N>`;
+  return requiredSecrets.includes(secret) ? undefined : `${ACTIVE_KID_SETTING} is ${active} but secrets.required lacks ${secret}: sign() would have no key`;
 }
 
 /**
@@ -119,7 +119,7 @@ export function environmentProblems(configs: GatewayConfigs, environment: Enviro
     if (!worker.observabilityEnabled) problems.push(`${where(name)} lacks observability.enabled = true: its logs would not be kept`);
     if (worker.requiredSecrets.length === 0) problems.push(`${where(name)} declares no secrets.required ([env.${environment}] does not inherit them)`);
   }
-  if (!media.requiredSecrets.some((secret) => /^MEDIA_TOKEN_SECRET_V[1-9][0-9]*$/.test(secret))) {
+  if (!media.requiredSecrets.some((secret) => kidOfSecretName(secret) !== undefined)) {
     problems.push(`${where("media")} requires no MEDIA_TOKEN_SECRET_V<N>: every media request would answer 401`);
   }
   const kidProblem = activeKidProblem(media.vars, media.requiredSecrets);

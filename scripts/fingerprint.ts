@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { fingerprint } from "../shared/fingerprint.ts";
+import { isKid } from "../shared/media-token.ts";
 import { runScript, UsageError } from "./commands.ts";
 import { readSecret } from "./secret-input.ts";
 
@@ -24,7 +25,7 @@ export async function fingerprintLine(secret: string, kid?: string): Promise<str
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { kid: { type: "string" } } });
-  if (values.kid !== undefined && !/^v[1-9][0-9]*$/.test(values.kid)) throw new UsageError(`--kid must be v<N>, not "${values.kid}"`);
+  if (values.kid !== undefined && !isKid(values.kid)) throw new UsageError(`--kid must be v<N>, not "${values.kid}"`);
   const secret = await readSecret("secret (not echoed): ");
   if (secret === "") throw new UsageError("no secret on stdin");
   console.error(`fingerprint: ${new TextEncoder().encode(secret).byteLength} bytes as stored (trailing whitespace trimmed, as wrangler secret put does)`);

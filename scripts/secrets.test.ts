@@ -79,6 +79,13 @@ describe("npm run secrets:put and secrets:delete", () => {
     );
   });
 
+  it("put refuses a signing secret shorter than the contract's 32 bytes, which the media Worker would not load", async () => {
+    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V1", "--dry-run"], { input: "only-31-bytes-long-0123456789ab\n" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("MEDIA_TOKEN_SECRET_V1 must be at least 32 bytes");
+    expect(result.stdout).not.toContain("would run");
+  });
+
   it("put refuses a secret the config does not require: rotation adds it to secrets.required first", async () => {
     const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V2", "--dry-run"], { input: V2 });
     expect(result.code).toBe(2);

@@ -25,6 +25,7 @@ import {
   workerNamed,
   wranglerLine,
 } from "./commands.ts";
+import { MIN_SECRET_BYTES, kidOfSecretName, secretProblem } from "../shared/media-token.ts";
 import { fingerprintLine } from "./fingerprint.ts";
 import { wrangler } from "./run.ts";
 import { readSecret } from "./secret-input.ts";
@@ -115,8 +116,12 @@ async function put(worker: WorkerSpec, environment: Environment, name: string, d
   }
   const secret = await readSecret(`${name} (not echoed): `);
   if (secret === "") throw new UsageError("no secret on stdin");
-  const kid = /^MEDIA_TOKEN_SECRET_V([1-9][0-9]*)$/.exec(name)?.[1];
-  const print = await fingerprintLine(secret, kid === undefined ? undefined : `v${kid}`);
+  const kid = kidOfSecretName(name);
+  // The media Worker does not load a signing secret under the contract's floor: refuse it here, before it is stored.
+  if (kid !== undefined && secretProblem(secret) !== undefined) {
+    throw new UsageError(`${name} must be at least ${MIN_SECRET_BYTES} bytes: the media Worker would not load it and would refuse every ${kid} token`);
+  }
+  const print = await fingerprintLine(secret, kid);
   const args = secretPutArgs(worker, environment, name);
   console.log(`${dryRun ? "would run" : "running"}: ${wranglerLine(args)} < value (fingerprint ${print})`);
   if (!dryRun) await wranglerWithInput(args, secret);

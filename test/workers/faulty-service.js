@@ -10,6 +10,9 @@ export default class Failing extends WorkerEntrypoint {
   async health() {
     throw new Error("faulty-service: health failed on purpose");
   }
+  async sign() {
+    throw new Error("faulty-service: sign failed on purpose");
+  }
 }
 
 /**
@@ -21,5 +24,12 @@ export class Slow extends WorkerEntrypoint {
   async health() {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     return { worker: "api", status: "ok", version: { id: "late", tag: "", timestamp: "" } };
+  }
+}
+
+/** A media Worker that loads no signing secret: sign() refuses, as a value, with no-signing-key. */
+export class NoSigningKey extends WorkerEntrypoint {
+  async sign() {
+    return { ok: false, reason: "no-signing-key", message: "sign(): no media token secret is loaded" };
   }
 }

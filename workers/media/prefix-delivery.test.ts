@@ -9,7 +9,9 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
 import { mediaPath } from "../../shared/media-token";
+import { createLogger } from "../../shared/log";
 import { DEFAULT_PLAYLIST_MAX_AGE_SECONDS, playlistMaxAge } from "./settings";
+import { kidRegistry, verifiedTokenCache } from "./token";
 import { ORIGIN, answerWithVars, mint, mintPrefix, patternBytes, uniqueKey } from "./test-kit";
 
 const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -69,6 +71,21 @@ describe("a prefix token serves every object under its prefix like a key token s
     const keyToken = await answerWithVars(mediaPath(await mint(`${prefix}seg_9.m4s`)));
     expect(cacheStatus(keyToken)).toBe("hit");
     expect(new Uint8Array(await keyToken.arrayBuffer())).toEqual(patternBytes(2048, 4));
+  });
+
+  it("checks the path and the address on every request, even for a token the verified-token cache holds", async () => {
+    const prefix = await ladder({ "a.m4s": "A" });
+    const base = (await mintPrefix(prefix, { ip: "203.0.113.0/24" })).slice(0, -1);
+    const from = (clientIp: string, path: string) => get(`${base}${path}`, { headers: { "CF-Connecting-IP": clientIp } });
+    expect((await from("203.0.113.5", "/a.m4s")).status).toBe(200);
+    const registry = await kidRegistry(env, createLogger("media"));
+    expect(verifiedTokenCache(registry).has(base.slice("/media/v1/".length))).toBe(true);
+    for (const [clientIp, path] of [["198.51.100.5", "/a.m4s"], ["203.0.113.5", "/a%2Fb.m4s"], ["203.0.113.5", ""]] as const) {
+      const refused = await from(clientIp, path);
+      expect(refused.status, `${clientIp} ${path}`).toBe(401);
+      await refused.body?.cancel();
+    }
+    expect(await (await from("203.0.113.6", "/a.m4s")).text()).toBe("A");
   });
 
   it("answers a JSON 404 for a missing object under a valid prefix", async () => {

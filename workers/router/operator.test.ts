@@ -9,7 +9,7 @@ import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
 import type { MediaStatus } from "../../shared/control";
 import type { StatusDocument } from "./operator";
-import { parseSignBody, statusResponse } from "./operator";
+import { parseSignBody, signResponse, statusResponse } from "./operator";
 
 const ORIGIN = "https://gateway.test";
 const ADMIN = { Authorization: `Bearer ${TEST_SECRETS.router.ADMIN_TOKEN}` };
@@ -66,6 +66,14 @@ describe("GET /_status", () => {
     expect(body.status).toBe("degraded");
     expect(body.workers.media).toEqual({ status: "failed", reason: "error" });
     expect(body.workers.api.status).toBe("ok");
+  });
+
+  it("answers 503 and marks api timed out when its health() outlasts the deadline /_health uses too", async () => {
+    const response = await statusResponse({ MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION }, "rid-status-slow", createLogger("router"));
+    expect(response.status).toBe(503);
+    const body = await response.json<StatusDocument>();
+    expect(body.workers.api).toEqual({ status: "failed", reason: "timeout" });
+    expect(body.workers.media.status).toBe("ok");
   });
 
   it("refuses POST with 405 and Allow", async () => {
@@ -150,5 +158,65 @@ describe("POST /_sign", () => {
 
   it("keeps the optional fields optional", () => {
     expect(parseSignBody(JSON.stringify({ key: "a.mp4" }))).toEqual({ key: "a.mp4" });
+  });
+
+  it("gives an operator a prefix base path that serves every object under the prefix", async () => {
+    const prefix = `operator-test/${crypto.randomUUID()}/hls/`;
+    await env.MEDIA_BUCKET_FOR_TESTS.put(`${prefix}master.m3u8`, "#EXTM3U");
+    await env.MEDIA_BUCKET_FOR_TESTS.put(`${prefix}720p/seg_1.m4s`, "segment");
+    const response = await sign(JSON.stringify({ pfx: prefix, ttl: 60 }));
+    expect(response.status).toBe(200);
+    const { path } = await response.json<{ path: string }>();
+    expect(path).toMatch(/^\/media\/v1\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\/$/);
+    expect(await (await call(`${path}master.m3u8`)).text()).toBe("#EXTM3U");
+    expect(await (await call(`${path}720p/seg_1.m4s`)).text()).toBe("segment");
+  });
+
+  it("passes dl and ip on: the path downloads under that name, for that address only", async () => {
+    const key = `operator-test/${crypto.randomUUID()}/r1.pdf`;
+    await env.MEDIA_BUCKET_FOR_TESTS.put(key, "%PDF");
+    const response = await sign(JSON.stringify({ key, dl: "Q3 report.pdf", ip: "203.0.113.7" }));
+    const { path } = await response.json<{ path: string }>();
+    const inside = await call(path, { headers: { "CF-Connecting-IP": "203.0.113.7" } });
+    expect(inside.status).toBe(200);
+    expect(inside.headers.get("Content-Disposition")).toBe("attachment; filename=\"Q3 report.pdf\"; filename*=UTF-8''Q3%20report.pdf");
+    await inside.body?.cancel();
+    const elsewhere = await call(path, { headers: { "CF-Connecting-IP": "203.0.113.8" } });
+    expect(elsewhere.status).toBe(401);
+    await elsewhere.body?.cancel();
+  });
+
+  it.each([
+    ["neither key nor pfx", JSON.stringify({ bkt: "media" }), "Give key (one object) or pfx"],
+    ["a pfx that is not a string", JSON.stringify({ pfx: ["a/"] }), "pfx must be a string."],
+    ["a dl that is not a string", JSON.stringify({ key: "a.pdf", dl: 7 }), "dl must be a string."],
+    ["an ip that is not a string", JSON.stringify({ key: "a.mp4", ip: 3405803783 }), "ip must be a string."],
+  ])("answers 400 for %s", async (_what, body, message) => {
+    const response = await sign(body);
+    expect(response.status).toBe(400);
+    expect((await response.json<ErrorBody>()).error.message).toContain(message);
+  });
+
+  it.each([
+    ["key and pfx together", { key: "a.mp4", pfx: "a/" }, "key and pfx are exclusive"],
+    ["a prefix without its trailing /", { pfx: "clips" }, "pfx refused (bad-prefix: no-trailing-slash)"],
+    ["a dl with CR LF", { key: "a.pdf", dl: "a.pdf\r\nSet-Cookie: x=1" }, "dl refused (bad-dl)"],
+    ["an ip in a mapped form", { key: "a.mp4", ip: "::ffff:203.0.113.7" }, "ip refused (bad-ip)"],
+  ])("passes the media Worker's v1.1 refusal of %s on as a 400", async (_what, input, message) => {
+    const response = await sign(JSON.stringify(input));
+    expect(response.status).toBe(400);
+    expect((await response.json<ErrorBody>()).error.message).toContain(message);
+  });
+
+  it.each([
+    ["sign() refuses with no-signing-key", () => env.NO_SIGNING_KEY_SERVICE],
+    ["sign() throws", () => env.FAILING_SERVICE],
+  ])("answers 503 dependency_failed when %s", async (_what, media) => {
+    const request = new Request(`${ORIGIN}/_sign`, { method: "POST", body: JSON.stringify({ key: "a.mp4" }) });
+    const response = await signResponse(request, media(), "rid-sign", createLogger("router"));
+    expect(response.status).toBe(503);
+    const body = await response.json<ErrorBody>();
+    expect(body.error).toMatchObject({ code: "dependency_failed", requestId: "rid-sign" });
+    expect(body.error.message).toContain("MEDIA_TOKEN_SECRET_V<N>");
   });
 });
