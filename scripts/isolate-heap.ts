@@ -10,6 +10,8 @@ import WebSocket from "ws";
 export interface HeapReading {
   usedBytes: number;
   totalBytes: number;
+  /** Memory outside the V8 heap that the isolate's objects hold (ArrayBuffer backing stores, workerd's own objects). */
+  externalBytes: number;
   /** False when the forced collection did not finish in time (an isolate no request entered): the reading then includes garbage. */
   collected: boolean;
 }
@@ -26,7 +28,7 @@ interface InspectorReply {
   id?: number;
   method?: string;
   params?: { chunk?: string };
-  result?: { usedSize?: number; totalSize?: number };
+  result?: { usedSize?: number; totalSize?: number; embedderHeapUsedSize?: number; backingStorageSize?: number; profile?: unknown };
   error?: { message: string };
 }
 
@@ -88,7 +90,12 @@ export class IsolateSession {
       await Promise.race([collection, new Promise((resolve) => setTimeout(resolve, 50))]);
     }
     const { result } = await this.call("Runtime.getHeapUsage");
-    return { usedBytes: result?.usedSize ?? 0, totalBytes: result?.totalSize ?? 0, collected };
+    return {
+      usedBytes: result?.usedSize ?? 0,
+      totalBytes: result?.totalSize ?? 0,
+      externalBytes: (result?.embedderHeapUsedSize ?? 0) + (result?.backingStorageSize ?? 0),
+      collected,
+    };
   }
 
   /** Writes a .heapsnapshot (loadable in Chrome DevTools' Memory tab) and returns its size in bytes. */

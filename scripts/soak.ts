@@ -19,11 +19,12 @@
  *   SOAK_PEERS=1 npm run soak          # the same traffic against the bench's bare peer Workers
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { createBackendServer } from "../backend/server.ts";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
+import { rssKiB, smapsRollup, workerdPid } from "./workerd-process.ts";
 import type { HeapReading, IsolateSession } from "./isolate-heap.ts";
 import { mib, openIsolates, workerTarget } from "./isolate-heap.ts";
 import { startLocalGateway } from "./local-gateway.ts";
@@ -107,57 +108,38 @@ function pick(): Kind {
   return "api-json";
 }
 
-/** workerd's resident set in KiB, from /proc (Linux). */
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-}
-
-/** /proc/<pid>/smaps_rollup's totals in MiB (resident, anonymous, file-backed, swapped). */
-async function smapsRollup(pid: number): Promise<Record<string, number>> {
-  const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
-  const field = (name: string) => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) / 1024);
-  return { Rss: field("Rss"), Pss: field("Pss"), Anonymous: field("Anonymous"), Private_Dirty: field("Private_Dirty"), Shared_Clean: field("Shared_Clean"), Swap: field("Swap") };
-}
-
 interface HeapSample {
   second: number;
-  /** Read while all clients were sending (not in the last seconds, when they stop). */
-  underLoad: boolean;
+  /** Read with no request in flight (after warm-up and at the end), not under load. */
+  atRest: boolean;
   readings: Map<string, HeapReading>;
 }
 
 /**
- * Per isolate: used heap after warm-up, at the end of the traffic, the peak,
- * and the change between the first two (both read under the full load), and
- * once the traffic has drained.
+ * Per isolate: the live heap at rest after warm-up and at the end (what the
+ * isolate keeps between requests; flatness is judged on these two), the peak
+ * of every reading (under load: 200 clients' requests in flight), and the change.
+ * Readings under load swing by ±20% with what is in flight at that instant,
+ * so they say nothing about growth.
  */
 function heapSummary(samples: HeapSample[], target: string) {
   const used = (sample: HeapSample | undefined) => sample?.readings.get(target)?.usedBytes ?? 0;
-  const underLoad = samples.filter((sample) => sample.underLoad);
-  const afterWarmup = underLoad.find((sample) => sample.second >= WARMUP_SECONDS) ?? underLoad[0];
-  const end = underLoad.at(-1);
+  const rest = samples.filter((sample) => sample.atRest);
+  const afterWarmup = rest[0];
+  const end = rest.at(-1);
   const peak = Math.max(...samples.map(used));
   const changePercent = used(afterWarmup) > 0 ? ((used(end) - used(afterWarmup)) / used(afterWarmup)) * 100 : 0;
   return {
     afterWarmupMiB: mib(used(afterWarmup)),
     endMiB: mib(used(end)),
     peakMiB: mib(peak),
-    drainedMiB: mib(used(samples.at(-1))),
+    peakUnderLoadMiB: mib(Math.max(0, ...samples.filter((sample) => !sample.atRest).map(used))),
+    externalAtEndMiB: mib(end?.readings.get(target)?.externalBytes ?? 0),
     totalAtEndMiB: mib(end?.readings.get(target)?.totalBytes ?? 0),
     changePercent: Math.round(changePercent * 10) / 10,
     peakBytes: peak,
     uncollectedReadings: samples.filter((sample) => sample.readings.get(target)?.collected === false).length,
   };
-}
-
-/** The workerd process Miniflare started (a child of this process). */
-async function workerdPid(): Promise<number> {
-  const { execFileSync } = await import("node:child_process");
-  const out = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
-  const line = out.split("\n").find((row) => row.includes("workerd"));
-  if (!line) throw new Error("no workerd child process found");
-  return Number(line.trim().split(/\s+/)[0]);
 }
 
 async function main(): Promise<void> {
@@ -260,7 +242,6 @@ async function main(): Promise<void> {
     }
 
     const started = Date.now();
-    const deadline = started + (WARMUP_SECONDS + SECONDS) * 1000;
     const samples: { second: number; rssKiB: number; requests: number }[] = [];
     const sampler = setInterval(() => {
       void rssKiB(pid).then((rss) => samples.push({ second: Math.round((Date.now() - started) / 1000), rssKiB: rss, requests: tally.requests }));
@@ -271,51 +252,55 @@ async function main(): Promise<void> {
     };
     const heapSamples: HeapSample[] = [];
     const snapshots: string[] = [];
-    let warmupSnapshotTaken = false;
     let heapReading: Promise<void> = Promise.resolve();
     /** Reads every isolate's heap; one reading at a time, so a slow collection never overlaps the next. */
-    const readHeapsNow = async (): Promise<void> => {
+    const readHeapsNow = async (atRest: boolean): Promise<void> => {
       const second = Math.round((Date.now() - started) / 1000);
       const readings = new Map<string, HeapReading>();
       for (const [target, session] of isolates) readings.set(target, await session.heap(nudge));
-      heapSamples.push({ second, underLoad: Date.now() < deadline - 2_000, readings });
-      if (SNAPSHOT_DIR !== undefined && !warmupSnapshotTaken && second >= WARMUP_SECONDS) {
-        warmupSnapshotTaken = true;
-        await mkdir(SNAPSHOT_DIR, { recursive: true });
-        for (const name of WORKERS) {
-          const session = isolates.get(workerTarget(name));
-          const path = `${SNAPSHOT_DIR}/${name}-warm.heapsnapshot`;
-          if (session) snapshots.push(`${path} (${mib(await session.snapshot(path))} MiB)`);
-        }
+      heapSamples.push({ second, atRest, readings });
+    };
+    const snapshotAll = async (label: string): Promise<void> => {
+      if (SNAPSHOT_DIR === undefined) return;
+      await mkdir(SNAPSHOT_DIR, { recursive: true });
+      for (const name of WORKERS) {
+        const session = isolates.get(workerTarget(name));
+        const path = `${SNAPSHOT_DIR}/${name}-${label}.heapsnapshot`;
+        if (session) snapshots.push(`${path} (${mib(await session.snapshot(path))} MiB)`);
       }
     };
     const heapSampler = setInterval(() => {
-      heapReading = heapReading.then(readHeapsNow);
+      if (INSPECT) heapReading = heapReading.then(() => readHeapsNow(false));
     }, HEAP_EVERY_MS);
+    /** All clients sending until `until`; each finishes the request it is in. */
+    const traffic = (until: number) =>
+      Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (Date.now() < until) await one(pick());
+        }),
+      );
+    /** With every client's request finished: each isolate's live heap without requests in flight, and (SOAK_SNAPSHOTS) a snapshot. */
+    const atRest = async (label: string): Promise<void> => {
+      await heapReading;
+      if (!INSPECT) return;
+      await readHeapsNow(true);
+      await snapshotAll(label);
+    };
 
     console.log(`soak: ${CLIENTS} clients for ${WARMUP_SECONDS} s of warm-up and ${SECONDS} s measured, against ${base.href} (workerd pid ${pid})`);
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (Date.now() < deadline) await one(pick());
-      }),
-    );
+    await traffic(started + WARMUP_SECONDS * 1000);
+    await atRest("warm");
+    const measuredStart = Date.now();
+    await traffic(measuredStart + SECONDS * 1000);
     clearInterval(sampler);
     clearInterval(heapSampler);
     const elapsed = (Date.now() - started) / 1000;
-    await heapReading;
-    // The last reading is taken under load too (the final seconds of traffic are still draining through workerd's tasks).
-    if (INSPECT) await readHeapsNow();
-    if (SNAPSHOT_DIR !== undefined) {
-      for (const name of WORKERS) {
-        const session = isolates.get(workerTarget(name));
-        const path = `${SNAPSHOT_DIR}/${name}-end.heapsnapshot`;
-        if (session) snapshots.push(`${path} (${mib(await session.snapshot(path))} MiB)`);
-      }
-    }
+    await atRest("end");
     const smaps = await smapsRollup(pid);
     const rssAt = (second: number) => samples.reduce((best, sample) => (Math.abs(sample.second - second) < Math.abs(best.second - second) ? sample : best), samples[0] ?? { second: 0, rssKiB: 0, requests: 0 });
-    const first = rssAt(WARMUP_SECONDS + 20);
-    const last = rssAt(WARMUP_SECONDS + SECONDS);
+    const measuredFrom = Math.round((measuredStart - started) / 1000);
+    const first = rssAt(measuredFrom + 20);
+    const last = rssAt(measuredFrom + SECONDS);
     const change = first.rssKiB > 0 ? ((last.rssKiB - first.rssKiB) / first.rssKiB) * 100 : 0;
     // Idle keep-alive connections from workerd may stay a while; streams the clients left must not.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -323,6 +308,7 @@ async function main(): Promise<void> {
 
     const report = {
       seconds: Math.round(elapsed),
+      inspector: INSPECT,
       warmupSeconds: WARMUP_SECONDS,
       clients: CLIENTS,
       requests: tally.requests,
@@ -345,7 +331,10 @@ async function main(): Promise<void> {
         return [target, row];
       })),
       heapSamplesMiB: Object.fromEntries(
-        WORKERS.filter((name) => isolates.has(workerTarget(name))).map((name) => [name, heapSamples.map((sample) => `${sample.second}s:${mib(sample.readings.get(workerTarget(name))?.usedBytes ?? 0)}`).join(" ")]),
+        WORKERS.filter((name) => isolates.has(workerTarget(name))).map((name) => [
+          name,
+          heapSamples.map((sample) => `${sample.second}s${sample.atRest ? "(rest)" : ""}:${mib(sample.readings.get(workerTarget(name))?.usedBytes ?? 0)}`).join(" "),
+        ]),
       ),
       ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
       backendConnectionsOpen2sAfter: openAtBackend,
@@ -363,13 +352,13 @@ async function main(): Promise<void> {
       if (!isolates.has(workerTarget(name))) continue;
       const row = heapSummary(heapSamples, workerTarget(name));
       console.log(
-        `soak: heap ${name.padEnd(15)} after warm-up ${row.afterWarmupMiB} MiB, end ${row.endMiB} MiB (${row.changePercent}%), peak ${row.peakMiB} MiB, drained ${row.drainedMiB} MiB`,
+        `soak: heap ${name.padEnd(15)} at rest after warm-up ${row.afterWarmupMiB} MiB, end ${row.endMiB} MiB (${row.changePercent}%), peak ${row.peakMiB} MiB (under load ${row.peakUnderLoadMiB} MiB)`,
       );
     }
     for (const problem of heapProblems) console.log(`soak: heap FAIL ${problem}`);
     const ok = tally.serverErrors === 0 && tally.hung === 0 && tally.networkErrors === 0 && tally.wrongBodies === 0 && Math.abs(change) <= 10 && heapProblems.length === 0;
     console.log(
-      `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% from warm-up to the end)`,
+      `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% at rest from warm-up to the end)`,
     );
     process.exitCode = ok ? 0 : 1;
   } finally {
