@@ -19,7 +19,9 @@
  *   SOAK_PEERS=1 npm run soak          # the same traffic against the bench's bare peer Workers
  */
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { createBackendServer } from "../backend/server.ts";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
@@ -42,6 +44,16 @@ const ROUTER_PORT = 8910;
 const INSPECTOR_PORT = 8911;
 const INSPECT = process.env.SOAK_INSPECTOR !== "0";
 const SNAPSHOT_DIR = process.env.SOAK_SNAPSHOTS;
+/**
+ * The same traffic against the bench's bare peer Workers (bench/workers/) in
+ * one workerd instead of ours: media hits to the bare cache Worker, misses to
+ * the bare R2 Worker (one 64 KiB object), the api kinds to the bare fetch
+ * Worker with the api's limiter, straight to the backend. Their RSS is the
+ * runtime's and the simulators' own; no heap rows, no body checks.
+ */
+const PEERS = process.env.SOAK_PEERS === "1";
+/** The peers' sockets: the bench's port layout from the start of this helper's bench range. */
+const PEER_PORT_BASE = "8980";
 /** How often each isolate's heap is read (a forced full collection each time). */
 const HEAP_EVERY_MS = 10_000;
 /** Each Worker's live heap stays under this (the isolate's limit is 128 MB in production). */
@@ -94,6 +106,8 @@ const tally: Tally = {
   wrongBodies: 0,
 };
 
+const any = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+
 /** SOAK_ONLY=<kind> runs one kind of traffic alone (to find which one a trend belongs to). */
 const ONLY = process.env.SOAK_ONLY as Kind | undefined;
 
@@ -142,6 +156,73 @@ function heapSummary(samples: HeapSample[], target: string) {
   };
 }
 
+/** What one soak's requests go to. */
+interface TrafficPlan {
+  /** Paths (signed media URLs) of the cached and of the uncached objects. */
+  small: string[];
+  large: string[];
+  uploadBody: ReturnType<typeof randomBytes>;
+  urlOf: (kind: Kind, path: string) => URL;
+  /** Whether each answer's length is checked against what was asked for (the peers ignore Range). */
+  checkBodies: boolean;
+}
+
+/** One request of the given kind; returns once its answer is complete (or hung/failed). */
+async function requestOnce(kind: Kind, plan: TrafficPlan): Promise<void> {
+  const signal = AbortSignal.timeout(HANG_MS);
+  let path: string;
+  let init: RequestInit = { signal };
+  let expectBytes: number | undefined;
+  if (kind === "media-hit") {
+    path = any(plan.small);
+    if (Math.random() < 0.5) {
+      const start = Math.floor(Math.random() * (SMALL_SIZE - 1000));
+      init = { ...init, headers: { Range: `bytes=${start}-${start + 999}` } };
+      expectBytes = 1000;
+    } else expectBytes = SMALL_SIZE;
+  } else if (kind === "media-miss") {
+    path = any(plan.large);
+    const start = Math.floor(Math.random() * (LARGE_SIZE - 65_536));
+    init = { ...init, headers: { Range: `bytes=${start}-${start + 65_535}` } };
+    expectBytes = 65_536;
+  } else if (kind === "api-json") {
+    path = "/api/v1/hello";
+  } else if (kind === "upload") {
+    path = "/api/v1/upload";
+    init = { ...init, method: "POST", body: plan.uploadBody, headers: { "Content-Type": "application/octet-stream" } };
+  } else {
+    // Ten events 100 ms apart; a third of the clients hang up after the third event.
+    path = "/api/v1/events?every=100&count=10";
+    init = { ...init, headers: { Accept: "text/event-stream" } };
+  }
+  tally.requests += 1;
+  tally.byKind[kind] += 1;
+  try {
+    const response = await fetch(plan.urlOf(kind, path), init);
+    tally.byStatus[response.status] = (tally.byStatus[response.status] ?? 0) + 1;
+    if (response.status >= 500) tally.serverErrors += 1;
+    if (kind === "sse" && Math.random() < 1 / 3 && response.body) {
+      const reader = response.body.getReader();
+      let events = 0;
+      const decoder = new TextDecoder();
+      while (events < 3) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        events += (decoder.decode(value).match(/\n\n/g) ?? []).length;
+      }
+      await reader.cancel();
+      return;
+    }
+    const bytes = (await response.arrayBuffer()).byteLength;
+    if (plan.checkBodies && expectBytes !== undefined && response.status < 300 && bytes !== expectBytes) tally.wrongBodies += 1;
+  } catch (error) {
+    if (signal.aborted) tally.hung += 1;
+    else tally.networkErrors += 1;
+    if (process.env.SOAK_VERBOSE) console.error(kind, error);
+  }
+}
+
+
 async function main(): Promise<void> {
   console.log(`soak: building the Worker bundles`);
   await buildWorkers();
@@ -150,10 +231,15 @@ async function main(): Promise<void> {
     MEDIA_TOKEN_SECRET_V1: randomBytes(32).toString("base64url"),
     BACKEND_AUTH_TOKEN: randomBytes(24).toString("base64url"),
   };
-  const backend = createBackendServer({ BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 });
+  // The bare fetch Worker adds no proxy token: against the peers the backend asks for none.
+  const backend = createBackendServer(PEERS ? { MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 } : { BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 });
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   let logLines = 0;
+  if (PEERS) {
+    await soakPeers(backendUrl, backend);
+    return;
+  }
   const gateway = await startLocalGateway({
     backendUrl,
     secrets,
@@ -184,62 +270,8 @@ async function main(): Promise<void> {
     }
     const uploadBody = randomBytes(256 * 1024);
     const base = gateway.url;
-    const any = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
-    /** One request of the given kind; returns once its answer is complete (or hung/failed). */
-    async function one(kind: Kind): Promise<void> {
-      const signal = AbortSignal.timeout(HANG_MS);
-      let path: string;
-      let init: RequestInit = { signal };
-      let expectBytes: number | undefined;
-      if (kind === "media-hit") {
-        path = any(small);
-        if (Math.random() < 0.5) {
-          const start = Math.floor(Math.random() * (SMALL_SIZE - 1000));
-          init = { ...init, headers: { Range: `bytes=${start}-${start + 999}` } };
-          expectBytes = 1000;
-        } else expectBytes = SMALL_SIZE;
-      } else if (kind === "media-miss") {
-        path = any(large);
-        const start = Math.floor(Math.random() * (LARGE_SIZE - 65_536));
-        init = { ...init, headers: { Range: `bytes=${start}-${start + 65_535}` } };
-        expectBytes = 65_536;
-      } else if (kind === "api-json") {
-        path = "/api/v1/hello";
-      } else if (kind === "upload") {
-        path = "/api/v1/upload";
-        init = { ...init, method: "POST", body: uploadBody, headers: { "Content-Type": "application/octet-stream" } };
-      } else {
-        // Ten events 100 ms apart; a third of the clients hang up after the third event.
-        path = "/api/v1/events?every=100&count=10";
-        init = { ...init, headers: { Accept: "text/event-stream" } };
-      }
-      tally.requests += 1;
-      tally.byKind[kind] += 1;
-      try {
-        const response = await fetch(new URL(path, base), init);
-        tally.byStatus[response.status] = (tally.byStatus[response.status] ?? 0) + 1;
-        if (response.status >= 500) tally.serverErrors += 1;
-        if (kind === "sse" && Math.random() < 1 / 3 && response.body) {
-          const reader = response.body.getReader();
-          let events = 0;
-          const decoder = new TextDecoder();
-          while (events < 3) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            events += (decoder.decode(value).match(/\n\n/g) ?? []).length;
-          }
-          await reader.cancel();
-          return;
-        }
-        const bytes = (await response.arrayBuffer()).byteLength;
-        if (expectBytes !== undefined && response.status < 300 && bytes !== expectBytes) tally.wrongBodies += 1;
-      } catch (error) {
-        if (signal.aborted) tally.hung += 1;
-        else tally.networkErrors += 1;
-        if (process.env.SOAK_VERBOSE) console.error(kind, error);
-      }
-    }
+    const one = (kind: Kind) => requestOnce(kind, { small, large, uploadBody, urlOf: (_kind, path) => new URL(path, base), checkBodies: true });
 
     const started = Date.now();
     const samples: { second: number; rssKiB: number; requests: number }[] = [];
@@ -372,3 +404,65 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** SOAK_PEERS=1: the same clients and mix against the bench's bare peers, reporting workerd's RSS (see PEERS). */
+async function soakPeers(backendUrl: string, backend: { close(): void; closeAllConnections(): void }): Promise<void> {
+  process.env.BENCH_PORT_BASE ??= PEER_PORT_BASE;
+  const { buildAll, startGateway } = await import("../bench/harness.ts");
+  const stateDir = await mkdtemp(join(tmpdir(), "soak-peers-"));
+  await buildAll();
+  const objectKey = "soak/peer-64k.mp4";
+  const peers = await startGateway({
+    sseOriginUrl: backendUrl,
+    objectKey,
+    cacheKey: "https://soak.invalid/peer-64k",
+    stateDir,
+    sockets: new Set(["bareCache", "bareR2", "bareFetchLimited", "seed"] as const),
+  });
+  try {
+    await (await fetch(`${peers.url("seed")}/?key=${encodeURIComponent(objectKey)}&size=${SMALL_SIZE}`, { method: "PUT" })).arrayBuffer();
+    await (await fetch(peers.url("bareCache"), { method: "POST" })).arrayBuffer();
+    const plan: TrafficPlan = {
+      small: ["/peer"],
+      large: ["/peer"],
+      uploadBody: randomBytes(256 * 1024),
+      urlOf: (kind, path) => new URL(path, kind === "media-hit" ? peers.url("bareCache") : kind === "media-miss" ? peers.url("bareR2") : peers.url("bareFetchLimited")),
+      checkBodies: false,
+    };
+    const started = Date.now();
+    const rss: string[] = [];
+    const sampler = setInterval(() => {
+      void rssKiB(peers.workerdPid).then((kib) => rss.push(`${Math.round((Date.now() - started) / 1000)}s:${Math.round(kib / 1024)}`));
+    }, 5_000);
+    console.log(`soak: peers, ${CLIENTS} clients for ${WARMUP_SECONDS + SECONDS} s (workerd pid ${peers.workerdPid})`);
+    const until = started + (WARMUP_SECONDS + SECONDS) * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (Date.now() < until) await requestOnce(pick(), plan);
+      }),
+    );
+    clearInterval(sampler);
+    const elapsed = (Date.now() - started) / 1000;
+    console.log(
+      JSON.stringify(
+        {
+          peers: true,
+          seconds: Math.round(elapsed),
+          requests: tally.requests,
+          requestsPerSecond: Math.round(tally.requests / elapsed),
+          byKind: tally.byKind,
+          byStatus: tally.byStatus,
+          workerdRssMiB: rss.join(" "),
+          workerdSmapsRollupMiB: await smapsRollup(peers.workerdPid),
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await peers.dispose();
+    await rm(stateDir, { recursive: true, force: true });
+    backend.closeAllConnections();
+    backend.close();
+  }
+}
