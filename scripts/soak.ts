@@ -161,7 +161,7 @@ interface TrafficPlan {
   /** Paths (signed media URLs) of the cached and of the uncached objects. */
   small: string[];
   large: string[];
-  uploadBody: ReturnType<typeof randomBytes>;
+  uploadBody: Uint8Array<ArrayBuffer>;
   urlOf: (kind: Kind, path: string) => URL;
   /** Whether each answer's length is checked against what was asked for (the peers ignore Range). */
   checkBodies: boolean;
