@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
+import { MAX_FILLS_IN_FLIGHT, fillsInFlightCount } from "./deliver";
 import { handleMediaRequest } from "./handle";
 import { cacheKeyFor } from "./policy";
 import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";
@@ -206,6 +207,50 @@ describe("the edge cache, keyed by bucket and object", () => {
     const hit = await request(object.key);
     expect(cacheStatus(hit)).toBe("hit");
     await hit.body?.cancel();
+  });
+
+  it(`runs at most ${MAX_FILLS_IN_FLIGHT} fills at once in an isolate; a miss beyond that is served unfilled and filled by a later miss`, async () => {
+    const objects = await Promise.all(Array.from({ length: MAX_FILLS_IN_FLIGHT + 4 }, (_, i) => seeded(`many-${i}.mp4`, 200)));
+    const filled = new Set<string>();
+    let releaseFills: () => void = () => undefined;
+    const fillGate = new Promise<void>((resolve) => (releaseFills = resolve));
+    const counting = {
+      head: (key: string) => env.MEDIA_BUCKET.head(key),
+      get: async (key: string, options?: R2GetOptions) => {
+        if (options?.range === undefined) {
+          filled.add(key);
+          await fillGate;
+        }
+        return env.MEDIA_BUCKET.get(key, options);
+      },
+    };
+    const contexts = objects.map(() => createExecutionContext());
+    const responses = await Promise.all(
+      objects.map(async (object, i) => {
+        const ranged = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, { headers: { Range: "bytes=0-9" } });
+        return handleMediaRequest(ranged, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, contexts[i] ?? createExecutionContext(), log);
+      }),
+    );
+    for (const [i, response] of responses.entries()) {
+      expect(response.status).toBe(206);
+      expect(await bodyBytes(response)).toEqual(objects[i]?.bytes.slice(0, 10));
+    }
+    expect(filled.size).toBe(MAX_FILLS_IN_FLIGHT);
+    expect(fillsInFlightCount()).toBe(MAX_FILLS_IN_FLIGHT);
+    releaseFills();
+    await Promise.all(contexts.map((ctx) => waitOnExecutionContext(ctx)));
+    expect(fillsInFlightCount()).toBe(0);
+
+    const unfilled = objects.filter((object) => !filled.has(object.key));
+    expect(unfilled).toHaveLength(4);
+    for (const object of unfilled) {
+      const again = await request(object.key);
+      expect(cacheStatus(again)).toBe("miss");
+      await again.body?.cancel();
+      const hit = await request(object.key);
+      expect(cacheStatus(hit)).toBe("hit");
+      await hit.body?.cancel();
+    }
   });
 });
 
