@@ -5,6 +5,7 @@
  */
 import type { HopStepsSummary } from "./hop-steps.ts";
 import type { InstructionsSection } from "./instructions.ts";
+import type { IsolateHeapsSection } from "./isolate-heaps.ts";
 import type { LargeObjectSummary } from "./large-objects.ts";
 import type { SseLevelSummary } from "./sse.ts";
 import type { Spread } from "./stats.ts";
@@ -51,6 +52,7 @@ export interface Sections {
   tokenVerify?: TokenVerifySummary;
   largeObject?: LargeObjectSummary;
   largeObjectError?: string;
+  isolateHeaps?: IsolateHeapsSection;
   sse: SseLevelSummary[];
   /** SSE variants whose first stream failed, with why. */
   sseUnavailable: Record<string, string>;

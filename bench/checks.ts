@@ -8,6 +8,7 @@
  */
 import type { Check, Sections } from "./check-kinds.ts";
 import { judgedCheck, ratioCheck, spreadCheck } from "./check-kinds.ts";
+import { afterChangePercent, growthBytes } from "./isolate-heaps.ts";
 import { sseChecks } from "./sse-checks.ts";
 import { spread } from "./stats.ts";
 
@@ -77,5 +78,36 @@ export function otherChecks(sections: Sections): Check[] {
     ),
   );
   checks.push(...sseChecks(sections));
+  checks.push(...heapChecks(sections));
+  return checks;
+}
+
+/** Streaming stays out of the heap (bench/isolate-heaps.ts): the 1 GiB stream's and the open event streams' heap, per isolate. */
+function heapChecks(sections: Sections): Check[] {
+  const heaps = sections.isolateHeaps;
+  const missing = heaps === undefined ? "not run" : heaps.unavailable;
+  const large = heaps?.largeObject;
+  const checks = [
+    spreadCheck(
+      "heap-large-media",
+      "media isolate heap growth while one full 1 GiB stream is served",
+      "KiB",
+      large ? spread([growthBytes(large) / 1024]) : undefined,
+      { op: "<=", value: 1024, text: "< 1 MiB" },
+      large ? undefined : (missing ?? "not run"),
+    ),
+  ];
+  for (const [name, label] of [
+    ["gateway-api", "api"],
+    ["gateway-router-no-assets", "router"],
+  ] as const) {
+    const delta = heaps?.sse?.byWorker[name];
+    const streams = heaps?.sse?.streams ?? 0;
+    const unavailable = delta ? undefined : (missing ?? "not run");
+    checks.push(
+      spreadCheck(`heap-sse-${label}-per-stream`, `${label} isolate heap per open event stream (${streams} open)`, "KiB", delta ? spread([growthBytes(delta, streams) / 1024]) : undefined, { op: "<=", value: 4 }, unavailable),
+      spreadCheck(`heap-sse-${label}-after`, `${label} isolate heap once the streams closed, change from before`, "%", delta ? spread([Math.abs(afterChangePercent(delta))]) : undefined, { op: "<=", value: 10, text: "within 10%" }, unavailable),
+    );
+  }
   return checks;
 }
