@@ -7,7 +7,7 @@
  * A new row goes in one of these lists, built with bench/check-kinds.ts.
  */
 import type { Check, Sections } from "./check-kinds.ts";
-import { judgedCheck, ratioCheck, spreadCheck } from "./check-kinds.ts";
+import { instructionExcessCheck, judgedCheck, ratioCheck, spreadCheck } from "./check-kinds.ts";
 import { afterChangePercent, growthBytes } from "./isolate-heaps.ts";
 import { sseChecks } from "./sse-checks.ts";
 import { spread } from "./stats.ts";
@@ -78,7 +78,7 @@ export function otherChecks(sections: Sections): Check[] {
     ),
   );
   checks.push(...sseChecks(sections));
-  checks.push(...heapChecks(sections));
+  checks.push(...heapChecks(sections), ...cpuBudgetChecks(sections));
   return checks;
 }
 
@@ -110,4 +110,35 @@ function heapChecks(sections: Sections): Check[] {
     );
   }
   return checks;
+}
+
+/**
+ * CPU budget per request kind (docs/operations.md): our variant minus its
+ * bare peer, in thousands of instructions, under a generous bound (about 3x
+ * what the kind measured on 2026-12-01), so a kind that starts doing much
+ * more work per request trips it.
+ */
+export const CPU_BUDGET_KILO_INSTRUCTIONS = {
+  mediaHit: 1500,
+  mediaMiss: 1500,
+  prefixSegment: 1500,
+  routerHop: 1000,
+  apiJson: 1500,
+  upload: 1500,
+  sseSetup: 2000,
+} as const;
+
+function cpuBudgetChecks(sections: Sections): Check[] {
+  const s = sections.instructions;
+  const b = CPU_BUDGET_KILO_INSTRUCTIONS;
+  const under = (value: number) => ({ op: "<=" as const, value });
+  return [
+    instructionExcessCheck("cpu-media-hit", "CPU budget: media hit, beyond the bare cache Worker", s, "media-hit", "bare-cache", under(b.mediaHit)),
+    instructionExcessCheck("cpu-media-miss", "CPU budget: media miss (R2), beyond the bare R2 Worker", s, "media-miss", "bare-r2", under(b.mediaMiss)),
+    instructionExcessCheck("cpu-prefix-segment", "CPU budget: segment under a prefix token, beyond the bare cache Worker", s, "media-hit-prefix", "bare-cache", under(b.prefixSegment)),
+    instructionExcessCheck("cpu-router-hop", "CPU budget: the router's hop, beyond the bare forwarder (media hit)", s, "router-hit", "forwarder-hit", under(b.routerHop)),
+    instructionExcessCheck("cpu-api-json", "CPU budget: api JSON GET, beyond the bare fetch Worker with the limiter", s, "api-get", "fetch-limited-get", under(b.apiJson)),
+    instructionExcessCheck("cpu-upload", "CPU budget: api small POST, beyond the bare fetch Worker with the limiter", s, "api-post", "fetch-limited-post", under(b.upload)),
+    instructionExcessCheck("cpu-sse-setup", "CPU budget: SSE setup router -> api, beyond forwarder -> bare fetch", s, "sse-open-router-api", "sse-open-forwarder-fetch-limited", under(b.sseSetup)),
+  ];
 }

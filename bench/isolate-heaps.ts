@@ -6,7 +6,7 @@
  * before every reading), so no other section runs with an inspector attached.
  */
 import type { HeapReading, IsolateSession } from "../scripts/isolate-heap.ts";
-import { mib, openIsolates, workerTarget } from "../scripts/isolate-heap.ts";
+import { mib, nudgeOnce, openIsolates, workerTarget } from "../scripts/isolate-heap.ts";
 import type { GatewayOptions } from "./harness.ts";
 import { startGateway } from "./harness.ts";
 import { timedGet } from "./large-objects.ts";
@@ -56,7 +56,7 @@ export async function measureIsolateHeaps(
     const router = gateway.url("routerNoAssets");
     // A collection runs only when a request enters workerd: one through router -> api (the origin's 404) and one to media (a 401).
     const nudge = async (): Promise<void> => {
-      await Promise.all([`${router}/api/heap-nudge`, `${gateway.url("media")}/media/v1/heap-nudge`].map(async (url) => void (await fetch(url)).arrayBuffer()));
+      await Promise.all([`${router}/api/heap-nudge`, `${gateway.url("media")}/media/v1/heap-nudge`].map((url) => nudgeOnce(url)));
     };
     const read = async (name: string): Promise<HeapReading> => {
       const session = sessions?.get(workerTarget(name));

@@ -139,6 +139,15 @@ export async function readHeaps(sessions: Map<string, IsolateSession>, nudge?: (
   return readings;
 }
 
+/** One best-effort request (its answer read to the end); a failed nudge only means another is sent. */
+export async function nudgeOnce(url: string, init?: RequestInit): Promise<void> {
+  try {
+    await (await fetch(url, init)).arrayBuffer();
+  } catch {
+    // The next nudge follows within 50 ms.
+  }
+}
+
 export function mib(bytes: number): number {
   return Math.round((bytes / (1024 * 1024)) * 100) / 100;
 }

@@ -28,7 +28,7 @@ import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
 import { rssKiB, smapsRollup, workerdPid } from "./workerd-process.ts";
 import type { HeapReading, IsolateSession } from "./isolate-heap.ts";
-import { mib, openIsolates, workerTarget } from "./isolate-heap.ts";
+import { mib, nudgeOnce, openIsolates, workerTarget } from "./isolate-heap.ts";
 import { startLocalGateway } from "./local-gateway.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -280,7 +280,7 @@ async function main(): Promise<void> {
     }, 5_000);
     /** One request through each isolate (router, media via the cache, media via R2, api): workerd runs a forced collection only when a request enters it. */
     const nudge = async (): Promise<void> => {
-      await Promise.all([any(small), any(large), "/api/v1/hello"].map(async (path) => void (await fetch(new URL(path, base), { headers: { Range: "bytes=0-0" } })).arrayBuffer()));
+      await Promise.all([any(small), any(large), "/api/v1/hello"].map((path) => nudgeOnce(new URL(path, base).href, { headers: { Range: "bytes=0-0" } })));
     };
     const heapSamples: HeapSample[] = [];
     const snapshots: string[] = [];
