@@ -27,8 +27,8 @@ const SECRET_NAME = /^MEDIA_TOKEN_SECRET_V([1-9][0-9]{0,5})$/;
 const KID = /^v([1-9][0-9]{0,5})$/;
 
 /** True for a kid of the form `v<N>` (N from 1, no leading zero). */
-export function isKid(value: unknown): value is string {
-  return typeof value === "string" && KID.test(value);
+export function isKid(value: string): boolean {
+  return KID.test(value);
 }
 
 /** The kid a secret name signs for (`MEDIA_TOKEN_SECRET_V2` → `v2`), or undefined when the name is not one. */
@@ -114,7 +114,7 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 300;
 export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 /** Why a lifetime is refused, or undefined for a whole number of seconds from 1 to a day. */
-export function ttlProblem(ttl: unknown): string | undefined {
+function ttlProblem(ttl: unknown): string | undefined {
   if (typeof ttl === "number" && Number.isSafeInteger(ttl) && ttl >= 1 && ttl <= MAX_TOKEN_TTL_SECONDS) return undefined;
   return `ttl must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS}`;
 }
@@ -122,7 +122,7 @@ export function ttlProblem(ttl: unknown): string | undefined {
 // ---------------------------------------------------------------- keys, prefixes, paths
 
 /** R2's own key limit; for a prefix token, of the whole key (prefix + path). */
-export const MAX_KEY_BYTES = 1024;
+const MAX_KEY_BYTES = 1024;
 /** C0 controls, DEL and C1 controls: none belongs in a key or a file name that ends up in logs and headers. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -146,7 +146,7 @@ export function objectKeyProblem(key: unknown): string | undefined {
 }
 
 /** Why a key prefix (`pfx`) is refused: it obeys the key rules, is not empty and ends with `/`. */
-export function prefixProblem(pfx: unknown): string | undefined {
+function prefixProblem(pfx: unknown): string | undefined {
   if (typeof pfx !== "string") return "bad-prefix: not-a-string";
   if (pfx.length === 0) return "bad-prefix: empty";
   if (!pfx.endsWith("/")) return "bad-prefix: no-trailing-slash";
@@ -163,7 +163,7 @@ const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
  * decoded `.`/`..`, `/` or `\`, a control character, a malformed escape or
  * invalid UTF-8 is refused.
  */
-export function keyUnderPrefix(pfx: string, path: string): { key: string } | { problem: string } {
+function keyUnderPrefix(pfx: string, path: string): { key: string } | { problem: string } {
   if (path === "" || path === "/") return { problem: "bad-path: empty" };
   const segments = path.slice(1).split("/");
   const decoded: string[] = [];
@@ -190,10 +190,10 @@ export function keyUnderPrefix(pfx: string, path: string): { key: string } | { p
 // ---------------------------------------------------------------- download names
 
 /** Longest `dl` file name, in UTF-8 bytes (what file systems commonly allow). */
-export const MAX_DOWNLOAD_NAME_BYTES = 255;
+const MAX_DOWNLOAD_NAME_BYTES = 255;
 
 /** True when `dl` is a file name the contract accepts: 1-255 bytes of UTF-8, no `/`, `\` or control character. */
-export function isDownloadName(dl: unknown): dl is string {
+function isDownloadName(dl: unknown): dl is string {
   if (typeof dl !== "string" || dl.length === 0 || !dl.isWellFormed()) return false;
   if (encoder.encode(dl).byteLength > MAX_DOWNLOAD_NAME_BYTES) return false;
   return !dl.includes("/") && !dl.includes("\\") && !CONTROL_CHARACTER.test(dl);
@@ -307,7 +307,7 @@ function hostMask(family: 4 | 6, prefixLength: number): bigint {
  * IPv4-mapped), or either as a CIDR with no host bits set past the prefix.
  * Undefined for anything else (the token is refused: `bad-ip`).
  */
-export function parseAddressRange(claim: unknown): AddressRange | undefined {
+function parseAddressRange(claim: unknown): AddressRange | undefined {
   if (typeof claim !== "string") return undefined;
   const [addressText = "", lengthText, extra] = claim.split("/");
   if (extra !== undefined) return undefined;
@@ -328,7 +328,7 @@ export function parseAddressRange(claim: unknown): AddressRange | undefined {
  * inside the range. An IPv4-mapped client compares as IPv4; an absent or
  * unreadable address, or another family, does not match.
  */
-export function clientAddressMatches(range: AddressRange, client: string | null): boolean {
+function clientAddressMatches(range: AddressRange, client: string | null): boolean {
   if (client === null) return false;
   let address = parseAddress(client.trim());
   if (address === undefined) return false;
@@ -382,7 +382,7 @@ export interface GrantHeader {
  * grants nothing. `isBucket` is the verifier's own bucket list.
  */
 export function readGrant<B extends string>(
-  payload: Readonly<Record<string, unknown>>,
+  payload: Readonly<Partial<Record<keyof MediaTokenClaims, unknown>>>,
   header: GrantHeader,
   isBucket: (value: unknown) => value is B,
 ): MediaGrant<B> | { problem: string } {

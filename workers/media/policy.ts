@@ -14,7 +14,7 @@ export const DEFAULT_CACHE_CONTROL = "public, max-age=3600";
  * stream is live, so they get MEDIA_PLAYLIST_MAX_AGE seconds, whatever the
  * bucket. Matched without regard to case, as types are.
  */
-export const PLAYLIST_KEY_SUFFIXES: readonly string[] = [".m3u8", ".mpd"];
+const PLAYLIST_KEY_SUFFIXES: readonly string[] = [".m3u8", ".mpd"];
 
 /** What Cache-Control depends on besides the key: the deployment's settings. */
 export interface CachePolicySettings {

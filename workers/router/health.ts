@@ -11,7 +11,7 @@ import { versionInfo } from "../../shared/health";
 import type { Logger } from "../../shared/log";
 
 /** A dependency slower than this is reported as failed rather than holding the check open. */
-export const HEALTH_TIMEOUT_MS = 2_000;
+const HEALTH_TIMEOUT_MS = 2_000;
 
 type DependencyHealth = { status: "ok"; version?: VersionInfo } | FailedProbe;
 
