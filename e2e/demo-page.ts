@@ -36,23 +36,66 @@ export function playerState(page: Page): Promise<PlayerState> {
   });
 }
 
+/** The MP4 player and the HLS player. */
+export type PlayerSelector = "#player" | "#hls-player";
+
 /** Resolves once the video plays past `seconds` (currentTime advanced there by playback or a seek). */
-export async function playsPast(page: Page, seconds: number, timeout = 60_000): Promise<void> {
+export async function playsPast(page: Page, seconds: number, timeout = 60_000, selector: PlayerSelector = "#player"): Promise<void> {
   await page.waitForFunction(
-    (past) => {
-      const video = document.querySelector<HTMLVideoElement>("#player");
+    ([past, which]) => {
+      const video = document.querySelector<HTMLVideoElement>(which);
       return video !== null && !video.paused && video.currentTime > past;
     },
-    seconds,
+    [seconds, selector] as const,
     { timeout, polling: 250 },
   );
 }
 
-export async function seek(page: Page, seconds: number): Promise<void> {
-  await page.evaluate((to) => {
-    const video = document.querySelector<HTMLVideoElement>("#player");
-    if (video) video.currentTime = to;
-  }, seconds);
+export async function seek(page: Page, seconds: number, selector: PlayerSelector = "#player"): Promise<void> {
+  await page.evaluate(
+    ([to, which]) => {
+      const video = document.querySelector<HTMLVideoElement>(which);
+      if (video) video.currentTime = to;
+    },
+    [seconds, selector] as const,
+  );
+}
+
+/** The HLS player as the page exposes it: hls.js's level and version, token refreshes, subtitles. */
+export interface HlsPlayerState {
+  currentTime: number;
+  paused: boolean;
+  /** The rendition hls.js last switched to (LEVEL_SWITCHED), e.g. "360p". */
+  level: string;
+  /** LEVEL_SWITCHED events after the first. */
+  levelSwitches: number;
+  /** Fresh prefix tokens the page fetched after a 401. */
+  refreshes: number;
+  hlsVersion: string;
+  /** The showing text track's mode and cues (the page's own track for the ladder's WebVTT rendition). */
+  subtitles: { mode: string; label: string; cues: number; active: string[] } | undefined;
+  quality: string[];
+  status: string;
+}
+
+export function hlsPlayerState(page: Page): Promise<HlsPlayerState> {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>("#hls-player");
+    if (!video) throw new Error("the page has no #hls-player");
+    const track = [...video.textTracks].find((candidate) => candidate.mode === "showing");
+    const active = track?.activeCues ? [...track.activeCues].map((cue) => (cue as VTTCue).text) : [];
+    return {
+      currentTime: video.currentTime,
+      paused: video.paused,
+      level: video.dataset.level ?? "",
+      levelSwitches: Number(video.dataset.levelSwitches ?? "0"),
+      refreshes: Number(video.dataset.refreshes ?? "0"),
+      hlsVersion: video.dataset.hlsVersion ?? "",
+      subtitles: track && { mode: track.mode, label: track.label, cues: track.cues?.length ?? 0, active },
+      quality: [...document.querySelectorAll<HTMLOptionElement>("#hls-quality option")].map((option) => option.textContent ?? ""),
+      status: document.querySelector("#hls-status")?.textContent ?? "",
+    };
+  });
 }
 
 /** One event as the panel lists it. */

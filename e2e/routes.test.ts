@@ -30,6 +30,9 @@ describe("a browser navigating the gateway", () => {
     await expect.poll(() => page.locator("#health li.ok").count()).toBe(3);
     await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>("#player")?.currentTime ?? 0) > 0.5);
     await expect.poll(() => page.locator("#events li").count()).toBeGreaterThan(0);
+    // The HLS player too: hls.js, its worker, MediaSource's blob: URL and the subtitle track.
+    await page.click("#hls-start");
+    await page.waitForFunction(() => (document.querySelector<HTMLVideoElement>("#hls-player")?.currentTime ?? 0) > 0.5);
     expect(errors).toEqual([]);
   });
 

@@ -4,9 +4,12 @@
  * The tests load these bundles as auxiliary Workers, and check:deploy weighs them.
  */
 import { wrangler } from "./run.ts";
+import { vendorPlayer } from "./vendor-player.ts";
 import { WORKERS } from "./workers.ts";
 
 export async function buildWorkers(environment?: string): Promise<void> {
+  // The router's bundle ships public/, which must hold the page's vendored player.
+  vendorPlayer();
   await Promise.all(
     WORKERS.map((worker) => {
       const outdir = environment ? `dist/${environment}/${worker.name}` : `dist/${worker.name}`;

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { deployArgs, environmentNamed, runScript, workerNamed, wranglerLine } from "./commands.ts";
 import { environmentProblems } from "./deploy-checks.ts";
+import { vendorPlayer } from "./vendor-player.ts";
 import { wrangler } from "./run.ts";
 import { readWorkerConfig, resolveEnvironment } from "./wrangler-config.ts";
 import { WORKERS } from "./workers.ts";
@@ -70,6 +71,8 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`deploy: refusing to deploy ${environment}: fix the config first (npm run check:deploy)`);
   }
 
+  // The router uploads public/ as its static assets, the page's vendored player included.
+  vendorPlayer();
   const secretsDir = mkdtempSync(join(tmpdir(), "gateway-secrets-"));
   try {
     const steps: DeployStep[] = deployOrder(only).map((worker) => {

@@ -8,7 +8,7 @@ export const DEV_VARS = ".dev.vars";
 export function ensureDevVars(): void {
   if (!existsSync(DEV_VARS)) {
     copyFileSync(".dev.vars.example", DEV_VARS);
-    console.log(`dev: created ${DEV_VARS} from .dev.vars.example`);
+    console.error(`dev: created ${DEV_VARS} from .dev.vars.example`);
   }
 }
 

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { devBackend } from "./dev-backend.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
+import { PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
@@ -18,6 +19,9 @@ const inspectorArgs = process.env.INSPECTOR_PORT ? ["--inspector-port", process.
 
 // A fresh clone has no .dev.vars: start from the committed throwaway values.
 ensureDevVars();
+
+// The demo page's HLS player comes from node_modules (a fresh clone has no copy yet).
+console.log(`dev: hls.js ${vendorPlayer().version} in ${PLAYER_VENDOR_DIR}/`);
 
 // Sample media in local R2 (idempotent), before wrangler dev opens the same state.
 console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see samples/README.md)`);

@@ -5,6 +5,7 @@
  * never beside it: two local runtimes must not write one state directory.
  */
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { getPlatformProxy } from "wrangler";
 
@@ -20,6 +21,29 @@ export interface SampleObject {
   contentType: string;
 }
 
+/** The HLS ladder's folder in the repository; it is seeded under the same key prefix. */
+export const HLS_LADDER_DIR = "samples/hls/";
+
+/** Types the ladder's files are uploaded with, as a packager's upload would set them. */
+const HLS_LADDER_TYPES: Readonly<Record<string, string>> = {
+  m3u8: "application/vnd.apple.mpegurl",
+  mp4: "video/mp4",
+  m4s: "video/iso.segment",
+  vtt: "text/vtt",
+};
+
+/** Every file of the committed HLS ladder (samples/hls/), keyed by its path in the repository. */
+export function hlsLadderObjects(): SampleObject[] {
+  const files = readdirSync(HLS_LADDER_DIR, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  return files.map((entry) => {
+    const file = `${entry.parentPath.replace(/\/+$/, "")}/${entry.name}`;
+    const extension = entry.name.split(".").at(-1) ?? "";
+    const contentType = HLS_LADDER_TYPES[extension];
+    if (contentType === undefined) throw new Error(`${file}: no upload type for .${extension} files in ${HLS_LADDER_DIR}`);
+    return { binding: "MEDIA_BUCKET" as const, key: file, file, contentType };
+  }).sort((a, b) => a.key.localeCompare(b.key));
+}
+
 /** What each sample shows is in samples/README.md. */
 export const SAMPLE_OBJECTS: readonly SampleObject[] = [
   { binding: "MEDIA_BUCKET", key: "samples/testsrc-640x360.mp4", file: "samples/testsrc-640x360.mp4", contentType: "video/mp4" },
@@ -27,6 +51,7 @@ export const SAMPLE_OBJECTS: readonly SampleObject[] = [
   { binding: "MEDIA_BUCKET", key: "samples/stored-as-html.html", file: "samples/stored-as-html.html", contentType: "text/html; charset=utf-8" },
   { binding: "MEDIA_FALLBACK_BUCKET", key: "archive/testsrc-640x360.mp4", file: "samples/testsrc-640x360.mp4", contentType: "video/mp4" },
   { binding: "ASSETS_BUCKET", key: "logo/sprite.jpg", file: "samples/sprite.jpg", contentType: "image/jpeg" },
+  ...hlsLadderObjects(),
 ];
 
 /** The slice of the R2 binding used here (the Workers types are not in the Node program). */

@@ -24,6 +24,7 @@ import {
   wranglerLine,
 } from "./commands.ts";
 import { wrangler } from "./run.ts";
+import { vendorPlayer } from "./vendor-player.ts";
 
 const USAGE = "usage: node scripts/versions.ts <upload|list|deploy|rollback|tail> <media|api|router> <staging|production> [version specs…] [--dry-run]";
 
@@ -60,6 +61,8 @@ async function main(argv: string[]): Promise<void> {
   const [action, workerName, environmentName, ...rest] = positionals;
   const args = versionCommand(action, workerName, environmentName, rest);
   console.log(`${values["dry-run"] === true ? "would run" : "running"}: ${wranglerLine(args)}`);
+  // A router version ships public/ as its static assets, the page's vendored player included.
+  if (action === "upload" && workerName === "router") vendorPlayer();
   if (values["dry-run"] !== true) await wrangler(args);
 }
 

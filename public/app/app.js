@@ -1,13 +1,21 @@
 // @ts-check
 // The demo page: the gateway's three faces in one screen. Plain ES modules,
 // no build step; settings come from the query string so tests (and curious
-// readers) can change them: /?key=<object key>&bkt=<bucket>&ttl=<seconds>&every=<ms>.
+// readers) can change them: /?key=<object key>&bkt=<bucket>&ttl=<seconds>&every=<ms>,
+// and for HLS &prefix=<ladder prefix>&buffer=<seconds ahead>&player=hls (the HLS
+// player starts at once and the MP4 player stays off; by default the MP4 player
+// starts and the HLS player waits for its button).
 import { startEvents } from "./events.js";
 import { startHealthStrip } from "./health.js";
+import { startHlsPlayer } from "./hls-player.js";
+import { mintMediaUrl } from "./media-url.js";
 import { startPlayer } from "./player.js";
 
-/** The sample `npm run dev` seeds into local R2 (samples/README.md). */
+/** The samples `npm run dev` seeds into local R2 (samples/README.md). */
 const DEFAULT_KEY = "samples/testsrc-640x360.mp4";
+const DEFAULT_LADDER_PREFIX = "samples/hls/";
+/** The download link's file name: not ASCII on purpose, so the header carries both forms (RFC 6266). */
+const DOWNLOAD_NAME = "Prüfbild – 640×360.mp4";
 
 const query = new URLSearchParams(location.search);
 
@@ -20,9 +28,46 @@ function element(id) {
 
 element("route").textContent = `Client route: ${location.pathname}`;
 startHealthStrip(element("health"));
-startPlayer(/** @type {HTMLVideoElement} */ (element("player")), element("player-status"), {
+
+const mp4 = {
   key: query.get("key") ?? DEFAULT_KEY,
   bkt: query.get("bkt") ?? undefined,
   ttl: query.get("ttl") ?? undefined,
+};
+const hlsOnly = query.get("player") === "hls";
+if (hlsOnly) {
+  element("player-status").textContent = "The MP4 player is off (?player=hls).";
+} else {
+  startPlayer(/** @type {HTMLVideoElement} */ (element("player")), element("player-status"), {
+    label: mp4.key,
+    mint: () => mintMediaUrl(mp4),
+  });
+}
+
+element("download").addEventListener("click", (event) => {
+  event.preventDefault();
+  // Minted on click, so the link never holds a stale token.
+  mintMediaUrl({ ...mp4, dl: DOWNLOAD_NAME })
+    .then((minted) => location.assign(minted.url))
+    .catch((error) => (element("player-status").textContent = `No download URL: ${error instanceof Error ? error.message : String(error)}`));
 });
+
+const hlsControls = {
+  start: /** @type {HTMLButtonElement} */ (element("hls-start")),
+  quality: /** @type {HTMLSelectElement} */ (element("hls-quality")),
+  subtitles: /** @type {HTMLSelectElement} */ (element("hls-subtitles")),
+  status: element("hls-status"),
+};
+const buffer = query.get("buffer");
+const startHls = () => {
+  hlsControls.start.hidden = true;
+  startHlsPlayer(/** @type {HTMLVideoElement} */ (element("hls-player")), hlsControls, {
+    prefix: query.get("prefix") ?? DEFAULT_LADDER_PREFIX,
+    bkt: query.get("bkt") ?? undefined,
+    ttl: query.get("ttl") ?? undefined,
+    maxBufferLength: buffer !== null && Number(buffer) > 0 ? Number(buffer) : undefined,
+  }).catch((error) => (hlsControls.status.textContent = `HLS player failed: ${error instanceof Error ? error.message : String(error)}`));
+};
+hlsControls.start.addEventListener("click", startHls);
+if (hlsOnly) startHls();
 startEvents(element("events"), element("events-state"), query.get("every") ?? "1000");

@@ -5,21 +5,20 @@
 // A <video> element exposes no HTTP status, so on `error` the page probes the
 // URL with HEAD; only a 401 means "fetch a fresh URL and resume where you
 // were". Anything else (a decode error, a missing object) is shown, not
-// retried, and retries are capped so nothing can loop.
+// retried, and retries are capped so nothing can loop. The HLS player uses
+// this path too where the browser plays HLS itself (Safari without MSE).
+import { RETRY_LIMIT, RetryBudget } from "./media-url.js";
 
-/** At most this many fresh URLs per window; a real fault stops after the cap. */
-export const RETRY_LIMIT = 3;
-export const RETRY_WINDOW_MS = 60_000;
+/** @typedef {import("./media-url.js").MintedUrl} MintedUrl */
 
 /**
- * Plays `key` through a URL minted by the backend, renewing it when it is refused.
+ * Plays what `media.mint` hands out (a URL minted by the backend), renewing it when it is refused.
  * @param {HTMLVideoElement} video
  * @param {HTMLElement} statusLine
- * @param {{ key: string, bkt?: string, ttl?: string }} media
+ * @param {{ label: string, mint: () => Promise<MintedUrl> }} media
  */
 export function startPlayer(video, statusLine, media) {
-  /** @type {number[]} start times of recent retries */
-  let retries = [];
+  const budget = new RetryBudget();
   // One recovery at a time. It ends as soon as the fresh URL is in place, so
   // a failure of that URL is handled in turn (it may be the same string: two
   // tokens minted in one second with the same claims are identical).
@@ -31,7 +30,7 @@ export function startPlayer(video, statusLine, media) {
 
   /** Points the element at a freshly minted URL. */
   const loadFreshUrl = async () => {
-    const minted = await mintMediaUrl(media);
+    const minted = await media.mint();
     video.dataset.expiresAt = minted.expiresAt;
     video.src = minted.url;
   };
@@ -61,13 +60,10 @@ export function startPlayer(video, statusLine, media) {
       show(`Playback failed (media error ${code}); the URL answers ${probe.status}, so a fresh URL would not help.`);
       return;
     }
-    const now = Date.now();
-    retries = retries.filter((at) => now - at < RETRY_WINDOW_MS);
-    if (retries.length >= RETRY_LIMIT) {
+    if (!budget.take()) {
       show(`The media URL was refused (401) again after ${RETRY_LIMIT} fresh URLs in a minute: giving up.`);
       return;
     }
-    retries.push(now);
     video.dataset.retries = String(Number(video.dataset.retries ?? "0") + 1);
     show(`The media URL was refused (401): fetched a fresh one, resuming at ${position.toFixed(1)} s.`);
     const play = wantsPlayback;
@@ -86,28 +82,13 @@ export function startPlayer(video, statusLine, media) {
   video.addEventListener("pause", () => {
     if (!video.error) wantsPlayback = false;
   });
-  video.addEventListener("playing", () => show(`Playing ${media.key} through a signed URL.`));
-  video.addEventListener("ended", () => show(`Played ${media.key} to the end.`));
+  video.addEventListener("playing", () => show(`Playing ${media.label} through a signed URL.`));
+  video.addEventListener("ended", () => show(`Played ${media.label} to the end.`));
 
   video.dataset.retries = "0";
   loadFreshUrl()
     .then(() => resume(0, true))
     .catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
-}
-
-/**
- * Asks the backend (through /api) for a signed URL for the object.
- * @param {{ key: string, bkt?: string, ttl?: string }} media
- * @returns {Promise<{ url: string, expiresAt: string }>}
- */
-async function mintMediaUrl(media) {
-  const path = media.key.split("/").map(encodeURIComponent).join("/");
-  const query = new URLSearchParams();
-  if (media.bkt) query.set("bkt", media.bkt);
-  if (media.ttl) query.set("ttl", media.ttl);
-  const response = await fetch(`/api/v1/media/${path}?${query}`, { cache: "no-store" });
-  if (!response.ok) throw new Error(`the backend answered ${response.status}`);
-  return response.json();
 }
 
 /**

@@ -7,6 +7,7 @@ import { forwardToService, trustedRequest } from "./forward";
 import type { HealthDocument } from "./health";
 import { healthResponse } from "./health";
 import { TEST_SECRETS } from "../../test/secrets";
+import hlsPackage from "hls.js/package.json";
 
 const ORIGIN = "https://gateway.test";
 const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -49,6 +50,19 @@ describe("static assets (the SPA)", () => {
     expect(response.headers.get("Cache-Control")).toBe("no-cache");
     await response.body?.cancel();
   });
+
+  it.each(["hls.min.mjs", "hls.worker.js"])(
+    "serves the vendored hls.js %s (copied from node_modules by the build) as JavaScript of the installed version, for revalidation",
+    async (name) => {
+      const response = await get(`/app/vendor/${name}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Content-Type")).toMatch(/^text\/javascript/);
+      expect(response.headers.get("Cache-Control")).toBe("no-cache");
+      const source = await response.text();
+      expect(source.length).toBeGreaterThan(100_000);
+      if (name === "hls.min.mjs") expect(source).toContain(`"${hlsPackage.version}"`);
+    },
+  );
 
   it("gives the SPA its security headers from public/_headers", async () => {
     const response = await get("/");

@@ -27,6 +27,23 @@ describe("security headers", () => {
     await response.body?.cancel();
   });
 
+  it("the SPA's CSP adds blob: for MediaSource to media-src and nothing else beyond 'self'", async () => {
+    const response = await send("/");
+    const directives = Object.fromEntries(
+      (response.headers.get("Content-Security-Policy") ?? "").split(";").map((directive) => {
+        const [name = "", ...values] = directive.trim().split(/\s+/);
+        return [name, values.join(" ")];
+      }),
+    );
+    expect(directives["media-src"]).toBe("'self' blob:");
+    // hls.js's worker is a same-origin file: no blob: or other source for scripts and workers.
+    expect(directives["script-src"]).toBe("'self'");
+    expect(directives["worker-src"]).toBeUndefined();
+    expect(directives["default-src"]).toBe("'self'");
+    expect(Object.entries(directives).filter(([, value]) => /blob:|\*|https?:|'unsafe/.test(value))).toEqual([["media-src", "'self' blob:"]]);
+    await response.body?.cancel();
+  });
+
   it.each([
     ["the router's own 404", "/_nope", {}],
     ["the router's 405", "/_health", { method: "POST" }],
