@@ -10,6 +10,7 @@ import { mib, nudgeOnce, openIsolates, workerTarget } from "../scripts/isolate-h
 import type { GatewayOptions } from "./harness.ts";
 import { startGateway } from "./harness.ts";
 import { timedGet } from "./large-objects.ts";
+import { API_JSON_PATH } from "./origin-bodies.ts";
 import { PORTS } from "./ports.ts";
 import type { SseRig } from "./sse.ts";
 
@@ -54,14 +55,16 @@ export async function measureIsolateHeaps(
   try {
     sessions = await openIsolates(PORTS.inspector, names.map(workerTarget));
     const router = gateway.url("routerNoAssets");
-    // A collection runs only when a request enters workerd: one through router -> api (the origin's 404) and one to media (a 401).
+    // A collection runs only when a request enters workerd: one through router -> api (the origin's JSON) and one to media (a 401).
     const nudge = async (): Promise<void> => {
-      await Promise.all([`${router}/api/heap-nudge`, `${gateway.url("media")}/media/v1/heap-nudge`].map((url) => nudgeOnce(url)));
+      await Promise.all([`${router}${API_JSON_PATH}`, `${gateway.url("media")}/media/v1/heap-nudge`].map((url) => nudgeOnce(url)));
     };
     const read = async (name: string): Promise<HeapReading> => {
       const session = sessions?.get(workerTarget(name));
       if (!session) throw new Error(`bench: no inspector session for ${name}`);
-      return session.heap(nudge);
+      const reading = await session.heap(nudge);
+      if (!reading.collected) throw new Error(`bench: the forced collection in ${name} did not finish; its reading would include garbage`);
+      return reading;
     };
     const section: IsolateHeapsSection = {};
 
@@ -88,23 +91,23 @@ export async function measureIsolateHeaps(
       for (const name of sseWorkers) used.push((await read(name)).usedBytes);
       return used;
     };
+    let during: number[] = [];
+    const streamsOnce = async (whileAllOpen?: () => Promise<void>): Promise<void> => {
+      const result = await rig.run(
+        { id: "router-api", description: "router + api, heap readings", url: `${router}/api/events`, proxyPids: () => [gateway.workerdPid], ...(whileAllOpen ? { whileAllOpen } : {}) },
+        streams,
+        events,
+        settleMs,
+      );
+      if (result.failedStreams > 0) throw new Error(`bench: ${result.failedStreams} of ${streams} event streams failed in the heap run`);
+    };
+    // A first round of as many streams, unmeasured: what the isolates set up once (compiled code, pools sized for the peak) is not per stream.
+    await streamsOnce();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const before = await readAll();
-    let during: number[] = before;
-    const result = await rig.run(
-      {
-        id: "router-api",
-        description: "router + api, heap readings",
-        url: `${router}/api/events`,
-        proxyPids: () => [gateway.workerdPid],
-        whileAllOpen: async () => {
-          during = await readAll();
-        },
-      },
-      streams,
-      events,
-      settleMs,
-    );
-    if (result.failedStreams > 0) throw new Error(`bench: ${result.failedStreams} of ${streams} event streams failed in the heap run`);
+    await streamsOnce(async () => {
+      during = await readAll();
+    });
     // The client has closed every stream; the isolates drop what they held once the closes are processed.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const after = await readAll();

@@ -143,8 +143,10 @@ export async function startSseRig(port: number): Promise<SseRig> {
         // Every stream is live: let a few events flow, then weigh the proxy.
         await new Promise((resolve) => setTimeout(resolve, 500));
         during = rssOf();
+        // Waiting for the last line before the hook runs: a line with no waiter is dropped.
+        const last = client.next(answerWithin);
         await variant.whileAllOpen?.();
-        line = await client.next(answerWithin);
+        line = await last;
       }
       // JSON has no NaN: a run without a single event reports its percentiles as null.
       const result = line as unknown as SseRunResult;
