@@ -54,8 +54,8 @@ const SNAPSHOT_DIR = process.env.SOAK_SNAPSHOTS;
 const PEERS = process.env.SOAK_PEERS === "1";
 /** The peers' sockets: the bench's port layout from the start of this helper's bench range. */
 const PEER_PORT_BASE = "8980";
-/** How often each isolate's heap is read (a forced full collection each time). */
-const HEAP_EVERY_MS = 10_000;
+/** How often each isolate's heap is read under load (a forced full collection each time); SOAK_HEAP_EVERY_SECONDS=0 reads only at rest. */
+const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_SECONDS ?? 10) * 1000;
 /** Each Worker's live heap stays under this (the isolate's limit is 128 MB in production). */
 const HEAP_BUDGET_BYTES = 32 * 1024 * 1024;
 /** Each Worker's live heap changes by at most this between the end of warm-up and the end of the run. */
@@ -302,8 +302,8 @@ async function main(): Promise<void> {
       }
     };
     const heapSampler = setInterval(() => {
-      if (INSPECT) heapReading = heapReading.then(() => readHeapsNow(false));
-    }, HEAP_EVERY_MS);
+      if (INSPECT && HEAP_EVERY_MS > 0) heapReading = heapReading.then(() => readHeapsNow(false));
+    }, HEAP_EVERY_MS || 60_000);
     /** All clients sending until `until`; each finishes the request it is in. */
     const traffic = (until: number) =>
       Promise.all(
