@@ -29,6 +29,26 @@ async function seeded(name: string, size = SIZE) {
   return { key, bytes, etag: object.httpEtag };
 }
 
+/**
+ * Real R2 underneath; each full read (a fill's) is reported and held until
+ * `releaseFill`, so the test sees every client's answer before any fill ends.
+ */
+function gatedFullReads(onFullRead: (key: string) => void) {
+  let releaseFill: () => void = () => undefined;
+  const fillGate = new Promise<void>((resolve) => (releaseFill = resolve));
+  const counting = {
+    head: (key: string) => env.MEDIA_BUCKET.head(key),
+    get: async (key: string, options?: R2GetOptions) => {
+      if (options?.range === undefined) {
+        onFullRead(key);
+        await fillGate;
+      }
+      return env.MEDIA_BUCKET.get(key, options);
+    },
+  };
+  return { counting, releaseFill: () => releaseFill() };
+}
+
 function cacheStatus(response: Response): string | undefined {
   return /^cache;desc=(\w+)/.exec(response.headers.get("Server-Timing") ?? "")?.[1];
 }
@@ -177,19 +197,7 @@ describe("the edge cache, keyed by bucket and object", () => {
   it("de-duplicates concurrent fills of one object in an isolate: one full read for many ranged misses", async () => {
     const object = await seeded("concurrent.mp4");
     let fullReads = 0;
-    let releaseFill: () => void = () => undefined;
-    const fillGate = new Promise<void>((resolve) => (releaseFill = resolve));
-    // Real R2 underneath; full reads (the fill's) are counted and held until every client has its answer.
-    const counting = {
-      head: (key: string) => env.MEDIA_BUCKET.head(key),
-      get: async (key: string, options?: R2GetOptions) => {
-        if (options?.range === undefined) {
-          fullReads += 1;
-          await fillGate;
-        }
-        return env.MEDIA_BUCKET.get(key, options);
-      },
-    };
+    const { counting, releaseFill } = gatedFullReads(() => (fullReads += 1));
     const contexts = [0, 1, 2].map(() => createExecutionContext());
     const responses = await Promise.all(
       contexts.map(async (ctx, i) => {
@@ -212,18 +220,7 @@ describe("the edge cache, keyed by bucket and object", () => {
   it(`runs at most ${MAX_FILLS_IN_FLIGHT} fills at once in an isolate; a miss beyond that is served unfilled and filled by a later miss`, async () => {
     const objects = await Promise.all(Array.from({ length: MAX_FILLS_IN_FLIGHT + 4 }, (_, i) => seeded(`many-${i}.mp4`, 200)));
     const filled = new Set<string>();
-    let releaseFills: () => void = () => undefined;
-    const fillGate = new Promise<void>((resolve) => (releaseFills = resolve));
-    const counting = {
-      head: (key: string) => env.MEDIA_BUCKET.head(key),
-      get: async (key: string, options?: R2GetOptions) => {
-        if (options?.range === undefined) {
-          filled.add(key);
-          await fillGate;
-        }
-        return env.MEDIA_BUCKET.get(key, options);
-      },
-    };
+    const { counting, releaseFill: releaseFills } = gatedFullReads((key) => filled.add(key));
     const contexts = objects.map(() => createExecutionContext());
     const responses = await Promise.all(
       objects.map(async (object, i) => {
