@@ -4,6 +4,7 @@
  */
 import { isGatewayOnlyHeader } from "../../shared/trust";
 import type { ProxySettings } from "./settings";
+import { wantsEventStream } from "./sse";
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never
@@ -43,9 +44,19 @@ export function withoutHopByHop(headers: Headers, keepUpgrade = false): Headers 
   return copy;
 }
 
-/** A WebSocket handshake (`Upgrade: websocket`), which keeps its Connection/Upgrade headers and skips CORS. */
-export function isWebSocketUpgrade(headers: Headers): boolean {
-  return headers.get("upgrade")?.toLowerCase() === "websocket";
+/** What the api needs to know about a request, decided once when it arrives and handed down. */
+export interface RequestKind {
+  /** A WebSocket handshake (`Upgrade: websocket`): keeps its Connection/Upgrade headers, skips CORS. */
+  upgrade: boolean;
+  /** An EventSource (`Accept: text/event-stream`): an outage or a 429 answers with a retry stream. */
+  eventStream: boolean;
+  /** CORS applies: API_CORS_ORIGINS lists origins and this is not an upgrade (CORS does not govern WebSockets). */
+  cors: boolean;
+}
+
+export function classifyRequest(headers: Headers, settings: ProxySettings): RequestKind {
+  const upgrade = headers.get("upgrade")?.toLowerCase() === "websocket";
+  return { upgrade, eventStream: wantsEventStream(headers), cors: settings.corsOrigins.size > 0 && !upgrade };
 }
 
 /** The backend URL for a public one: same path (less `/api` when stripping) and query. */
@@ -60,8 +71,8 @@ export function upstreamUrl(publicUrl: URL, settings: ProxySettings): URL {
  * gateway's own `X-Forwarded-*`, and the proxy token in its header (any
  * client copy replaced). `Authorization` and `Cookie` pass untouched.
  */
-export function upstreamHeaders(request: Request, publicUrl: URL, settings: ProxySettings, sse: boolean): Headers {
-  const headers = withoutHopByHop(request.headers, isWebSocketUpgrade(request.headers));
+export function upstreamHeaders(request: Request, publicUrl: URL, settings: ProxySettings, kind: RequestKind): Headers {
+  const headers = withoutHopByHop(request.headers, kind.upgrade);
   // The router already strips these (the trust boundary); dropping them again
   // here, with the same shared rule, keeps the api safe when it is reached some other way.
   for (const name of [...headers.keys()].filter(isGatewayOnlyHeader)) headers.delete(name);
@@ -75,7 +86,7 @@ export function upstreamHeaders(request: Request, publicUrl: URL, settings: Prox
   if (settings.authToken) headers.set(settings.authHeader, settings.authToken);
   // An event stream must reach the client uncompressed: a compressing encoder
   // holds bytes back until its block fills, which delays events.
-  if (sse) headers.set("accept-encoding", "identity");
+  if (kind.eventStream) headers.set("accept-encoding", "identity");
   return headers;
 }
 

@@ -3,6 +3,7 @@
  * adding a line here and a binding in wrangler.media.toml; the token check,
  * `sign()`, `status()` and delivery all read this table.
  */
+import type { ServedFrom } from "../../shared/log";
 
 /** Bindings behind one `bkt` value: the main bucket, and optionally a read-only fallback. */
 interface BucketBindings {
@@ -34,7 +35,7 @@ export interface ObjectSource {
 /** The buckets to try for one `bkt`, in order, each with the name `X-Served-From` reports. */
 export interface BucketChain {
   bucket: BucketName;
-  sources: { servedFrom: "main" | "fallback"; source: ObjectSource }[];
+  sources: { servedFrom: ServedFrom; source: ObjectSource }[];
 }
 
 /** Main bucket first; the fallback only when one is bound and SKIP_FALLBACK is not "true". */

@@ -7,9 +7,9 @@ import type { BucketChain, BucketName, ObjectSource } from "./buckets";
 import type { RangeDecision, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
 import { cacheTagFor } from "../../shared/cache-tag";
+import type { ServedFrom } from "../../shared/log";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
 
-export type ServedFrom = "main" | "fallback";
 export type CacheStatus = "hit" | "miss" | "bypass";
 
 export interface DeliverySettings {
