@@ -15,29 +15,38 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { buildWorkers } from "../scripts/build-workers.ts";
 import { bundledWorker } from "../scripts/bundled-worker.ts";
 
-/** Ports from the bench's range on this shared machine (8880-8899). */
+/**
+ * Ports: BENCH_PORT_BASE (default 8880, the bench's range on this shared
+ * machine) plus a fixed offset each, so several benches can run at once on
+ * separate ranges (each needs 30 ports from its base).
+ */
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? "8880");
+if (!Number.isInteger(PORT_BASE) || PORT_BASE < 1024 || PORT_BASE > 65_500) {
+  throw new Error(`bench: BENCH_PORT_BASE must be an integer port from 1024 to 65500, got ${process.env.BENCH_PORT_BASE ?? ""}`);
+}
+
 export const PORTS = {
-  floor: 8880,
-  router: 8881,
-  media: 8882,
-  forwarder: 8883,
-  bareCache: 8884,
-  bareR2: 8885,
-  ssePump: 8886,
-  verify: 8887,
-  seed: 8888,
-  api: 8889,
-  nginx: 8890,
-  sseOrigin: 8891,
-  nginxSse: 8892,
-  routerNoAssets: 8893,
-  mediaNoCache: 8894,
+  floor: PORT_BASE + 0,
+  router: PORT_BASE + 1,
+  media: PORT_BASE + 2,
+  forwarder: PORT_BASE + 3,
+  bareCache: PORT_BASE + 4,
+  bareR2: PORT_BASE + 5,
+  ssePump: PORT_BASE + 6,
+  verify: PORT_BASE + 7,
+  seed: PORT_BASE + 8,
+  api: PORT_BASE + 9,
+  nginx: PORT_BASE + 10,
+  sseOrigin: PORT_BASE + 11,
+  nginxSse: PORT_BASE + 12,
+  routerNoAssets: PORT_BASE + 13,
+  mediaNoCache: PORT_BASE + 14,
   // The hop's profile: the router and its steps forwarding to the floor Worker.
-  routerToFloor: 8895,
-  forwarderToFloor: 8896,
-  hopSteps: 8897,
-  forwarderClassToFloor: 8898,
-  bareCacheRewrap: 8899,
+  routerToFloor: PORT_BASE + 15,
+  forwarderToFloor: PORT_BASE + 16,
+  hopSteps: PORT_BASE + 17,
+  forwarderClassToFloor: PORT_BASE + 18,
+  bareCacheRewrap: PORT_BASE + 19,
 } as const;
 
 export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse">;

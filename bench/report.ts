@@ -1,36 +1,14 @@
 /**
- * The bench's output: one table of checks (stdout and latest.md), the whole
- * run in latest.json, and an SVG chart of the ratios.
+ * The bench's output: one table of checks and the measurements behind them
+ * as markdown (stdout and latest.md), the whole run in latest.json, and an
+ * SVG chart of the ratios (bench/chart.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import type { Check, Sections } from "./check-kinds.ts";
+import { verdictOf } from "./check-kinds.ts";
+import type { InstructionsSection } from "./instructions.ts";
 import type { Spread } from "./stats.ts";
-
-export interface Target {
-  op: ">=" | "<=";
-  value: number;
-  /** What the target means, when the op and value do not say it all. */
-  text?: string;
-}
-
-export interface Check {
-  id: string;
-  label: string;
-  /** "x" for a ratio, else a unit such as "ms", "MiB", "events". */
-  unit: string;
-  value: Spread;
-  target?: Target;
-  /** Set when the check could not run. */
-  unavailable?: string;
-}
-
-export type Verdict = "pass" | "miss" | "info" | "n/a";
-
-export function verdictOf(check: Check): Verdict {
-  if (check.unavailable !== undefined || Number.isNaN(check.value.median)) return "n/a";
-  if (check.target === undefined) return "info";
-  const ok = check.target.op === ">=" ? check.value.median >= check.target.value : check.value.median <= check.target.value;
-  return ok ? "pass" : "miss";
-}
+import { spread } from "./stats.ts";
 
 function format(value: number, unit: string): string {
   if (Number.isNaN(value)) return "–";
@@ -79,37 +57,113 @@ export function markdownTable(checks: readonly Check[]): string {
   ].join("\n");
 }
 
-/** Horizontal bars for the ratio checks: median bar, min–max whisker, target tick. */
-export function svgChart(checks: readonly Check[]): string {
-  const ratios = checks.filter((check) => check.unit === "x" && !Number.isNaN(check.value.median));
-  const rowHeight = 26;
-  const labelWidth = 430;
-  const plotWidth = 420;
-  const maxValue = Math.max(1.2, ...ratios.map((check) => check.value.max), ...ratios.map((check) => check.target?.value ?? 0));
-  const x = (value: number): number => labelWidth + (Math.min(value, maxValue) / maxValue) * plotWidth;
-  const height = ratios.length * rowHeight + 50;
-  const escape = (text: string): string => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-  const bars = ratios.map((check, i) => {
-    const y = 30 + i * rowHeight;
-    const verdict = verdictOf(check);
-    const color = verdict === "pass" ? "#2e7d32" : verdict === "miss" ? "#c62828" : "#546e7a";
-    const target = check.target ? `<line x1="${x(check.target.value)}" x2="${x(check.target.value)}" y1="${y - 2}" y2="${y + 18}" stroke="#000" stroke-width="2"/>` : "";
-    return [
-      `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end">${escape(check.label)}</text>`,
-      `<rect x="${labelWidth}" y="${y + 2}" width="${x(check.value.median) - labelWidth}" height="14" fill="${color}" opacity="0.8"/>`,
-      `<line x1="${x(check.value.min)}" x2="${x(check.value.max)}" y1="${y + 9}" y2="${y + 9}" stroke="#222"/>`,
-      target,
-      `<text x="${x(check.value.max) + 6}" y="${y + 13}">${check.value.median.toFixed(2)}x</text>`,
-    ].join("");
-  });
-  const oneX = x(1);
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 70}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<text x="8" y="16" font-weight="bold">Median ratio per check (bar), min–max over rounds (whisker), target (black tick)</text>`,
-    `<line x1="${oneX}" x2="${oneX}" y1="24" y2="${height - 10}" stroke="#999" stroke-dasharray="3,3"/>`,
-    ...bars,
-    "</svg>",
-  ].join("\n");
+/** The callgrind section's table (instructions per request, and over the floor Worker's). */
+function instructionLines(section: InstructionsSection | undefined): string[] {
+  if (section === undefined) return ["Instructions per request (callgrind): not run."];
+  if (section.unavailable !== undefined) return [`Instructions per request (callgrind): unavailable (${section.unavailable}).`];
+  const { warmup, requests, rounds, concurrency } = section.settings;
+  const floor = section.variants.floor?.instructionsPerRequest.median;
+  const thousands = (value: number): string => `${(value / 1000).toFixed(0)}k`;
+  const lines = [
+    `Instructions per request (callgrind: all of workerd's threads while ${requests} requests ran, ${concurrency} at a time, per variant and round; ${rounds} interleaved round(s) after ${warmup} warm-up requests per variant; median of rounds, min – max; workerd started under valgrind in ${(section.startupSeconds ?? Number.NaN).toFixed(0)} s, counting took ${(section.seconds ?? Number.NaN).toFixed(0)} s):`,
+    "",
+    "| Variant | instructions/request | min – max | over the floor Worker |",
+    "|---|---:|---:|---:|",
+  ];
+  for (const [id, count] of Object.entries(section.variants)) {
+    const value = count.instructionsPerRequest;
+    lines.push(
+      count.available
+        ? `| ${id}: ${count.description} | ${thousands(value.median)} | ${thousands(value.min)} – ${thousands(value.max)} | ${floor === undefined || id === "floor" ? "–" : thousands(value.median - floor)} |`
+        : `| ${id}: ${count.description} | n/a: ${count.unavailable ?? ""} | | |`,
+    );
+  }
+  return lines;
+}
+
+const percent = (share: Spread | undefined): string => `${((share?.median ?? Number.NaN) * 100).toFixed(0)}%`;
+
+/** The measurements behind the checks, as markdown tables (also readable on stdout). */
+export function details(sections: Sections): string {
+  const lines: string[] = [
+    "Throughput per variant (wrk, 64 KiB; req/s median of rounds) and CPU share of the machine (all cores = 100%):",
+    "",
+    "| Variant | req/s | min – max | p99 ms | server CPU µs/req | workerd | wrk | nginx | bench host | others |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [id, v] of Object.entries(sections.throughput)) {
+    const share = (group: string): string => percent(v.cpuShares[group]);
+    lines.push(
+      v.available
+        ? `| ${id}: ${v.description} | ${v.requestsPerSecond.median.toFixed(0)} | ${v.requestsPerSecond.min.toFixed(0)} – ${v.requestsPerSecond.max.toFixed(0)} | ${v.p99Ms.median.toFixed(2)} | ${v.serverCpuUsPerRequest.median.toFixed(0)} | ${share("workerd")} | ${share("wrk")} | ${share("nginx")} | ${share("benchHost")} | ${share("others")} |`
+        : `| ${id}: ${v.description} | n/a: ${v.unavailable ?? ""} | | | | | | | | |`,
+    );
+  }
+  for (const [id, v] of Object.entries(sections.throughput)) {
+    if (v.pathTurns === undefined) continue;
+    const { sent, distinct } = v.pathTurns;
+    lines.push(
+      "",
+      `${id}: at most ${sent} requests over all rounds, over ${distinct} distinct tokens${sent > distinct ? ": some tokens were sent again" : ": none sent twice"}.`,
+    );
+  }
+  const forwarder = sections.throughput["hop-forwarder"];
+  if (forwarder?.available) {
+    const extraOver = (id: string): Spread =>
+      spread((sections.throughput[id]?.serverCpuUsPerRequest.rounds ?? []).map((us, round) => us - (forwarder.serverCpuUsPerRequest.rounds[round] ?? Number.NaN)));
+    const [router, asClass] = [extraOver("hop-router"), extraOver("hop-forwarder-class")];
+    lines.push(
+      "",
+      `Hop profile, end to end: workerd CPU per request ${forwarder.serverCpuUsPerRequest.median.toFixed(0)} µs for the bare forwarder -> floor; the router -> floor costs ${router.median.toFixed(0)} µs more (per-round differences ${router.min.toFixed(0)} – ${router.max.toFixed(0)} µs), the same forwarder as a WorkerEntrypoint class ${asClass.median.toFixed(0)} µs more (${asClass.min.toFixed(0)} – ${asClass.max.toFixed(0)} µs).`,
+    );
+  }
+  const steps = sections.hopSteps;
+  if (steps) {
+    const parts = Object.entries(steps.stepUs).map(([step, us]) => `${step} ${us.median.toFixed(1)} µs (${us.min.toFixed(1)} – ${us.max.toFixed(1)})`);
+    lines.push(
+      "",
+      `Hop profile, step by step (the router's own functions, and one media-style log line, each in a loop of ${steps.batch} inside workerd; workerd CPU per execution beyond an empty loop): ${parts.join("; ")}.`,
+    );
+  }
+  lines.push("", ...instructionLines(sections.instructions));
+  for (const level of sections.sse) {
+    lines.push(
+      "",
+      `SSE, ${level.streams} stream(s), ${level.eventsPerStream} events each, one every 100 ms (medians of rounds; "all open": events written from ${level.settleMs} ms after the last stream opened; RSS growth of the proxying process per open stream):`,
+      "",
+      "| Variant | lost | p50 ms | p99 ms | added p99 ms | all open: p99 ms | all open: added p99 ms | open all ms | RSS KiB/stream | proxy CPU µs/event | workerd | nginx | origin | client | others |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const [id, v] of Object.entries(level.variants)) {
+      lines.push(
+        `| ${id}: ${v.description} | ${v.lost.median} (max ${v.lost.max}) | ${v.p50Ms.median.toFixed(2)} | ${v.p99Ms.median.toFixed(2)} | ${v.addedP99Ms.median.toFixed(2)} | ${v.steadyP99Ms.median.toFixed(2)} | ${v.addedSteadyP99Ms.median.toFixed(2)} | ${v.openMs.median.toFixed(0)} | ${Number.isNaN(v.rssPerStreamKiB.median) ? "–" : v.rssPerStreamKiB.median.toFixed(1)} | ${Number.isNaN(v.proxyCpuUsPerEvent.median) ? "–" : v.proxyCpuUsPerEvent.median.toFixed(0)} | ${percent(v.cpuShares.workerd)} | ${percent(v.cpuShares.nginx)} | ${percent(v.cpuShares.sseOrigin)} | ${percent(v.cpuShares.sseClient)} | ${percent(v.cpuShares.others)} |`,
+      );
+    }
+  }
+  for (const [id, problem] of Object.entries(sections.sseUnavailable)) lines.push("", `SSE ${id}: not measured (${problem}).`);
+  const large = sections.largeObject;
+  if (large) {
+    const f = large.fullStream;
+    lines.push(
+      "",
+      "Large object (1 GiB, through the router):",
+      "",
+      "| 1 MiB range | TTFB ms | total ms | MiB/s |",
+      "|---|---:|---:|---:|",
+      `| at start | ${large.start.ttfbMs.median.toFixed(1)} | ${large.start.totalMs.median.toFixed(1)} | ${large.start.mibPerSecond.median.toFixed(0)} |`,
+      `| at end | ${large.end.ttfbMs.median.toFixed(1)} | ${large.end.totalMs.median.toFixed(1)} | ${large.end.mibPerSecond.median.toFixed(0)} |`,
+      "",
+      `Full 1 GiB stream: ${f.status}, ${f.bytes} bytes in ${f.seconds.toFixed(1)} s (${f.mibPerSecond.toFixed(0)} MiB/s); workerd RSS ${f.rssBeforeMiB.toFixed(0)} MiB before, peak ${f.rssPeakMiB.toFixed(0)} MiB (growth ${f.rssGrowthMiB.toFixed(1)} MiB).`,
+    );
+  } else if (sections.largeObjectError) lines.push("", `Large object: not measured (${sections.largeObjectError}).`);
+  const verify = sections.tokenVerify;
+  if (verify) {
+    lines.push(
+      "",
+      `Token verification in workerd (jose jwtVerify, HS256, batches of ${verify.batch}): cached CryptoKey ${verify.cachedPerSecond.median.toFixed(0)}/s, import per call ${verify.importPerSecond.median.toFixed(0)}/s.`,
+    );
+  }
+  return lines.join("\n");
 }
 
 export async function writeResults(directory: string, json: unknown, markdown: string, svg: string): Promise<void> {

@@ -1,0 +1,100 @@
+/**
+ * How a row of the bench's table is made from what a run measured: a ratio
+ * of two variants (by req/s, server CPU or callgrind instructions), or a
+ * measure as it is, each with its target or none (a report).
+ */
+import type { HopStepsSummary } from "./hop-steps.ts";
+import type { InstructionsSection } from "./instructions.ts";
+import type { LargeObjectSummary } from "./large-objects.ts";
+import type { SseLevelSummary } from "./sse.ts";
+import type { Spread } from "./stats.ts";
+import { ratioSpread, spread } from "./stats.ts";
+import type { VariantSummary } from "./throughput.ts";
+import type { TokenVerifySummary } from "./token-verify.ts";
+
+export interface Target {
+  op: ">=" | "<=";
+  value: number;
+  /** What the target means, when the op and value do not say it all. */
+  text?: string;
+}
+
+export interface Check {
+  id: string;
+  label: string;
+  /** "x" for a ratio, else a unit such as "ms", "MiB", "events". */
+  unit: string;
+  value: Spread;
+  target?: Target;
+  /** Set when the check could not run. */
+  unavailable?: string;
+}
+
+export type Verdict = "pass" | "miss" | "info" | "n/a";
+
+export function verdictOf(check: Check): Verdict {
+  if (check.unavailable !== undefined || Number.isNaN(check.value.median)) return "n/a";
+  if (check.target === undefined) return "info";
+  const ok = check.target.op === ">=" ? check.value.median >= check.target.value : check.value.median <= check.target.value;
+  return ok ? "pass" : "miss";
+}
+
+/** Everything a run measured: what the checks and the report are made from. */
+export interface Sections {
+  throughput: Record<string, VariantSummary>;
+  instructions?: InstructionsSection;
+  tokenVerify?: TokenVerifySummary;
+  largeObject?: LargeObjectSummary;
+  largeObjectError?: string;
+  sse: SseLevelSummary[];
+  /** SSE variants whose first stream failed, with why. */
+  sseUnavailable: Record<string, string>;
+  hopSteps?: HopStepsSummary;
+  /** Whether the bare cache Worker found the entry the media Worker stored (one shared cache). */
+  bareCacheSharesMediaEntry?: boolean;
+}
+
+/**
+ * A pair of throughput variants compared round by round. By default on req/s
+ * (numerator / denominator). With `by: "cpu"` on server CPU per request
+ * instead, as denominator's cost / numerator's cost (so above 1 still means
+ * "numerator is cheaper"): it shows the cost without most of the machine's noise.
+ */
+export function ratioCheck(
+  id: string,
+  label: string,
+  throughput: Record<string, VariantSummary>,
+  numerator: string,
+  denominator: string,
+  target?: Check["target"],
+  by: "rps" | "cpu" = "rps",
+): Check {
+  const a = throughput[numerator];
+  const b = throughput[denominator];
+  const missing = [a, b].find((variant) => variant?.available !== true);
+  let value = spread([]);
+  if (a && b) {
+    value =
+      by === "rps"
+        ? ratioSpread(a.requestsPerSecond.rounds, b.requestsPerSecond.rounds)
+        : ratioSpread(b.serverCpuUsPerRequest.rounds, a.serverCpuUsPerRequest.rounds);
+  }
+  return { id, label, unit: "x", value, ...(target ? { target } : {}), ...(missing ? { unavailable: missing.unavailable ?? "variant missing" } : {}) };
+}
+
+/**
+ * A pair compared by instructions per request under callgrind, round by
+ * round, as denominator's count / numerator's (above 1 means "numerator is
+ * cheaper", like the CPU rows).
+ */
+export function instructionRatioCheck(id: string, label: string, section: InstructionsSection | undefined, numerator: string, denominator: string): Check {
+  const [a, b] = [section?.variants[numerator], section?.variants[denominator]];
+  const missing = [a, b].find((count) => count?.available !== true);
+  const unavailable = section === undefined ? "not run" : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
+  const value = a && b ? ratioSpread(b.instructionsPerRequest.rounds, a.instructionsPerRequest.rounds) : spread([]);
+  return { id, label, unit: "x", value, ...(unavailable === undefined ? {} : { unavailable }) };
+}
+
+export function spreadCheck(id: string, label: string, unit: string, value: Spread | undefined, target?: Check["target"], unavailable?: string): Check {
+  return { id, label, unit, value: value ?? spread([]), ...(target ? { target } : {}), ...(unavailable ? { unavailable } : {}) };
+}

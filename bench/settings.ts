@@ -1,0 +1,70 @@
+/**
+ * The bench's settings and knobs, read once from the environment:
+ *
+ *   BENCH_QUICK=1                        a smoke run: 1 round, short loads
+ *   BENCH_ROUNDS=7 BENCH_SECONDS=4       wall-clock rounds and seconds per variant
+ *   BENCH_CALLGRIND_REQUESTS=300         callgrind: requests per variant and round
+ *   BENCH_ONLY=instructions              only the callgrind section (about 2 minutes for a pair)
+ *   BENCH_VARIANTS=media-hit,bare-cache  only these throughput/callgrind variants (and the floor)
+ *   BENCH_PORT_BASE=8920                 this run's ports, base + 0..29 (bench/harness.ts)
+ */
+const quick = process.env.BENCH_QUICK === "1";
+
+/** Sections the run can be cut down to with BENCH_ONLY (comma-separated); unset: all. */
+export const SECTIONS = ["large", "throughput", "steps", "verify", "sse", "instructions"] as const;
+export type Section = (typeof SECTIONS)[number];
+
+function listOf(name: string): string[] | undefined {
+  const text = process.env[name]?.trim();
+  if (!text) return undefined;
+  return text.split(",").map((item) => item.trim()).filter(Boolean);
+}
+
+const only = listOf("BENCH_ONLY");
+const unknownSection = only?.find((name) => !(SECTIONS as readonly string[]).includes(name));
+if (unknownSection !== undefined) throw new Error(`bench: BENCH_ONLY names no section "${unknownSection}" (sections: ${SECTIONS.join(", ")})`);
+
+/** Variant ids to keep (the floor always stays: rows over it need it); undefined keeps all. */
+const variantFilter = listOf("BENCH_VARIANTS");
+
+export function runsSection(section: Section): boolean {
+  return only === undefined || only.includes(section);
+}
+
+export function keepsVariant(id: string): boolean {
+  return variantFilter === undefined || id === "floor" || variantFilter.includes(id);
+}
+
+/** A run cut down by BENCH_ONLY or BENCH_VARIANTS: its results do not replace the committed ones. */
+export const partialRun = only !== undefined || variantFilter !== undefined;
+
+export const settings = {
+  quick,
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
+  seconds: Number(process.env.BENCH_SECONDS ?? (quick ? 1 : 2)),
+  connections: 16,
+  sseRounds: quick ? 1 : 3,
+  sseEvents: quick ? 20 : 30,
+  sseMidStreams: 250,
+  sseManyStreams: 1000,
+  // At 1,000 streams opening takes about a second through workerd: 4.5 s of events leave two or more of steady state.
+  sseManyEvents: quick ? 30 : 45,
+  // The steady state starts this long after the last stream opened, once the opening burst's backlog has drained.
+  sseSettleMs: 1000,
+  verifySeconds: quick ? 0.5 : 1.5,
+  stepSeconds: quick ? 0.3 : 0.6,
+  largeRounds: quick ? 1 : 5,
+  /** Callgrind: warm-up, then counted requests per variant and round, in concurrent loops (about 1.5 minutes in a full run). */
+  instructions: {
+    warmup: quick ? 50 : 150,
+    requests: Number(process.env.BENCH_CALLGRIND_REQUESTS ?? (quick ? 30 : 100)),
+    rounds: quick ? 1 : 3,
+    concurrency: 4,
+  },
+};
+
+/**
+ * Distinct tokens for media-hit-fresh-token: more than its wrk rounds send
+ * (its req/s stays under 2,500 here), so no token is sent twice in a run.
+ */
+export const FRESH_TOKENS = Math.max(2000, settings.rounds * settings.seconds * 3000);

@@ -1,0 +1,142 @@
+/**
+ * What the bench measures: the objects it seeds, the tokens it signs, and
+ * every variant (one definition for the wrk rounds and for callgrind). A new
+ * throughput variant goes in gatewayVariants(); add its id to
+ * INSTRUCTION_VARIANTS to count it under callgrind too.
+ */
+import { mediaPath, signMediaToken } from "../shared/media-token.ts";
+import type { Gateway, SocketName } from "./harness.ts";
+import type { Nginx } from "./nginx.ts";
+import { keepsVariant } from "./settings.ts";
+import type { SseRig, SseVariant } from "./sse.ts";
+import type { HttpVariant } from "./throughput.ts";
+
+export const SMALL_KEY = "bench/64k.mp4";
+export const SMALL_BYTES = 64 * 1024;
+export const LARGE_KEY = "bench/1g.mp4";
+const RANGE_16K = "bytes=1024-17407";
+/** Any path the router sends to MEDIA; the floor Worker answers it. */
+const HOP_PATH = "/media/v1/hop-profile";
+/** Where the media Worker stores SMALL_KEY in the Cache API (its cache key for bucket `media`). */
+export const SMALL_CACHE_KEY = `https://media-cache.invalid/media/${encodeURIComponent(SMALL_KEY)}`;
+
+/** The bytes the seed Worker writes for a small object (the same pattern), for nginx's copy. */
+export function seededBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i % (1024 * 1024)) % 251;
+  return bytes;
+}
+
+/** Writes an object of `size` bytes to local R2 through the seed Worker; returns the seconds it took. */
+export async function seed(url: string, key: string, size: number): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${url}/?key=${encodeURIComponent(key)}&size=${size}&type=video%2Fmp4`, { method: "PUT" });
+  if (!response.ok) throw new Error(`bench: seeding ${key} answered ${response.status}: ${await response.text()}`);
+  return (performance.now() - started) / 1000;
+}
+
+/** Paths signed for one gateway instance (each start has its own token secret). */
+export interface SignedPaths {
+  small: string;
+  large: string;
+  /** The same object, each path with a token of its own. */
+  freshSmall: readonly string[];
+}
+
+/** Signs `freshCount` distinct tokens for the small object (they differ in `exp`), besides the one reused everywhere. */
+export async function signedPaths(gateway: Gateway, freshCount: number): Promise<SignedPaths> {
+  const now = Math.floor(Date.now() / 1000);
+  const secret = await crypto.subtle.importKey("raw", new TextEncoder().encode(gateway.secrets.mediaTokenSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const sign = (key: string, ttlSeconds = 3600): Promise<string> => signMediaToken({ key, ttlSeconds, kid: "v1", secret, now });
+  const fresh = await Promise.all(Array.from({ length: freshCount }, (_, i) => sign(SMALL_KEY, 3601 + i)));
+  return { small: mediaPath(await sign(SMALL_KEY)), large: mediaPath(await sign(LARGE_KEY)), freshSmall: fresh.map(mediaPath) };
+}
+
+/**
+ * Fills the cache through the media Worker itself, then makes sure the bare
+ * cache Worker sees an entry (seeding one if not); true when it saw the
+ * media Worker's own entry (one cache shared by every Worker in the instance).
+ */
+export async function fillCache(gateway: Gateway, paths: SignedPaths): Promise<boolean> {
+  await fetch(`${gateway.url("media")}${paths.small}`).then((response) => response.arrayBuffer());
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const probe = await fetch(gateway.url("bareCache"));
+  await probe.arrayBuffer();
+  if (probe.status === 200) return true;
+  await fetch(gateway.url("bareCache"), { method: "POST" }).then((response) => response.text());
+  return false;
+}
+
+/**
+ * The throughput variants served by the gateway's workerd (nginx's are added
+ * beside them): one definition for the wrk rounds and for callgrind.
+ */
+export function gatewayVariants(gateway: Gateway, paths: SignedPaths): HttpVariant[] {
+  const url = (socket: SocketName): string => gateway.url(socket);
+  const smallPath = paths.small;
+  const variants: HttpVariant[] = [
+    { id: "floor", description: "Floor Worker: 64 KiB from memory", url: url("floor"), expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "media-hit", description: "Media Worker direct, signed URL, cache hit", url: `${url("media")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    {
+      id: "media-hit-fresh-token",
+      description: "Media Worker direct, cache hit, a new signed token every request",
+      url: url("media"),
+      paths: paths.freshSmall,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    { id: "router-hit", description: "Router -> media, signed URL, cache hit", url: `${url("routerNoAssets")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "router-assets-hit", description: "Local assets layer -> router -> media, cache hit", url: `${url("router")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "forwarder-hit", description: "Bare forwarder -> media, cache hit", url: `${url("forwarder")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "bare-cache", description: "Bare cache Worker: caches.default.match only", url: url("bareCache"), expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "bare-cache-rewrap", description: "Bare cache Worker answering a new Response around the hit's body", url: url("bareCacheRewrap"), expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
+    // The hop's profile: router and bare forwarder, both in front of the floor Worker.
+    { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${url("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "hop-forwarder-class", description: "Bare forwarder as a WorkerEntrypoint class -> floor", url: `${url("forwarderClassToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${url("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+  ];
+  return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** nginx's variants, beside the gateway's in the wrk rounds. */
+export function nginxVariants(nginx: Nginx): HttpVariant[] {
+  const variants: HttpVariant[] = [
+    { id: "nginx-static", description: "nginx: the same 64 KiB file from disk", url: nginx.staticUrl, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "nginx-range", description: "nginx: the same 16 KiB range", url: nginx.staticUrl, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
+  ];
+  return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** The variants counted under callgrind (gatewayVariants' ids). */
+export const INSTRUCTION_VARIANTS: readonly string[] = [
+  "floor",
+  "media-hit",
+  "media-hit-fresh-token",
+  "router-hit",
+  "forwarder-hit",
+  "bare-cache",
+  "media-miss",
+  "bare-r2",
+  "media-hit-206",
+  "hop-forwarder",
+  "hop-router",
+];
+
+/** The SSE variants that proxy the origin, ours first: each gets its own rows beside the direct connection. */
+export const SSE_PROXIES = ["router-api", "api", "nginx", "pump"] as const;
+
+/** The SSE variants: the origin directly, then every proxy of SSE_PROXIES. */
+export function sseVariants(gateway: Gateway, rig: SseRig, nginx: Nginx): SseVariant[] {
+  const url = (socket: SocketName): string => gateway.url(socket);
+  const workerd = (): number[] => [gateway.workerdPid];
+  return [
+    { id: "direct", description: "direct to origin", url: `${rig.originUrl}/api/events`, proxyPids: () => [] },
+    { id: "router-api", description: "router + api", url: `${url("routerNoAssets")}/api/events`, proxyPids: workerd },
+    { id: "api", description: "api Worker alone (no router)", url: `${url("api")}/api/events`, proxyPids: workerd },
+    { id: "nginx", description: "nginx (proxy_buffering off)", url: `${nginx.sseUrl}/api/events`, proxyPids: () => nginx.pids() },
+    { id: "pump", description: "TransformStream pump Worker", url: `${url("ssePump")}/api/events`, proxyPids: workerd },
+  ];
+}
