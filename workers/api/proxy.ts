@@ -10,7 +10,7 @@ import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
 import type { RequestKind } from "./headers";
-import { publicLocation, upstreamHeaders, upstreamUrl, withoutHopByHop } from "./headers";
+import { dropHopByHop, publicLocation, upstreamHeaders, upstreamUrl } from "./headers";
 import type { ProxySettings } from "./settings";
 import { isEventStream, OUTAGE_RETRY_MS, retryLaterStream, withHeartbeat } from "./sse";
 
@@ -81,34 +81,36 @@ export async function proxyToBackend(request: Request, kind: RequestKind, settin
 
   if (response.webSocket) {
     // The socket travels in `webSocket`; a 101 has no body to stream.
-    return new Response(null, { status: 101, statusText: response.statusText, headers: responseHeaders(response, publicUrl, settings), webSocket: response.webSocket });
+    const headers = new Headers(response.headers);
+    toClientHeaders(headers, publicUrl, settings, true);
+    return new Response(null, { status: 101, statusText: response.statusText, headers, webSocket: response.webSocket });
   }
   return clientResponse(response, publicUrl, settings);
 }
 
 /**
  * The backend's response as the client gets it: hop-by-hop headers dropped,
- * `Set-Cookie` kept one by one (a Headers copy keeps each entry), a
- * backend-origin `Location` rewritten. Its own 4xx/5xx pass as they are.
+ * `Set-Cookie` kept one by one, a backend-origin `Location` rewritten. Its own
+ * 4xx/5xx pass as they are. The response itself is the init of the new one,
+ * around the same body: status, status text and headers are copied natively, once.
  */
 function clientResponse(response: Response, publicUrl: URL, settings: ProxySettings): Response {
-  const headers = responseHeaders(response, publicUrl, settings);
+  const eventStream = isEventStream(response.headers);
   // Workers types a fetched body as ReadableStream<any>; its chunks are bytes.
   let body = response.body as ReadableStream<Uint8Array> | null;
-  if (isEventStream(headers)) {
-    headers.set("Cache-Control", "no-cache");
-    // With a heartbeat the bytes cross JS, where a compressed body would be
-    // decoded and then re-encoded by a buffering encoder: skip it then.
-    if (body && settings.heartbeatSeconds > 0 && !headers.has("content-encoding")) body = withHeartbeat(body, settings.heartbeatSeconds);
-  }
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  // With a heartbeat the bytes cross JS, where a compressed body would be
+  // decoded and then re-encoded by a buffering encoder: skip it then.
+  if (eventStream && body && settings.heartbeatSeconds > 0 && !response.headers.has("content-encoding")) body = withHeartbeat(body, settings.heartbeatSeconds);
+  const client = new Response(body, response);
+  toClientHeaders(client.headers, publicUrl, settings, false);
+  if (eventStream) client.headers.set("Cache-Control", "no-cache");
+  return client;
 }
 
-function responseHeaders(response: Response, publicUrl: URL, settings: ProxySettings): Headers {
-  const headers = withoutHopByHop(response.headers, response.status === 101);
+function toClientHeaders(headers: Headers, publicUrl: URL, settings: ProxySettings, upgrade: boolean): void {
+  dropHopByHop(headers, upgrade);
   const location = headers.get("location");
   if (location !== null) headers.set("location", publicLocation(location, publicUrl, settings));
-  return headers;
 }
 
 /**
