@@ -9,7 +9,7 @@
  * | `GET /api/v1/hello`                    | JSON greeting with the request id the gateway passed |
  * | `POST /api/v1/upload`                  | `{ bytes }`: the body counted as it streams in, never held |
  * | `GET /api/v1/events?every=<ms>&count=` | SSE: numbered events with `id:`, resuming after `Last-Event-ID` |
- * | `GET /api/v1/media/<key>?bkt=&ttl=`    | a signed media URL (`/media/v1/<jwt>`), the media token contract |
+ * | `GET /api/v1/media/<key>?bkt=&ttl=&dl=&ip=` | a signed media URL (`/media/v1/<jwt>`), the media token contract; a key ending in `/` is a prefix (`/media/v1/<jwt>/`) |
  * | `GET /api/v1/ws` (Upgrade)             | WebSocket echo |
  *
  * Run alone: `node backend/server.ts` (port from BACKEND_PORT, default 8788).
@@ -24,7 +24,8 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { ErrorBody, ErrorCode } from "../shared/errors.ts";
 import { JSON_DOCUMENT_HEADERS } from "../shared/errors.ts";
-import { mediaPath, signMediaToken } from "../shared/media-token.ts";
+import type { MintInput } from "../shared/media-token.ts";
+import { DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, readSigningSecrets, signMediaToken } from "../shared/media-token.ts";
 
 export const DEFAULT_BACKEND_PORT = 8788;
 
@@ -53,9 +54,6 @@ export interface RunningBackend {
   close(): Promise<void>;
 }
 
-/** Longest media URL lifetime the backend mints, in seconds (a day). */
-const MAX_MEDIA_TTL_SECONDS = 86_400;
-const DEFAULT_MEDIA_TTL_SECONDS = 300;
 /** SSE cadence bounds: fast enough for a demo, slow enough not to flood a terminal. */
 const MIN_EVENT_EVERY_MS = 10;
 const DEFAULT_EVENT_EVERY_MS = 1000;
@@ -186,6 +184,11 @@ function streamEvents(request: IncomingMessage, response: ServerResponse, query:
   response.on("close", () => clearInterval(timer));
 }
 
+/**
+ * A signed media URL, the way any backend mints one (shared/media-token.ts):
+ * `<key>` names one object, or with a trailing `/` a prefix (a playlist and
+ * its segments); `dl` makes it a download, `ip` binds it to a client address.
+ */
 async function mintMediaUrl(
   request: IncomingMessage,
   response: ServerResponse,
@@ -193,46 +196,49 @@ async function mintMediaUrl(
   query: URLSearchParams,
   secrets: BackendSecrets,
 ): Promise<void> {
-  let key: string;
+  let name: string;
   try {
-    key = decodeURIComponent(encodedKey);
+    name = decodeURIComponent(encodedKey);
   } catch {
     sendError(request, response, 400, "bad_request", "The key is not valid percent-encoding.");
     return;
   }
-  const ttl = Number(query.get("ttl") ?? DEFAULT_MEDIA_TTL_SECONDS);
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_MEDIA_TTL_SECONDS) {
-    sendError(request, response, 400, "bad_request", `ttl must be a whole number of seconds from 1 to ${MAX_MEDIA_TTL_SECONDS}.`);
+  if (name === "") {
+    sendError(request, response, 400, "bad_request", "A media key is required: /api/v1/media/<key> (or <prefix>/).");
     return;
   }
-  if (key === "") {
-    sendError(request, response, 400, "bad_request", "A media key is required: /api/v1/media/<key>.");
+  const input: MintInput = name.endsWith("/") ? { pfx: name } : { key: name };
+  const ttl = query.get("ttl");
+  if (ttl !== null) input.ttl = Number(ttl);
+  for (const field of ["bkt", "dl", "ip"] as const) {
+    const value = query.get(field);
+    if (value !== null) input[field] = value;
+  }
+  const problem = mintProblem(input);
+  if (problem !== undefined) {
+    sendError(request, response, 400, "bad_request", `${problem}.`);
     return;
   }
   const signer = activeSigner(secrets);
   if (!signer) {
-    sendError(request, response, 503, "dependency_failed", "No media token secret to sign with: set MEDIA_TOKEN_SECRET_V<N> (and MEDIA_TOKEN_ACTIVE_KID, if set, must name one).");
+    sendError(request, response, 503, "dependency_failed", "No media token secret to sign with: set MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes.");
     return;
   }
-  const bkt = query.get("bkt") ?? undefined;
-  const token = await signMediaToken({ key, bkt, ttlSeconds: ttl, kid: signer.kid, secret: signer.secret });
+  const ttlSeconds = input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
+  const token = await signMediaToken({ ...input, ttlSeconds, kid: signer.kid, secret: signer.secret });
   sendJson(response, 200, {
-    url: mediaPath(token),
+    url: input.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token),
     kid: signer.kid,
-    expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+    expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
     requestId: requestIdOf(request),
   });
 }
 
-/** The active kid as the media Worker picks it: MEDIA_TOKEN_ACTIVE_KID, else the highest N present. */
+/** The active kid as the media Worker picks it (the contract's one rule), with its secret. */
 export function activeSigner(secrets: BackendSecrets): { kid: string; secret: string } | undefined {
-  const versions = Object.entries(secrets)
-    .map(([name, value]) => ({ match: /^MEDIA_TOKEN_SECRET_V(\d+)$/.exec(name), value }))
-    .flatMap(({ match, value }) => (match?.[1] && value ? [{ n: Number(match[1]), secret: value }] : []))
-    .sort((a, b) => b.n - a.n);
-  const wanted = secrets.MEDIA_TOKEN_ACTIVE_KID;
-  const chosen = wanted ? versions.find((version) => `v${version.n}` === wanted) : versions[0];
-  return chosen ? { kid: `v${chosen.n}`, secret: chosen.secret } : undefined;
+  const { loaded, activeKid } = readSigningSecrets(secrets);
+  const chosen = loaded.find((entry) => entry.kid === activeKid);
+  return chosen === undefined ? undefined : { kid: chosen.kid, secret: chosen.secret };
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

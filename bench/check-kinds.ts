@@ -28,6 +28,11 @@ export interface Check {
   target?: Target;
   /** Set when the check could not run. */
   unavailable?: string;
+  /**
+   * For a row judged by instructions: the same pair by wrk's req/s and by
+   * server CPU per request, in the row's own sense, shown as context.
+   */
+  context?: { rps: Spread; cpu: Spread };
 }
 
 export type Verdict = "pass" | "miss" | "info" | "n/a";
@@ -93,6 +98,35 @@ export function instructionRatioCheck(id: string, label: string, section: Instru
   const unavailable = section === undefined ? "not run" : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
   const value = a && b ? ratioSpread(b.instructionsPerRequest.rounds, a.instructionsPerRequest.rounds) : spread([]);
   return { id, label, unit: "x", value, ...(unavailable === undefined ? {} : { unavailable }) };
+}
+
+/**
+ * A pair judged by callgrind instructions per request, with req/s and CPU
+ * per request as context. `speed` (the default): denominator's count /
+ * numerator's, so above 1 means "numerator is cheaper", like a req/s ratio.
+ * `cost`: numerator's count / denominator's, for targets written as "costs
+ * at most N times"; the context then is the ratio of time per request.
+ */
+export function judgedCheck(
+  id: string,
+  label: string,
+  sections: Pick<Sections, "instructions" | "throughput">,
+  numerator: string,
+  denominator: string,
+  target?: Target,
+  sense: "speed" | "cost" = "speed",
+): Check {
+  const [num, den] = sense === "speed" ? [numerator, denominator] : [denominator, numerator];
+  const check = instructionRatioCheck(id, label, sections.instructions, num, den);
+  const [a, b] = [sections.throughput[num], sections.throughput[den]];
+  const context =
+    a?.available === true && b?.available === true
+      ? {
+          rps: ratioSpread(a.requestsPerSecond.rounds, b.requestsPerSecond.rounds),
+          cpu: ratioSpread(b.serverCpuUsPerRequest.rounds, a.serverCpuUsPerRequest.rounds),
+        }
+      : undefined;
+  return { ...check, ...(target ? { target } : {}), ...(context ? { context } : {}) };
 }
 
 export function spreadCheck(id: string, label: string, unit: string, value: Spread | undefined, target?: Check["target"], unavailable?: string): Check {

@@ -20,7 +20,7 @@ import { promisify } from "node:util";
 import type { Spread } from "./stats.ts";
 import { interleave, spread } from "./stats.ts";
 import type { HttpVariant } from "./throughput.ts";
-import { checkVariant, requestUrl } from "./throughput.ts";
+import { checkVariant, requestInit, requestUrl } from "./throughput.ts";
 
 const run = promisify(execFile);
 
@@ -129,7 +129,7 @@ async function load(variant: HttpVariant, first: number, count: number, concurre
   const loop = async (): Promise<void> => {
     while (next < end) {
       const turn = next++;
-      const response = await fetch(requestUrl(variant, turn), { headers: variant.headers, signal: AbortSignal.timeout(60_000) });
+      const response = await fetch(requestUrl(variant, turn), { ...requestInit(variant), signal: AbortSignal.timeout(60_000) });
       const bytes = (await response.arrayBuffer()).byteLength;
       if (response.status !== variant.expectStatus || bytes !== variant.expectBytes) {
         throw new Error(`bench: ${variant.id} answered ${response.status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`);

@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PORTS } from "./harness.ts";
+import { PORTS } from "./ports.ts";
 import { childPids } from "./processes.ts";
 
 export interface Nginx {

@@ -27,6 +27,16 @@ export interface Row {
   range: string;
   target: string;
   result: string;
+  /** Context of a row judged by instructions (empty otherwise). */
+  rps: string;
+  cpu: string;
+}
+
+const HEADERS: Row = { check: "Check", median: "Median", range: "Min – max", target: "Target", result: "Result", rps: "by req/s (min – max)", cpu: "by CPU/request (min – max)" };
+
+function withSpread(value: Spread | undefined, unit: string): string {
+  if (value === undefined || Number.isNaN(value.median)) return "–";
+  return `${format(value.median, unit)} (${format(value.min, unit)} – ${format(value.max, unit)})`;
 }
 
 export function rows(checks: readonly Check[]): Row[] {
@@ -36,24 +46,33 @@ export function rows(checks: readonly Check[]): Row[] {
     range: Number.isNaN(check.value.min) ? "–" : `${format(check.value.min, check.unit)} – ${format(check.value.max, check.unit)}`,
     target: targetText(check),
     result: check.unavailable === undefined ? verdictOf(check) : `n/a: ${check.unavailable}`,
+    rps: withSpread(check.context?.rps, check.unit),
+    cpu: withSpread(check.context?.cpu, check.unit),
   }));
+}
+
+/** The columns of a table: the context ones only for rows judged by instructions. */
+function columns(checks: readonly Check[]): (keyof Row)[] {
+  const all = Object.keys(HEADERS) as (keyof Row)[];
+  return checks.some((check) => check.context !== undefined) ? all : all.filter((key) => key !== "rps" && key !== "cpu");
 }
 
 export function textTable(checks: readonly Check[]): string {
   const table = rows(checks);
-  const headers: Row = { check: "Check", median: "Median", range: "Min – max", target: "Target", result: "Result" };
-  const keys = Object.keys(headers) as (keyof Row)[];
-  const widths = keys.map((key) => Math.max(headers[key].length, ...table.map((row) => row[key].length)));
+  const keys = columns(checks);
+  const widths = keys.map((key) => Math.max(HEADERS[key].length, ...table.map((row) => row[key].length)));
   const line = (row: Row): string => keys.map((key, i) => row[key].padEnd(widths[i] ?? 0)).join("  ").trimEnd();
-  return [line(headers), widths.map((width) => "-".repeat(width)).join("  "), ...table.map(line)].join("\n");
+  return [line(HEADERS), widths.map((width) => "-".repeat(width)).join("  "), ...table.map(line)].join("\n");
 }
 
 export function markdownTable(checks: readonly Check[]): string {
   const escape = (text: string): string => text.replaceAll("|", "\\|");
+  const keys = columns(checks);
+  const align = (key: keyof Row): string => (key === "check" || key === "target" || key === "result" ? "---" : "---:");
   return [
-    "| Check | Median | Min – max | Target | Result |",
-    "|---|---:|---:|---|---|",
-    ...rows(checks).map((row) => `| ${escape(row.check)} | ${row.median} | ${row.range} | ${escape(row.target)} | ${escape(row.result)} |`),
+    `| ${keys.map((key) => HEADERS[key]).join(" | ")} |`,
+    `|${keys.map(align).join("|")}|`,
+    ...rows(checks).map((row) => `| ${keys.map((key) => escape(row[key])).join(" | ")} |`),
   ].join("\n");
 }
 
@@ -111,10 +130,10 @@ export function details(sections: Sections): string {
   if (forwarder?.available) {
     const extraOver = (id: string): Spread =>
       spread((sections.throughput[id]?.serverCpuUsPerRequest.rounds ?? []).map((us, round) => us - (forwarder.serverCpuUsPerRequest.rounds[round] ?? Number.NaN)));
-    const [router, asClass] = [extraOver("hop-router"), extraOver("hop-forwarder-class")];
+    const router = extraOver("hop-router");
     lines.push(
       "",
-      `Hop profile, end to end: workerd CPU per request ${forwarder.serverCpuUsPerRequest.median.toFixed(0)} µs for the bare forwarder -> floor; the router -> floor costs ${router.median.toFixed(0)} µs more (per-round differences ${router.min.toFixed(0)} – ${router.max.toFixed(0)} µs), the same forwarder as a WorkerEntrypoint class ${asClass.median.toFixed(0)} µs more (${asClass.min.toFixed(0)} – ${asClass.max.toFixed(0)} µs).`,
+      `Hop profile, end to end: workerd CPU per request ${forwarder.serverCpuUsPerRequest.median.toFixed(0)} µs for the bare forwarder -> floor; the router -> floor costs ${router.median.toFixed(0)} µs more (per-round differences ${router.min.toFixed(0)} – ${router.max.toFixed(0)} µs).`,
     );
   }
   const steps = sections.hopSteps;

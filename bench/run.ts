@@ -15,18 +15,20 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, release, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Sections } from "./check-kinds.ts";
+import type { Check, Sections } from "./check-kinds.ts";
 import { verdictOf } from "./check-kinds.ts";
 import { svgChart } from "./chart.ts";
-import { checksOf } from "./checks.ts";
+import { judgedChecks, otherChecks } from "./checks.ts";
 import type { Gateway, GatewayOptions } from "./harness.ts";
-import { buildAll, PORTS, startGateway } from "./harness.ts";
+import { buildAll, newSecrets, startGateway } from "./harness.ts";
 import { measureHopSteps } from "./hop-steps.ts";
 import type { InstructionsSection } from "./instructions.ts";
 import { callgrindWrapper, measureInstructions } from "./instructions.ts";
 import { LARGE_OBJECT_BYTES, measureLargeObject } from "./large-objects.ts";
 import type { Nginx } from "./nginx.ts";
 import { startNginx } from "./nginx.ts";
+import type { SocketName } from "./ports.ts";
+import { PORTS, socketOf } from "./ports.ts";
 import { cpuSeconds } from "./processes.ts";
 import { details, markdownTable, textTable, writeResults } from "./report.ts";
 import { FRESH_TOKENS, partialRun, runsSection, settings } from "./settings.ts";
@@ -38,6 +40,7 @@ import { ensureTools, toolVersion } from "./tools.ts";
 import {
   fillCache,
   gatewayVariants,
+  hopVariants,
   INSTRUCTION_VARIANTS,
   LARGE_KEY,
   nginxVariants,
@@ -47,8 +50,21 @@ import {
   SMALL_BYTES,
   SMALL_CACHE_KEY,
   SMALL_KEY,
+  sseOpenVariants,
   sseVariants,
 } from "./variants.ts";
+
+/** Wall-clock seconds per section of this run, for the header (the full run must stay within 10 minutes). */
+const timings: Record<string, number> = {};
+
+async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await run();
+  } finally {
+    timings[name] = (timings[name] ?? 0) + (performance.now() - started) / 1000;
+  }
+}
 
 function versions(): Record<string, string> {
   const packageVersion = (name: string): string => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
@@ -74,16 +90,19 @@ async function countInstructions(valgrindUnavailable: string | undefined, option
   }
   const directory = await mkdtemp(join(tmpdir(), "gateway-bench-callgrind-"));
   try {
+    const { warmup, requests, rounds } = settings.instructions;
+    const secrets = newSecrets();
+    // Every request of the fresh-token variant (check, warm-up, counted) gets its own token.
+    const paths = await signedPaths(secrets, 1 + warmup + requests * rounds);
+    const variants = [...gatewayVariants(paths).filter((variant) => INSTRUCTION_VARIANTS.includes(variant.id)), ...sseOpenVariants()];
+    // Only the Workers counted (and media and the bare cache, which fill the cache) start under valgrind.
+    const sockets = new Set<SocketName>(["media", "bareCache", ...variants.map((variant) => socketOf(variant.url))]);
     const starting = performance.now();
-    const counted = await startGateway({ ...options, workerdCommand: await callgrindWrapper(directory) });
+    const counted = await startGateway({ ...options, secrets, sockets, workerdCommand: await callgrindWrapper(directory) });
     try {
       section.startupSeconds = (performance.now() - starting) / 1000;
-      const { warmup, requests, rounds } = settings.instructions;
-      // Every request of the fresh-token variant (check, warm-up, counted) gets its own token.
-      const paths = await signedPaths(counted, 1 + warmup + requests * rounds);
       // Instrumentation is still off: a run of this section alone starts with an empty cache.
       await fillCache(counted, paths);
-      const variants = gatewayVariants(counted, paths).filter((variant) => INSTRUCTION_VARIANTS.includes(variant.id));
       const counting = performance.now();
       section.variants = await measureInstructions(variants, counted.workerdPid, directory, settings.instructions);
       section.seconds = (performance.now() - counting) / 1000;
@@ -110,14 +129,17 @@ async function measureSse(sections: Sections, rig: SseRig, variants: readonly Ss
       console.log(`bench: SSE ${variant.id} unavailable: ${problem}`);
     }
   }
-  for (const streams of [1, settings.sseMidStreams, settings.sseManyStreams]) {
+  const levels = [
+    { streams: 1, events: settings.sseEvents, rounds: settings.sseSingleRounds },
+    { streams: settings.sseManyStreams, events: settings.sseManyEvents, rounds: settings.sseRounds },
+  ];
+  for (const { streams, events, rounds } of levels) {
     console.log(`bench: SSE, ${streams} stream(s), an event every 100 ms`);
-    const events = streams === settings.sseManyStreams ? settings.sseManyEvents : settings.sseEvents;
-    sections.sse.push(await measureSseLevel(rig, runnable, streams, events, settings.sseRounds, processes, settings.sseSettleMs));
+    sections.sse.push(await timed(`sse ${streams}`, () => measureSseLevel(rig, runnable, streams, events, rounds, processes, settings.sseSettleMs)));
   }
 }
 
-/** Every wall-clock section, in one gateway: large objects first (while workerd's memory is fresh), then throughput, steps, verify, SSE. */
+/** Every wall-clock section, in one gateway: large objects first (while workerd's memory is fresh), then throughput, hop, verify, SSE. */
 async function measureWallClock(sections: Sections, gatewayOptions: Omit<GatewayOptions, "sseOriginUrl">, rig: SseRig): Promise<number> {
   let nginx: Nginx | undefined;
   let gateway: Gateway | undefined;
@@ -126,11 +148,11 @@ async function measureWallClock(sections: Sections, gatewayOptions: Omit<Gateway
     gateway = live;
     const liveNginx = await startNginx(seededBytes(SMALL_BYTES), rig.originUrl);
     nginx = liveNginx;
-    const paths = await signedPaths(live, FRESH_TOKENS);
+    const paths = await signedPaths(live.secrets, FRESH_TOKENS);
     if (runsSection("large")) {
       console.log("bench: large objects (1 GiB), first, while workerd's memory is fresh");
       try {
-        sections.largeObject = await measureLargeObject(`${live.url("routerNoAssets")}${paths.large}`, live.workerdPid, settings.largeRounds);
+        sections.largeObject = await timed("large", () => measureLargeObject(`${live.url("routerNoAssets")}${paths.large}`, live.workerdPid, settings.largeRounds));
       } catch (error) {
         sections.largeObjectError = String(error instanceof Error ? error.message : error);
         console.log(`bench: large objects unavailable: ${sections.largeObjectError}`);
@@ -144,15 +166,16 @@ async function measureWallClock(sections: Sections, gatewayOptions: Omit<Gateway
     };
     if (runsSection("throughput")) {
       console.log("bench: throughput (64 KiB)");
-      sections.throughput = await measureThroughput([...gatewayVariants(live, paths), ...nginxVariants(liveNginx)], settings, processes);
+      sections.throughput = await timed("throughput", () => measureThroughput([...gatewayVariants(paths), ...nginxVariants(liveNginx)], settings, processes));
     }
-    if (runsSection("steps")) {
-      console.log("bench: the router's steps, one at a time");
-      sections.hopSteps = await measureHopSteps(live.url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds);
+    if (runsSection("hop")) {
+      console.log("bench: the router's hop profile (-> floor), and its steps one at a time");
+      Object.assign(sections.throughput, await timed("hop", () => measureThroughput(hopVariants(), settings, processes)));
+      sections.hopSteps = await timed("hop", () => measureHopSteps(live.url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds));
     }
     if (runsSection("verify")) {
       console.log("bench: token verification");
-      sections.tokenVerify = await measureTokenVerify(live.url("verify"), paths.small.slice("/media/v1/".length), settings.rounds, settings.verifySeconds);
+      sections.tokenVerify = await timed("verify", () => measureTokenVerify(live.url("verify"), paths.small.slice("/media/v1/".length), settings.rounds, settings.verifySeconds));
     }
     if (runsSection("sse")) await measureSse(sections, rig, sseVariants(live, rig, liveNginx), processes);
     return live.logLines();
@@ -168,7 +191,7 @@ async function main(): Promise<void> {
   const tools = ensureTools();
   console.log(`bench: ${settings.rounds} rounds x ${settings.seconds} s per throughput variant, wrk -t1 -c${settings.connections}; ports from ${PORTS.floor}`);
 
-  await buildAll();
+  await timed("build", buildAll);
   const stateDir = await mkdtemp(join(tmpdir(), "gateway-bench-"));
   const gatewayOptions = { objectKey: SMALL_KEY, cacheKey: SMALL_CACHE_KEY, stateDir };
   const rig = await startSseRig(PORTS.sseOrigin).catch(async (error: unknown) => {
@@ -178,7 +201,7 @@ async function main(): Promise<void> {
   const sections: Sections = { throughput: {}, sse: [], sseUnavailable: {} };
   const seeding: Record<string, number> = {};
   let workerLogLines = 0;
-  const wallClock = ["large", "throughput", "steps", "verify", "sse"] as const;
+  const wallClock = ["large", "throughput", "hop", "verify", "sse"] as const;
   try {
     // Seeding runs in a throwaway instance: the measuring workerd then starts
     // without whatever memory a 1 GiB upload leaves behind, so its RSS growth
@@ -188,7 +211,7 @@ async function main(): Promise<void> {
       seeding.smallSeconds = await seed(seeder.url("seed"), SMALL_KEY, SMALL_BYTES);
       if (runsSection("large")) {
         console.log("bench: writing the 1 GiB object to local R2 (streamed)");
-        seeding.largeSeconds = await seed(seeder.url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES);
+        seeding.largeSeconds = await timed("seed", () => seed(seeder.url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES));
       }
     } finally {
       await seeder.dispose();
@@ -200,7 +223,7 @@ async function main(): Promise<void> {
     // measured while valgrind slows workerd down.
     if (runsSection("instructions")) {
       console.log("bench: instructions per request (callgrind)");
-      sections.instructions = await countInstructions(tools.valgrindUnavailable, { ...gatewayOptions, sseOriginUrl: rig.originUrl });
+      sections.instructions = await timed("instructions", () => countInstructions(tools.valgrindUnavailable, { ...gatewayOptions, sseOriginUrl: rig.originUrl }));
     }
   } finally {
     await rig.stop();
@@ -208,17 +231,37 @@ async function main(): Promise<void> {
   }
 
   // A cut-down run shows only the rows it measured.
-  const checks = checksOf(sections).filter((check) => !partialRun || verdictOf(check) !== "n/a");
+  // A cut-down run shows only the rows it measured.
+  const shown = (list: Check[]): Check[] => list.filter((check) => !partialRun || verdictOf(check) !== "n/a");
+  const [judged, others] = [shown(judgedChecks(sections)), shown(otherChecks(sections))];
+  const checks = [...judged, ...others];
   const durationSeconds = (performance.now() - started) / 1000;
   const harness = versions();
   const header = [
-    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s; ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds}); load avg at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(", ")}); ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds} at ${settings.sseManyStreams} streams); load avg at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
     ...Object.entries(harness).map(([name, version]) => `${name}: ${version}`),
   ];
+  const judgedTitle = "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):";
+  const othersTitle = "Wall-clock checks (reports, and the targets no instruction count can stand in for):";
   console.log(`\n${header.join("\n")}\n`);
-  console.log(textTable(checks));
+  console.log(`${judgedTitle}\n\n${textTable(judged)}\n\n${othersTitle}\n\n${textTable(others)}`);
   console.log(`\n${details(sections)}`);
-  const markdown = ["# Benchmark results (latest run)", "", ...header.map((line) => `- ${line}`), "", markdownTable(checks), "", details(sections), ""].join("\n");
+  const markdown = [
+    "# Benchmark results (latest run)",
+    "",
+    ...header.map((line) => `- ${line}`),
+    "",
+    judgedTitle,
+    "",
+    markdownTable(judged),
+    "",
+    othersTitle,
+    "",
+    markdownTable(others),
+    "",
+    details(sections),
+    "",
+  ].join("\n");
   const failed = checks.filter((check) => verdictOf(check) === "miss").map((check) => check.id);
   const json = {
     startedAt: startedAt.toISOString(),
@@ -226,6 +269,7 @@ async function main(): Promise<void> {
     harness,
     settings,
     seeding,
+    timings,
     workerLogLines,
     checks: checks.map((check) => ({ ...check, verdict: verdictOf(check) })),
     missed: failed,

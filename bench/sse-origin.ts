@@ -5,10 +5,17 @@
  * shared wall clock with sub-millisecond precision, so the client can tell how
  * long the event took to reach it. Each stream runs on its own timer, so 1,000
  * streams are spread over the interval rather than written in one burst.
+ * With `fixed=1` every event carries the same data instead (for the callgrind
+ * section, which checks every answer's size).
+ *
+ * API_JSON_PATH (bench/origin-bodies.ts) answers a small JSON document to a
+ * GET, and to a POST of API_POST_BODY (400 to any other body): the api pairs.
  *
  *   node bench/sse-origin.ts <port>
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY, FIXED_EVENT_DATA } from "./origin-bodies.ts";
 
 const port = Number(process.argv[2]);
 let openStreams = 0;
@@ -17,8 +24,26 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
+function answerJson(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  response.end(body);
+}
+
+function answerApi(request: IncomingMessage, response: ServerResponse): void {
+  if (request.method !== "POST") return answerJson(response, 200, API_JSON_BODY);
+  let received = "";
+  request.setEncoding("utf8");
+  request.on("data", (chunk: string) => (received += chunk));
+  request.on("end", () => {
+    if (received === API_POST_BODY) answerJson(response, 200, API_POST_ANSWER);
+    else answerJson(response, 400, JSON.stringify({ error: `unexpected body of ${received.length} characters` }));
+  });
+}
+
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? "/", "http://origin");
+  if (url.pathname === API_JSON_PATH) return answerApi(request, response);
+  const fixed = url.searchParams.get("fixed") === "1";
   const events = Number(url.searchParams.get("events") ?? "30");
   const intervalMs = Number(url.searchParams.get("interval") ?? "100");
   response.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
@@ -28,7 +53,7 @@ const server = createServer((request, response) => {
   let sent = 0;
   const timer = setInterval(() => {
     sent++;
-    response.write(`id: ${sent}\ndata: ${now().toFixed(3)}\n\n`);
+    response.write(`id: ${sent}\ndata: ${fixed ? FIXED_EVENT_DATA : now().toFixed(3)}\n\n`);
     if (sent >= events) finish();
   }, intervalMs);
   const finish = (): void => {

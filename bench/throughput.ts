@@ -13,6 +13,9 @@ export interface HttpVariant {
   description: string;
   url: string;
   headers?: Record<string, string>;
+  /** GET unless set; a POST sends `body` with every request. */
+  method?: "POST";
+  body?: string;
   /**
    * When set, each request takes the next of these paths (on url's origin,
    * wrapping around) instead of url's own path: a different token per request.
@@ -27,6 +30,11 @@ export function requestUrl(variant: HttpVariant, turn: number): string {
   const paths = variant.paths;
   if (paths === undefined || paths.length === 0) return variant.url;
   return new URL(paths[turn % paths.length] ?? "/", variant.url).href;
+}
+
+/** The fetch() options of a variant's request (method, headers, body). */
+export function requestInit(variant: HttpVariant): RequestInit {
+  return { headers: variant.headers, ...(variant.method ? { method: variant.method, body: variant.body ?? "" } : {}) };
 }
 
 export interface VariantSummary {
@@ -61,7 +69,7 @@ export interface ThroughputSettings {
 /** One request as wrk would send it: checks status and body size, so a broken variant is never measured. */
 export async function checkVariant(variant: HttpVariant, turn = 0): Promise<string | undefined> {
   try {
-    const response = await fetch(requestUrl(variant, turn), { headers: variant.headers });
+    const response = await fetch(requestUrl(variant, turn), requestInit(variant));
     const body = await response.arrayBuffer();
     if (response.status !== variant.expectStatus) return `answered ${response.status}, expected ${variant.expectStatus}`;
     if (body.byteLength !== variant.expectBytes) return `answered ${body.byteLength} bytes, expected ${variant.expectBytes}`;
@@ -110,6 +118,7 @@ export async function measureThroughput(
           seconds: settings.seconds,
           connections: settings.connections,
           headers: variant.headers,
+          ...(variant.method ? { method: variant.method, body: variant.body ?? "" } : {}),
           ...(variant.paths ? { paths: variant.paths, firstPath } : {}),
         });
         return { result: wrk, extraCpu: { wrk: wrk.cpuSeconds } };

@@ -94,6 +94,9 @@ export interface WrkOptions {
   paths?: readonly string[];
   /** Index in `paths` of the first request (so consecutive runs need not repeat a path). */
   firstPath?: number;
+  /** GET unless set; a POST sends `body` with every request (through a Lua script). */
+  method?: "POST";
+  body?: string;
 }
 
 function parseDurationMs(text: string): number {
@@ -122,18 +125,36 @@ function rotatingPathsScript(pathsFile: string, first: number): string {
   ].join("\n");
 }
 
+/** A wrk script that sends every request with `method` and the body in `bodyFile`. */
+function methodScript(method: string, bodyFile: string): string {
+  return [
+    `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`,
+    `wrk.method = ${JSON.stringify(method)}`,
+    "wrk.body = file:read(\"*a\")",
+    "file:close()",
+    "",
+  ].join("\n");
+}
+
 /**
  * One bounded wrk run (one thread: the machine has 2 cores for load and
  * server together). bash's `times` after wrk reports wrk's own CPU time.
  */
 export async function runWrk(url: string, options: WrkOptions): Promise<WrkResult> {
-  if (options.paths === undefined) return runWrkWith(url, options, []);
+  if (options.paths === undefined && options.method === undefined) return runWrkWith(url, options, []);
+  if (options.paths !== undefined && options.method !== undefined) throw new Error("bench: wrk rotates paths for GETs only");
   const directory = await mkdtemp(join(tmpdir(), "gateway-bench-wrk-"));
   try {
-    const pathsFile = join(directory, "paths.txt");
-    const script = join(directory, "paths.lua");
-    await writeFile(pathsFile, `${options.paths.join("\n")}\n`);
-    await writeFile(script, rotatingPathsScript(pathsFile, options.firstPath ?? 0));
+    const script = join(directory, "request.lua");
+    if (options.paths !== undefined) {
+      const pathsFile = join(directory, "paths.txt");
+      await writeFile(pathsFile, `${options.paths.join("\n")}\n`);
+      await writeFile(script, rotatingPathsScript(pathsFile, options.firstPath ?? 0));
+    } else {
+      const bodyFile = join(directory, "body");
+      await writeFile(bodyFile, options.body ?? "");
+      await writeFile(script, methodScript(options.method ?? "GET", bodyFile));
+    }
     return await runWrkWith(url, options, ["-s", script]);
   } finally {
     await rm(directory, { recursive: true, force: true });

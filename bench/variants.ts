@@ -4,14 +4,20 @@
  * throughput variant goes in gatewayVariants(); add its id to
  * INSTRUCTION_VARIANTS to count it under callgrind too.
  */
-import { mediaPath, signMediaToken } from "../shared/media-token.ts";
-import type { Gateway, SocketName } from "./harness.ts";
+import { mediaPath, mediaPrefixPath, signMediaToken } from "../shared/media-token.ts";
+import type { BenchSecrets, Gateway } from "./harness.ts";
 import type { Nginx } from "./nginx.ts";
+import type { SocketName } from "./ports.ts";
+import { socketUrl } from "./ports.ts";
+import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY, FIXED_EVENT_DATA } from "./origin-bodies.ts";
 import { keepsVariant } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import type { HttpVariant } from "./throughput.ts";
 
 export const SMALL_KEY = "bench/64k.mp4";
+/** A prefix token's scope over SMALL_KEY, and the path under it: the same object, as a player fetches a segment. */
+const SMALL_PREFIX = "bench/";
+const SMALL_UNDER_PREFIX = "64k.mp4";
 export const SMALL_BYTES = 64 * 1024;
 export const LARGE_KEY = "bench/1g.mp4";
 const RANGE_16K = "bytes=1024-17407";
@@ -39,17 +45,25 @@ export async function seed(url: string, key: string, size: number): Promise<numb
 export interface SignedPaths {
   small: string;
   large: string;
+  /** The small object under a prefix token (`pfx`). */
+  smallUnderPrefix: string;
   /** The same object, each path with a token of its own. */
   freshSmall: readonly string[];
 }
 
 /** Signs `freshCount` distinct tokens for the small object (they differ in `exp`), besides the one reused everywhere. */
-export async function signedPaths(gateway: Gateway, freshCount: number): Promise<SignedPaths> {
+export async function signedPaths(secrets: BenchSecrets, freshCount: number): Promise<SignedPaths> {
   const now = Math.floor(Date.now() / 1000);
-  const secret = await crypto.subtle.importKey("raw", new TextEncoder().encode(gateway.secrets.mediaTokenSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const secret = await crypto.subtle.importKey("raw", new TextEncoder().encode(secrets.mediaTokenSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const sign = (key: string, ttlSeconds = 3600): Promise<string> => signMediaToken({ key, ttlSeconds, kid: "v1", secret, now });
   const fresh = await Promise.all(Array.from({ length: freshCount }, (_, i) => sign(SMALL_KEY, 3601 + i)));
-  return { small: mediaPath(await sign(SMALL_KEY)), large: mediaPath(await sign(LARGE_KEY)), freshSmall: fresh.map(mediaPath) };
+  const prefixToken = await signMediaToken({ pfx: SMALL_PREFIX, ttlSeconds: 3600, kid: "v1", secret, now });
+  return {
+    small: mediaPath(await sign(SMALL_KEY)),
+    large: mediaPath(await sign(LARGE_KEY)),
+    smallUnderPrefix: `${mediaPrefixPath(prefixToken)}${SMALL_UNDER_PREFIX}`,
+    freshSmall: fresh.map(mediaPath),
+  };
 }
 
 /**
@@ -71,8 +85,8 @@ export async function fillCache(gateway: Gateway, paths: SignedPaths): Promise<b
  * The throughput variants served by the gateway's workerd (nginx's are added
  * beside them): one definition for the wrk rounds and for callgrind.
  */
-export function gatewayVariants(gateway: Gateway, paths: SignedPaths): HttpVariant[] {
-  const url = (socket: SocketName): string => gateway.url(socket);
+export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
+  const url = socketUrl;
   const smallPath = paths.small;
   const variants: HttpVariant[] = [
     { id: "floor", description: "Floor Worker: 64 KiB from memory", url: url("floor"), expectStatus: 200, expectBytes: SMALL_BYTES },
@@ -85,18 +99,82 @@ export function gatewayVariants(gateway: Gateway, paths: SignedPaths): HttpVaria
       expectStatus: 200,
       expectBytes: SMALL_BYTES,
     },
+    {
+      id: "media-hit-prefix",
+      description: "Media Worker direct, cache hit, the same object under a prefix token (as an HLS segment)",
+      url: `${url("media")}${paths.smallUnderPrefix}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
     { id: "router-hit", description: "Router -> media, signed URL, cache hit", url: `${url("routerNoAssets")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "router-assets-hit", description: "Local assets layer -> router -> media, cache hit", url: `${url("router")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "forwarder-hit", description: "Bare forwarder -> media, cache hit", url: `${url("forwarder")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "bare-cache", description: "Bare cache Worker: caches.default.match only", url: url("bareCache"), expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "bare-cache-rewrap", description: "Bare cache Worker answering a new Response around the hit's body", url: url("bareCacheRewrap"), expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
     { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
-    // The hop's profile: router and bare forwarder, both in front of the floor Worker.
-    { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${url("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "hop-forwarder-class", description: "Bare forwarder as a WorkerEntrypoint class -> floor", url: `${url("forwarderClassToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${url("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    ...apiVariants(),
+    { id: "limiter", description: "Rate limiter alone: one limit() call, then the floor's 64 KiB", url: url("limiter"), expectStatus: 200, expectBytes: SMALL_BYTES },
+  ];
+  return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** The api pairs' front doors: each answers a JSON GET and a small POST from the origin. */
+const API_PATHS = [
+  ["api", "api", "api Worker direct"],
+  ["fetch", "bareFetch", "Bare fetch Worker"],
+  ["fetch-limited", "bareFetchLimited", "Bare fetch Worker calling the api's limiter once"],
+  ["router-api", "routerNoAssets", "Router -> api"],
+  ["forwarder-api", "forwarderToApi", "Bare forwarder -> api"],
+] as const satisfies readonly (readonly [string, SocketName, string])[];
+
+/** A JSON GET and a small POST through each of API_PATHS, every answer a 200 with the origin's exact bytes. */
+function apiVariants(): HttpVariant[] {
+  return API_PATHS.flatMap(([id, socket, description]): HttpVariant[] => [
+    { id: `${id}-get`, description: `${description} -> origin, JSON GET`, url: `${socketUrl(socket)}${API_JSON_PATH}`, expectStatus: 200, expectBytes: API_JSON_BODY.length },
+    {
+      id: `${id}-post`,
+      description: `${description} -> origin, ${API_POST_BODY.length}-byte JSON POST`,
+      url: `${socketUrl(socket)}${API_JSON_PATH}`,
+      method: "POST",
+      body: API_POST_BODY,
+      headers: { "Content-Type": "application/json" },
+      expectStatus: 200,
+      expectBytes: API_POST_ANSWER.length,
+    },
+  ]);
+}
+
+/** One stream as the callgrind section opens it: a comment, one event with fixed data, the end (bench/sse-origin.ts). */
+const SSE_OPEN_QUERY = "/api/events?events=1&interval=1&fixed=1";
+const SSE_OPEN_BYTES = ": open\n\n".length + `id: 1\ndata: ${FIXED_EVENT_DATA}\n\n`.length;
+
+/**
+ * Opening an SSE stream, per opened stream, through the same number of hops:
+ * router -> api, and the bare forwarder -> the bare fetch Worker with the
+ * limiter. Counted by callgrind only (the SSE section times the streams).
+ */
+export function sseOpenVariants(): HttpVariant[] {
+  const stream = (id: string, description: string, socket: SocketName): HttpVariant => ({
+    id,
+    description: `${description}: one event stream opened, one event, closed`,
+    url: `${socketUrl(socket)}${SSE_OPEN_QUERY}`,
+    headers: { Accept: "text/event-stream" },
+    expectStatus: 200,
+    expectBytes: SSE_OPEN_BYTES,
+  });
+  const variants = [
+    stream("sse-open-router-api", "Router -> api", "routerNoAssets"),
+    stream("sse-open-forwarder-fetch-limited", "Bare forwarder -> bare fetch Worker with the limiter", "forwarderToFetchLimited"),
+  ];
+  return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** The hop's profile (BENCH_ONLY=hop): the router and the bare forwarder, both in front of the floor Worker. */
+export function hopVariants(): HttpVariant[] {
+  const variants: HttpVariant[] = [
+    { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${socketUrl("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${socketUrl("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
@@ -105,7 +183,6 @@ export function gatewayVariants(gateway: Gateway, paths: SignedPaths): HttpVaria
 export function nginxVariants(nginx: Nginx): HttpVariant[] {
   const variants: HttpVariant[] = [
     { id: "nginx-static", description: "nginx: the same 64 KiB file from disk", url: nginx.staticUrl, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "nginx-range", description: "nginx: the same 16 KiB range", url: nginx.staticUrl, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
@@ -121,8 +198,9 @@ export const INSTRUCTION_VARIANTS: readonly string[] = [
   "media-miss",
   "bare-r2",
   "media-hit-206",
-  "hop-forwarder",
-  "hop-router",
+  "media-hit-prefix",
+  ...API_PATHS.flatMap(([id]) => [`${id}-get`, `${id}-post`]),
+  "limiter",
 ];
 
 /** The SSE variants that proxy the origin, ours first: each gets its own rows beside the direct connection. */

@@ -1,48 +1,59 @@
 /**
- * `npm run mint -- <key> [--bkt media] [--kid v1] [--ttl 300]`: prints a
- * local URL for one object, signed with a secret from .dev.vars, the way the
- * backend mints tokens (shared/media-token.ts).
+ * `npm run mint -- <key | prefix/> [--bkt media] [--kid v1] [--ttl 300] [--dl name] [--ip address]`:
+ * prints a local URL signed with a secret from .dev.vars, the way the backend
+ * mints tokens (shared/media-token.ts). A key ending in `/` is a prefix: the
+ * URL ends in `/` and every object under the prefix is fetched relative to it
+ * (`<url>master.m3u8`).
  */
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import { mediaPath, signMediaToken } from "../shared/media-token.ts";
+import type { MintInput } from "../shared/media-token.ts";
+import { ACTIVE_KID_SETTING, DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, readSigningSecrets, signMediaToken } from "../shared/media-token.ts";
 import { readDevVars } from "./dev-vars.ts";
 
-const USAGE = "usage: npm run mint -- <key> [--bkt media|assets] [--kid v<N>] [--ttl seconds]";
+const USAGE = "usage: npm run mint -- <key | prefix/> [--bkt media|assets] [--kid v<N>] [--ttl seconds] [--dl file-name] [--ip address-or-cidr]";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { bkt: { type: "string" }, kid: { type: "string" }, ttl: { type: "string", default: "300" } },
+  options: {
+    bkt: { type: "string" },
+    kid: { type: "string" },
+    ttl: { type: "string" },
+    dl: { type: "string" },
+    ip: { type: "string" },
+  },
 });
-const key = positionals[0];
-const ttlSeconds = Number(values.ttl);
-if (key === undefined || positionals.length > 1 || !Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
+const name = positionals[0];
+if (name === undefined || positionals.length > 1) {
   console.error(USAGE);
   process.exit(2);
 }
+const input: MintInput = { ...(name.endsWith("/") ? { pfx: name } : { key: name }), ttl: values.ttl === undefined ? DEFAULT_TOKEN_TTL_SECONDS : Number(values.ttl), bkt: values.bkt, dl: values.dl, ip: values.ip };
+const problem = mintProblem(input);
+if (problem !== undefined) {
+  console.error(`mint: ${problem}\n${USAGE}`);
+  process.exit(2);
+}
 
-const secrets = readDevVars();
 // wrangler dev hands the media Worker only the secrets its config lists under
-// [secrets] required, so those are the kids the local Worker knows.
-const { secrets: declared } = unstable_readConfig({ config: "wrangler.media.toml" }) as { secrets?: { required?: string[] } };
-const loadedKids = (declared?.required ?? [])
-  .filter((name) => secrets[name] !== undefined)
-  .map((name) => /^MEDIA_TOKEN_SECRET_V([1-9][0-9]*)$/.exec(name)?.[1])
-  .filter((version): version is string => version !== undefined)
-  .map(Number)
-  .sort((a, b) => a - b)
-  .map((version) => `v${version}`);
-// Without --kid: the highest loaded, as the Worker's active kid when MEDIA_TOKEN_ACTIVE_KID is empty.
-const kid = values.kid ?? loadedKids.at(-1);
-if (kid === undefined || !loadedKids.includes(kid)) {
+// [secrets] required, and its vars overlaid by .dev.vars: the same view here.
+const devVars = readDevVars();
+const config = unstable_readConfig({ config: "wrangler.media.toml" }) as { secrets?: { required?: string[] }; vars?: Record<string, unknown> };
+const workerView: Record<string, unknown> = { [ACTIVE_KID_SETTING]: devVars[ACTIVE_KID_SETTING] ?? config.vars?.[ACTIVE_KID_SETTING] };
+for (const secretName of config.secrets?.required ?? []) workerView[secretName] = devVars[secretName];
+const secrets = readSigningSecrets(workerView);
+const loadedKids = secrets.loaded.map((entry) => entry.kid);
+// Without --kid: the kid the local Worker's sign() would use.
+const kid = values.kid ?? secrets.activeKid;
+const signer = secrets.loaded.find((entry) => entry.kid === kid);
+if (signer === undefined) {
   console.error(
     `mint: the local media Worker does not load kid ${kid ?? "(none)"}; it loads [${loadedKids.join(", ")}].\n` +
-      "A kid needs MEDIA_TOKEN_SECRET_V<N> in .dev.vars and in [secrets] required of wrangler.media.toml.\n" +
+      "A kid needs MEDIA_TOKEN_SECRET_V<N> (at least 32 bytes) in .dev.vars and in [secrets] required of wrangler.media.toml.\n" +
       USAGE,
   );
   process.exit(2);
 }
-const secret = secrets[`MEDIA_TOKEN_SECRET_${kid.toUpperCase()}`] ?? "";
 
-const token = await signMediaToken({ key, bkt: values.bkt, ttlSeconds, kid, secret });
-console.log(`http://127.0.0.1:${process.env.PORT ?? "8787"}${mediaPath(token)}`);
+const token = await signMediaToken({ ...input, ttlSeconds: input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS, kid: signer.kid, secret: signer.secret });
+console.log(`http://127.0.0.1:${process.env.PORT ?? "8787"}${input.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token)}`);

@@ -1,11 +1,8 @@
 /**
  * The bare forwarder: what a router costs when it does nothing but hand the
- * request to the media Worker. Our router is judged against it.
- *
- * The same forwarder as a `WorkerEntrypoint` class (the router's own shape)
- * shows what the class-based entrypoint costs per request by itself.
+ * request to the Worker bound as MEDIA (the media Worker, the floor, the api
+ * Worker or the bare fetch Worker). Our router is judged against it.
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
 
 interface ForwarderEnv {
   MEDIA: Fetcher;
@@ -16,9 +13,3 @@ export default {
     return env.MEDIA.fetch(request);
   },
 } satisfies ExportedHandler<ForwarderEnv>;
-
-export class ForwarderEntrypoint extends WorkerEntrypoint<ForwarderEnv> {
-  override fetch(request: Request): Promise<Response> {
-    return this.env.MEDIA.fetch(request);
-  }
-}

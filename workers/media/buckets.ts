@@ -3,6 +3,7 @@
  * adding a line here and a binding in wrangler.media.toml; the token check,
  * `sign()`, `status()` and delivery all read this table.
  */
+import { DEFAULT_BUCKET_NAME } from "../../shared/media-token";
 import type { ServedFrom } from "../../shared/log";
 
 /** Bindings behind one `bkt` value: the main bucket, and optionally a read-only fallback. */
@@ -18,8 +19,8 @@ export const MEDIA_BUCKETS = {
 
 export type BucketName = keyof typeof MEDIA_BUCKETS;
 
-/** The bucket a token names when its `bkt` claim is absent. */
-export const DEFAULT_BUCKET: BucketName = "media";
+/** The bucket a token names when its `bkt` claim is absent (the contract's default). */
+export const DEFAULT_BUCKET: BucketName = DEFAULT_BUCKET_NAME;
 
 /** True when `value` names a configured bucket. */
 export function isBucketName(value: unknown): value is BucketName {

@@ -1,59 +1,39 @@
 /**
- * The media Worker's control path over RPC: `sign()` hands out media paths
- * to other Workers (which never hold the secrets), `status()` shows what is
- * loaded (fingerprints, never values).
+ * The media Worker's control path over RPC (the contract is shared/control.ts):
+ * `sign()` hands out media paths to other Workers (which never hold the
+ * secrets), `status()` shows what is loaded (fingerprints, never values).
  */
+import type { MediaStatus, SignInput, SignResult } from "../../shared/control";
 import type { Logger } from "../../shared/log";
-import { mediaPath, signMediaToken } from "../../shared/media-token";
-import type { VersionInfo } from "../../shared/health";
+import { DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, signMediaToken } from "../../shared/media-token";
 import { versionInfo } from "../../shared/health";
 import type { BucketName } from "./buckets";
-import { DEFAULT_BUCKET, MEDIA_BUCKETS, boundBuckets, isBucketName } from "./buckets";
-import { kidRegistry, objectKeyProblem } from "./token";
+import { DEFAULT_BUCKET, MEDIA_BUCKETS, boundBuckets } from "./buckets";
+import { kidRegistry } from "./token";
 
-/** Default and largest lifetime of a token from `sign()`: long enough for a film, short enough to expire a leak. */
-export const DEFAULT_SIGN_TTL_SECONDS = 300;
-export const MAX_SIGN_TTL_SECONDS = 24 * 60 * 60;
-
-export interface SignInput {
-  key: string;
-  bkt?: string;
-  /** Seconds; 1 to 86400, 300 when absent. */
-  ttl?: number;
-}
-
-export interface MediaStatus {
-  worker: "media";
-  version: VersionInfo;
-  activeKid: string | null;
-  kids: { kid: string; fingerprint: string }[];
-  /** Secrets present but refused (too short), by kid. */
-  refusedKids: string[];
-  /** The registry line in the backend's format. */
-  registry: string;
-  buckets: Record<BucketName, { main: boolean; fallback: boolean }>;
-}
-
-/** A `/media/v1/<jwt>` path for one object, signed with the active kid. Throws a TypeError/RangeError on bad input. */
-export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger): Promise<string> {
-  if (typeof input !== "object" || input === null) throw new TypeError("sign() takes { key, bkt?, ttl? }");
-  const keyProblem = objectKeyProblem(input.key);
-  if (keyProblem !== undefined) throw new TypeError(`sign(): key refused (${keyProblem})`);
-  const bucket = input.bkt ?? DEFAULT_BUCKET;
-  if (!isBucketName(bucket)) throw new TypeError(`sign(): bkt must be one of ${Object.keys(MEDIA_BUCKETS).join(", ")}`);
-  const ttl = input.ttl ?? DEFAULT_SIGN_TTL_SECONDS;
-  if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > MAX_SIGN_TTL_SECONDS) {
-    throw new RangeError(`sign(): ttl must be a whole number of seconds from 1 to ${MAX_SIGN_TTL_SECONDS}`);
-  }
+/** A media path signed with the active kid, or the refusal: bad input, or no secret loaded. */
+export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger): Promise<SignResult> {
+  const problem = mintProblem(input, Object.keys(MEDIA_BUCKETS));
+  if (problem !== undefined) return { ok: false, reason: "bad-input", message: `sign(): ${problem}` };
   const registry = await kidRegistry(env, log);
   const active = registry.activeKid === undefined ? undefined : registry.kids.get(registry.activeKid);
-  if (active === undefined) throw new Error("sign(): no media token secret is loaded");
-  const token = await signMediaToken({ key: input.key, bkt: bucket, ttlSeconds: ttl, kid: active.kid, secret: active.key });
-  return mediaPath(token);
+  if (active === undefined) return { ok: false, reason: "no-signing-key", message: "sign(): no media token secret is loaded" };
+  const { key, pfx, dl, ip } = input;
+  const token = await signMediaToken({
+    key,
+    pfx,
+    bkt: input.bkt ?? DEFAULT_BUCKET,
+    dl,
+    ip,
+    ttlSeconds: input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS,
+    kid: active.kid,
+    secret: active.key,
+  });
+  return { ok: true, path: pfx === undefined ? mediaPath(token) : mediaPrefixPath(token) };
 }
 
 /** What this isolate has loaded: kids and fingerprints, the active kid, the bound buckets. */
-export async function mediaStatus(env: MediaEnv, log: Logger): Promise<MediaStatus> {
+export async function mediaStatus(env: MediaEnv, log: Logger): Promise<MediaStatus<BucketName>> {
   const registry = await kidRegistry(env, log);
   return {
     worker: "media",

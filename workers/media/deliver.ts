@@ -8,12 +8,12 @@ import type { RangeDecision, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
 import { cacheTagFor } from "../../shared/cache-tag";
 import type { ServedFrom } from "../../shared/log";
+import type { CachePolicySettings } from "./policy";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
 
 export type CacheStatus = "hit" | "miss" | "bypass";
 
-export interface DeliverySettings {
-  cacheFallback: boolean;
+export interface DeliverySettings extends CachePolicySettings {
   /** Largest object stored in the edge cache; 0 turns the cache off. */
   cacheMaxBytes: number;
   corsOrigins: ReadonlySet<string>;
@@ -27,6 +27,8 @@ export interface DeliveryRequest {
   key: string;
   chain: BucketChain;
   settings: DeliverySettings;
+  /** A token's `dl` download name as a header: set on 200 and 206 answers (HEAD too), never stored in the cache. */
+  contentDisposition?: string;
   /** caches.default, or undefined where there is no cache. */
   cache: Cache | undefined;
   waitUntil(promise: Promise<unknown>): void;
@@ -252,7 +254,7 @@ function maybeFillCache(
       "Content-Length": String(representation.size),
       ETag: representation.validators.etag,
       "Last-Modified": representation.validators.lastModified.toUTCString(),
-      "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings.cacheFallback),
+      "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings),
       "Cache-Tag": cacheTagFor(delivery.bucket, delivery.key),
       "X-Served-From": representation.servedFrom,
     });
@@ -291,7 +293,7 @@ function respond(
     "Accept-Ranges": "bytes",
     ETag: representation.validators.etag,
     "Last-Modified": representation.validators.lastModified.toUTCString(),
-    "Cache-Control": cacheControlFor(key, representation.servedFrom, settings.cacheFallback),
+    "Cache-Control": cacheControlFor(key, representation.servedFrom, settings),
     "X-Content-Type-Options": "nosniff",
     "X-Served-From": representation.servedFrom,
     "Server-Timing": timing.header(),
@@ -315,6 +317,7 @@ function respond(
   if (!isInlineType(representation.contentType)) {
     for (const [name, value] of Object.entries(attachmentHeaders(key))) headers.set(name, value);
   }
+  if (delivery.contentDisposition !== undefined) headers.set("Content-Disposition", delivery.contentDisposition);
   if (answer.kind === "partial") {
     headers.set("Content-Range", contentRange(answer.offset, answer.length, representation.size));
     headers.set("Content-Length", String(answer.length));

@@ -68,11 +68,18 @@ describe("a plain GET", () => {
     await expectJsonError(response, 404, "not_found");
   });
 
-  it("answers a JSON 404 for paths other than /media/v1/<token>", async () => {
-    const token = await mint("clips/a.mp4");
-    for (const path of [`/media/v1/${token}/extra`, "/media/v1/", "/media/v2/x", "/media"]) {
+  it("answers a JSON 404 for paths other than /media/v1/<token>[/<path>]", async () => {
+    for (const path of ["/media/v1/", "/media/v1//x", "/media/v2/x", "/media"]) {
       await expectJsonError(await exports.default.fetch(new Request(`${ORIGIN}${path}`)), 404, "not_found");
     }
+  });
+
+  it("answers a single-object token with a path after it with the bare 401 (v1.1: only a prefix token takes a path)", async () => {
+    const token = await mint("clips/a.mp4");
+    const response = await exports.default.fetch(new Request(`${ORIGIN}/media/v1/${token}/extra`));
+    expect(response.status).toBe(401);
+    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
+    expect(await response.text()).toBe("");
   });
 
   it.each(["POST", "PUT", "DELETE", "PATCH"])("answers %s with 405 and Allow before looking at the token", async (method) => {

@@ -1,11 +1,13 @@
 /**
- * `GET|HEAD /media/v1/<jwt>`: method, token, then delivery. Every token
- * failure is the same bare 401; every storage failure a JSON 503.
+ * `GET|HEAD /media/v1/<jwt>` and `/media/v1/<jwt>/<path>` (a prefix token):
+ * route, method, token, the per-request path and address checks, then
+ * delivery. Every token failure is the same bare 401; every storage failure
+ * a JSON 503.
  */
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
-import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
+import { MEDIA_TOKEN_PATH_PREFIX, authorizeRequest, splitMediaPath } from "../../shared/media-token";
 import { answerWithPassedRequestId } from "../../shared/request-id";
 import { bucketChain } from "./buckets";
 import { ObjectChangedError, deliverMedia } from "./deliver";
@@ -38,13 +40,10 @@ export function handleMediaRequest(request: Request, env: MediaEnv, ctx: Executi
 
 async function answerMediaRequest(request: Request, requestId: string, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
   const started = Date.now();
-  const { pathname } = new URL(request.url);
-  const token = pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX) ? pathname.slice(MEDIA_TOKEN_PATH_PREFIX.length) : undefined;
-  if (token === undefined || token === "" || token.includes("/")) {
-    return errorResponse(404, "not_found", "No such media route.", requestId);
-  }
-  // Whatever the segment holds (a token, a truncated one, junk), it never reaches a log line.
-  const path = `${MEDIA_TOKEN_PATH_PREFIX}:token`;
+  const target = splitMediaPath(new URL(request.url).pathname);
+  if (target === undefined) return errorResponse(404, "not_found", "No such media route.", requestId);
+  // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.
+  const path = `${MEDIA_TOKEN_PATH_PREFIX}:token${target.path === "" ? "" : "/:path"}`;
 
   const settings = deliverySettings(env);
   if (request.method === "OPTIONS") {
@@ -56,20 +55,24 @@ async function answerMediaRequest(request: Request, requestId: string, env: Medi
     return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, { Allow: ALLOWED_METHODS });
   }
 
-  const verified = await verifyMediaToken(token, await kidRegistry(env, log));
-  if (!verified.ok) {
-    log.warn("media-token-rejected", { requestId, method: request.method, path, status: 401, reason: verified.reason, kid: verified.kid });
+  const verified = await verifyMediaToken(target.token, await kidRegistry(env, log));
+  // The verified-token cache holds the grant; what the path names and who asks are checked on every request.
+  const authorized = verified.ok ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP")) : { problem: verified.reason };
+  if (!verified.ok || "problem" in authorized) {
+    log.warn("media-token-rejected", { requestId, method: request.method, path, status: 401, reason: "problem" in authorized ? authorized.problem : "invalid: other", kid: verified.kid });
     return invalidTokenResponse();
   }
+  const { key } = authorized;
 
-  const logFields = { requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(verified.key), kid: verified.kid };
+  const logFields = { requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(key), kid: verified.kid };
   try {
     const delivery = await deliverMedia({
       request,
       bucket: verified.bucket,
-      key: verified.key,
+      key,
       chain: bucketChain(env, verified.bucket),
       settings,
+      contentDisposition: verified.contentDisposition,
       cache: settings.cacheMaxBytes > 0 ? caches.default : undefined,
       waitUntil: (promise) => ctx.waitUntil(promise),
       onFillError: () => log.warn("media-cache-fill-failed", { ...logFields, reason: "cache-fill-failed" }),

@@ -6,9 +6,10 @@
  * with a fixed, sanitized reason and none of the token, secret or key.
  */
 import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TEST_SECRETS } from "../../test/secrets";
-import { fetchToken, patternBytes } from "./test-kit";
+import { ORIGIN, fetchToken, patternBytes } from "./test-kit";
 
 const V1 = TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1;
 const V2 = TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2;
@@ -56,7 +57,18 @@ interface HostileToken {
   token: () => Promise<string>;
   /** The sanitized reason the log must carry. */
   reason: string;
+  /** What follows the token in the URL (a prefix token's path), as a client would write it. */
+  path?: string;
+  /** The request's CF-Connecting-IP. */
+  clientIp?: string;
 }
+
+/** A prefix token for clips/hostile/ (objects inside and outside it are seeded). */
+const prefixClaims = (extra: Record<string, unknown> = {}) => ({ pfx: "clips/hostile/", exp: now() + 300, ...extra });
+const prefixToken = () => forge(HEADER, prefixClaims());
+/** A v1.1 header that marks `v11` critical, as an `ip` token must carry. */
+const V11 = { ...HEADER, crit: ["v11"], v11: true };
+const boundToken = (ip: unknown) => forge(V11, claims({ ip }));
 
 const corpus: HostileToken[] = [
   // alg: none in every spelling, and algorithms that are not HS256
@@ -164,10 +176,119 @@ const corpus: HostileToken[] = [
   { name: "bkt naming a binding", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "MEDIA_FALLBACK_BUCKET" })) },
   { name: "bkt as a number", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: 1 })) },
   { name: "bkt empty", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "" })) },
+
+  // v1.1 paths after a prefix token: traversal in every spelling. The URL parser resolves dot
+  // segments (`%2e` too) and maps `\` to `/` first, so these leave the token's segment behind.
+  { name: "a ../ out of the prefix", reason: "malformed", path: "/../secret", token: prefixToken },
+  { name: "a/../../ out of the prefix", reason: "malformed", path: "/a/../../secret", token: prefixToken },
+  { name: "%2e%2e/ out of the prefix", reason: "malformed", path: "/%2e%2e/secret", token: prefixToken },
+  { name: "%2E%2E/ in upper case", reason: "malformed", path: "/%2E%2E/secret", token: prefixToken },
+  { name: ".%2e/ mixed", reason: "malformed", path: "/.%2e/secret", token: prefixToken },
+  { name: "%2e./ mixed", reason: "malformed", path: "/%2e./secret", token: prefixToken },
+  { name: "backslashes, which the parser turns into slashes", reason: "malformed", path: "\\..\\secret", token: prefixToken },
+  { name: "a/.. back to the bare prefix", reason: "bad-path: empty", path: "/a/..", token: prefixToken },
+  { name: "..%2f (an encoded slash after ..)", reason: "bad-path: encoded-slash", path: "/..%2fsecret", token: prefixToken },
+  { name: "%2e%2e%2f in one segment", reason: "bad-path: encoded-slash", path: "/%2e%2e%2fsecret", token: prefixToken },
+  { name: "%2F between two names", reason: "bad-path: encoded-slash", path: "/a%2Fb.mp4", token: prefixToken },
+  { name: "..%5c (an encoded backslash)", reason: "bad-path: backslash", path: "/..%5csecret", token: prefixToken },
+  { name: "overlong UTF-8 dots (%c0%ae%c0%ae)", reason: "bad-path: not-utf8", path: "/%c0%ae%c0%ae/secret", token: prefixToken },
+  { name: "an encoded lone surrogate", reason: "bad-path: not-utf8", path: "/%ed%a0%80.mp4", token: prefixToken },
+  { name: "a truncated UTF-8 sequence", reason: "bad-path: not-utf8", path: "/%c3.mp4", token: prefixToken },
+  { name: "%u002e (IIS-style escapes)", reason: "bad-path: bad-escape", path: "/%u002e%u002e/secret", token: prefixToken },
+  { name: "a bare % at the end", reason: "bad-path: bad-escape", path: "/a.mp4%", token: prefixToken },
+  { name: "an encoded NUL", reason: "bad-path: control-character", path: "/a%00.mp4", token: prefixToken },
+  { name: "an encoded DEL", reason: "bad-path: control-character", path: "/a%7f.mp4", token: prefixToken },
+  { name: "an encoded C1 control (NEL)", reason: "bad-path: control-character", path: "/a%c2%85.mp4", token: prefixToken },
+  { name: "an encoded CR LF", reason: "bad-path: control-character", path: "/a%0d%0aSet-Cookie:%20x.mp4", token: prefixToken },
+  { name: "an empty segment", reason: "bad-path: empty-segment", path: "/a//b.mp4", token: prefixToken },
+  { name: "a trailing slash (a directory)", reason: "bad-path: empty-segment", path: "/a/", token: prefixToken },
+  { name: "a prefix token with nothing after it", reason: "bad-path: empty", path: "", token: prefixToken },
+  { name: "a path that takes the key past 1,024 bytes", reason: "bad-path: too-long", path: `/${"k".repeat(1024 - "clips/hostile/".length + 1)}`, token: prefixToken },
+  { name: "a single-object token with a path", reason: "bad-path: after-key", path: "/other.mp4", token: () => forge(HEADER, claims()) },
+  { name: "a single-object token with a bare /", reason: "bad-path: after-key", path: "/", token: () => forge(HEADER, claims()) },
+
+  // v1.1 prefix rules
+  { name: "pfx empty (the whole bucket)", reason: "bad-prefix: empty", path: "/secret", token: () => forge(HEADER, prefixClaims({ pfx: "" })) },
+  { name: "pfx without a trailing slash", reason: "bad-prefix: no-trailing-slash", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "clips/hostile" })) },
+  { name: "pfx with a leading slash", reason: "bad-prefix: leading-slash", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "/clips/" })) },
+  { name: "pfx ../", reason: "bad-prefix: dot-dot-segment", path: "/secret", token: () => forge(HEADER, prefixClaims({ pfx: "../" })) },
+  { name: "pfx clips/../", reason: "bad-prefix: dot-dot-segment", path: "/secret", token: () => forge(HEADER, prefixClaims({ pfx: "clips/../" })) },
+  { name: "pfx with a backslash", reason: "bad-prefix: backslash", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "clips\\" + "/" })) },
+  { name: "pfx with a NUL", reason: "bad-prefix: control-character", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "clips\u0000/" })) },
+  { name: "pfx with a lone surrogate", reason: "bad-prefix: not-unicode", path: "/x.mp4", token: () => forge(HEADER, `{"pfx":"clips/\\ud800/","exp":${now() + 300}}`) },
+  { name: "pfx of 1,025 bytes", reason: "bad-prefix: too-long", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: `${"p".repeat(1024)}/` })) },
+  { name: "pfx as an array", reason: "bad-prefix: not-a-string", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: ["clips/"] })) },
+  { name: "pfx as a number", reason: "bad-prefix: not-a-string", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: 1 })) },
+  { name: "pfx null", reason: "bad-prefix: not-a-string", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: null })) },
+  { name: "key and pfx together", reason: "key-and-pfx", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ key: "clips/hostile.mp4" })) },
+  { name: "key and pfx, the key empty", reason: "key-and-pfx", token: () => forge(HEADER, claims({ key: "", pfx: "clips/" })) },
+  { name: "a prefix token with a bad bkt", reason: "unknown-bucket", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ bkt: "secrets" })) },
+
+  // v1.1 download names: anything that could break out of the header is refused
+  { name: "dl with CR LF and a header after it", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a.pdf\r\nSet-Cookie: x=1" })) },
+  { name: "dl with a bare LF", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\nb.pdf" })) },
+  { name: "dl with a NUL", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\u0000.pdf" })) },
+  { name: "dl with a tab", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\tb.pdf" })) },
+  { name: "dl with a C1 control", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\u009b.pdf" })) },
+  { name: "dl with a lone surrogate", reason: "bad-dl", token: () => forge(HEADER, `{"key":"clips/hostile.mp4","dl":"a\\udc00.pdf","exp":${now() + 300}}`) },
+  { name: "dl as a path", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "../../.bashrc" })) },
+  { name: "dl with a Windows path", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "C:\\Windows\\evil.exe" })) },
+  { name: "dl of 256 bytes", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: `${"d".repeat(252)}.pdf` })) },
+  { name: "dl of 128 two-byte characters (256 bytes)", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "\u00e9".repeat(128) })) },
+  { name: "dl empty", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "" })) },
+  { name: "dl null", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: null })) },
+  { name: "dl as an object", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: { name: "a.pdf" } })) },
+
+  // v1.1 client addresses: claims that are not one canonical form, and clients that do not match
+  { name: "ip 127.1 (a short form)", reason: "bad-ip", clientIp: "127.0.0.1", token: () => boundToken("127.1") },
+  { name: "ip as one integer", reason: "bad-ip", clientIp: "127.0.0.1", token: () => boundToken("2130706433") },
+  { name: "ip in hex", reason: "bad-ip", clientIp: "127.0.0.1", token: () => boundToken("0x7f.0.0.1") },
+  { name: "ip in octal", reason: "bad-ip", clientIp: "127.0.0.1", token: () => boundToken("0177.0.0.1") },
+  { name: "ip with five parts", reason: "bad-ip", clientIp: "1.2.3.4", token: () => boundToken("1.2.3.4.5") },
+  { name: "ip with a space", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(" 203.0.113.7") },
+  { name: "ip with an empty prefix length", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("203.0.113.7/") },
+  { name: "ip with a zero-padded prefix length", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("203.0.113.0/024") },
+  { name: "ip with two prefix lengths", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("203.0.113.0/24/8") },
+  { name: "ip IPv6 /129", reason: "bad-ip", clientIp: "2001:db8::1", token: () => boundToken("2001:db8::/129") },
+  { name: "ip IPv6 with host bits", reason: "bad-ip", clientIp: "2001:db8::1", token: () => boundToken("2001:db8::1/64") },
+  { name: "ip IPv6 with two ::", reason: "bad-ip", clientIp: "2001:db8::1", token: () => boundToken("2001::db8::1") },
+  { name: "ip IPv6 with nine groups", reason: "bad-ip", clientIp: "1:2:3:4:5:6:7:8", token: () => boundToken("1:2:3:4:5:6:7:8:9") },
+  { name: "ip IPv4-mapped in hex", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("::ffff:cb00:7107") },
+  { name: "ip IPv4-mapped block as a CIDR", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("::ffff:0:0/96") },
+  { name: "ip with a zone", reason: "bad-ip", clientIp: "fe80::1", token: () => boundToken("fe80::1%25eth0") },
+  { name: "ip as a number", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(3405803783) },
+  { name: "ip as a list", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(["203.0.113.7"]) },
+  { name: "ip null", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(null) },
+  { name: "a client address list in CF-Connecting-IP", reason: "ip-mismatch", clientIp: "203.0.113.7, 198.51.100.1", token: () => boundToken("203.0.113.7") },
+  { name: "a zero-padded client address", reason: "ip-mismatch", clientIp: "203.0.113.007", token: () => boundToken("203.0.113.7") },
+  { name: "a client address with a zone", reason: "ip-mismatch", clientIp: "fe80::1%eth0", token: () => boundToken("fe80::/64") },
+  { name: "a client address that is a host name", reason: "ip-mismatch", clientIp: "localhost", token: () => boundToken("127.0.0.1") },
+  { name: "an IPv6 client for 0.0.0.0/0", reason: "ip-mismatch", clientIp: "2001:db8::1", token: () => boundToken("0.0.0.0/0") },
+  { name: "an IPv4 client for ::/0", reason: "ip-mismatch", clientIp: "203.0.113.7", token: () => boundToken("::/0") },
+  { name: "an IPv4-mapped client for ::/0 (it compares as IPv4)", reason: "ip-mismatch", clientIp: "::ffff:203.0.113.7", token: () => boundToken("::/0") },
+  { name: "no client address at all", reason: "ip-mismatch", token: () => boundToken("0.0.0.0/0") },
+
+  // v1.1 critical header: an ip token must carry crit v11, so no verifier can fail open
+  { name: "ip without crit or v11", reason: "ip-without-crit", clientIp: "203.0.113.7", token: () => forge(HEADER, claims({ ip: "203.0.113.7" })) },
+  { name: "ip with v11 but no crit", reason: "ip-without-crit", clientIp: "203.0.113.7", token: () => forge({ ...HEADER, v11: true }, claims({ ip: "203.0.113.7" })) },
+  { name: "ip with crit v11 but v11 false", reason: "ip-without-crit", clientIp: "203.0.113.7", token: () => forge({ ...V11, v11: false }, claims({ ip: "203.0.113.7" })) },
+  { name: "ip with crit naming another parameter", reason: "bad-crit", clientIp: "203.0.113.7", token: () => forge({ ...HEADER, crit: ["v12"], v12: true }, claims({ ip: "203.0.113.7" })) },
+  { name: "crit v11 and an unknown parameter", reason: "bad-crit", clientIp: "203.0.113.7", token: () => forge({ ...V11, crit: ["v11", "exp-extra"], "exp-extra": 1 }, claims({ ip: "203.0.113.7" })) },
+  { name: "crit v11 without the v11 parameter", reason: "malformed", clientIp: "203.0.113.7", token: () => forge({ ...HEADER, crit: ["v11"] }, claims({ ip: "203.0.113.7" })) },
+  { name: "crit empty", reason: "malformed", token: () => forge({ ...HEADER, crit: [] }, claims()) },
+  { name: "crit as a string", reason: "malformed", token: () => forge({ ...HEADER, crit: "v11", v11: true }, claims()) },
 ];
 
 /** Fixed reasons the media Worker may log for a refused token: nothing from the token itself. */
-const SANITIZED_REASON = /^(malformed|bad-alg|missing-kid|unknown-kid|expired|not-yet-valid|invalid: (exp|nbf|iat|claims|signature|other)|missing-key|bad-key: [a-z-]+|unknown-bucket)$/;
+const SANITIZED_REASON =
+  /^(malformed|bad-alg|bad-crit|missing-kid|unknown-kid|expired|not-yet-valid|invalid: (exp|nbf|iat|claims|signature|other)|missing-key|bad-key: [a-z-]+|bad-prefix: [a-z-]+|bad-path: [a-z0-9-]+|key-and-pfx|unknown-bucket|bad-dl|bad-ip|ip-mismatch|ip-without-crit)$/;
+
+/** The request a client makes for a hostile entry: its token, the path after it, its address. */
+function hostileRequest(entry: HostileToken, token: string, init: RequestInit = {}): Request {
+  const headers = new Headers(init.headers);
+  if (entry.clientIp !== undefined) headers.set("CF-Connecting-IP", entry.clientIp);
+  return new Request(`${ORIGIN}/media/v1/${token}${entry.path ?? ""}`, { ...init, headers });
+}
 
 interface LogLine {
   event: string;
@@ -182,7 +303,9 @@ afterEach(() => {
 
 beforeAll(async () => {
   // The objects some forged tokens name exist, so a wrongly accepted token would show as a 200, not a 404.
-  for (const key of ["clips/hostile.mp4", "clips/other.mp4", "clips/ok.mp4", "secret"]) await env.MEDIA_BUCKET.put(key, patternBytes(64));
+  for (const key of ["clips/hostile.mp4", "clips/other.mp4", "clips/ok.mp4", "secret", "clips/secret", "clips/hostile/secret", "clips/hostile/a.mp4", "clips/hostile/x.mp4"]) {
+    await env.MEDIA_BUCKET.put(key, patternBytes(64));
+  }
 });
 
 describe("a corpus of hostile media tokens", () => {
@@ -196,7 +319,7 @@ describe("a corpus of hostile media tokens", () => {
     vi.spyOn(console, "warn").mockImplementation((line: unknown) => void lines.push(String(line)));
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
 
-    const response = await fetchToken(token, { headers: { "X-Request-Id": "hostile-1" } });
+    const response = await exports.default.fetch(hostileRequest(entry, token, { headers: { "X-Request-Id": "hostile-1" } }));
 
     expect(response.status).toBe(401);
     expect(response.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
@@ -218,7 +341,7 @@ describe("a corpus of hostile media tokens", () => {
   it("also refuses each of them for HEAD, with no body", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
     for (const entry of corpus) {
-      const response = await fetchToken(await entry.token(), { method: "HEAD" });
+      const response = await exports.default.fetch(hostileRequest(entry, await entry.token(), { method: "HEAD" }));
       expect(response.status, entry.name).toBe(401);
       expect(await response.text()).toBe("");
     }
@@ -237,6 +360,62 @@ describe("keys that look like tricks but are literal", () => {
     // The object "secret" exists at the bucket root; the literal key does not.
     expect(response.status).toBe(404);
     expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+    await response.body?.cancel();
+  });
+});
+
+describe("v1.1 requests that look like tricks but stay inside what the token grants", () => {
+  beforeAll(async () => {
+    await env.MEDIA_BUCKET.put("clips/hostile/%2e%2e/secret", "the literal key");
+    await env.MEDIA_BUCKET.put("clips/secret", "outside the prefix");
+  });
+
+  it("serves a double-encoded traversal as its literal key, even with the object it spells in the edge cache", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const prefix = await prefixToken();
+    const outside = await forge(HEADER, claims({ key: "clips/secret" }));
+    for (let round = 0; round < 3; round++) {
+      // Each round may be a cache hit for both objects: two entries, one per decoded key re-encoded.
+      expect(await (await fetchToken(outside)).text()).toBe("outside the prefix");
+      expect(await (await fetchToken(`${prefix}/%252e%252e/secret`)).text()).toBe("the literal key");
+      expect(await (await fetchToken(`${prefix}/%252E%252E/secret`)).status).toBe(404);
+    }
+  });
+
+  it.each([
+    ["fullwidth dots", "/%EF%BC%8E%EF%BC%8E/secret"],
+    ["a percent-encoded percent", "/%25/secret"],
+    ["a right-to-left override", "/%E2%80%AEgpj.exe"],
+  ])("reads %s under a prefix as a literal key (404 here), never as another object", async (_what, path) => {
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const response = await fetchToken(`${await prefixToken()}${path}`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+    await response.body?.cancel();
+  });
+
+  it("ignores the query string: the path alone names the object", async () => {
+    const response = await fetchToken(`${await prefixToken()}/a.mp4?x=/../../secret`);
+    expect(response.status).toBe(200);
+    expect(await response.arrayBuffer()).toEqual(patternBytes(64).buffer);
+  });
+
+  it("quotes a dl name that tries to close the header parameter, and encodes it in filename*", async () => {
+    const response = await fetchToken(await forge(HEADER, claims({ dl: 'a"; filename="evil.exe' })));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Disposition")).toBe("attachment; filename=\"a_; filename=_evil.exe\"; filename*=UTF-8''a%22%3B%20filename%3D%22evil.exe");
+    expect(response.headers.get("Set-Cookie")).toBeNull();
+    await response.body?.cancel();
+  });
+
+  it.each([
+    ["an IPv4-mapped client in hex", "203.0.113.7", "::ffff:cb00:7107"],
+    ["an IPv6 claim in upper case", "2001:DB8::/32", "2001:db8:ffff::5"],
+    ["a /0 for every IPv4 client", "0.0.0.0/0", "198.51.100.1"],
+    ["an IPv6 /64 with a compressed client", "2001:db8:0:1::/64", "2001:0db8:0000:0001:abcd:0000:0000:0001"],
+  ])("accepts %s", async (_what, ip, clientIp) => {
+    const response = await exports.default.fetch(new Request(`${ORIGIN}/media/v1/${await boundToken(ip)}`, { headers: { "CF-Connecting-IP": clientIp } }));
+    expect(response.status).toBe(200);
     await response.body?.cancel();
   });
 });

@@ -10,24 +10,25 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { WorkerHealth } from "../../shared/health";
 import { healthOf } from "../../shared/health";
 import { createLogger } from "../../shared/log";
-import type { MediaStatus, SignInput } from "./control";
+import type { MediaControl, MediaStatus, SignInput, SignResult } from "../../shared/control";
 import { mediaStatus, signMediaPath } from "./control";
+import type { BucketName } from "./buckets";
 import { handleMediaRequest } from "./handle";
 
 const log = createLogger("media");
 
-export default class Media extends WorkerEntrypoint<MediaEnv> {
+export default class Media extends WorkerEntrypoint<MediaEnv> implements MediaControl<BucketName> {
   override async fetch(request: Request): Promise<Response> {
     return handleMediaRequest(request, this.env, this.ctx, log);
   }
 
-  /** Control path: a `/media/v1/<jwt>` path for one object, signed with the active kid. */
-  async sign(input: SignInput): Promise<string> {
+  /** Control path: a media path for one object or a prefix, signed with the active kid, or the refusal. */
+  async sign(input: SignInput): Promise<SignResult> {
     return signMediaPath(input, this.env, log);
   }
 
   /** Control path: loaded kids with fingerprints, the active kid, the bound buckets. */
-  async status(): Promise<MediaStatus> {
+  async status(): Promise<MediaStatus<BucketName>> {
     return mediaStatus(this.env, log);
   }
 

@@ -12,14 +12,32 @@ import type { BucketName } from "./buckets";
 export const IMMUTABLE_KEY_SUFFIXES: readonly string[] = ["/sprite.jpg"];
 export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
 export const DEFAULT_CACHE_CONTROL = "public, max-age=3600";
+/**
+ * The one exception by type: playlists (HLS, DASH) change in place while a
+ * stream is live, so they get MEDIA_PLAYLIST_MAX_AGE seconds, whatever the
+ * bucket. Matched without regard to case, as types are.
+ */
+export const PLAYLIST_KEY_SUFFIXES: readonly string[] = [".m3u8", ".mpd"];
+
+/** What Cache-Control depends on besides the key: the deployment's settings. */
+export interface CachePolicySettings {
+  cacheFallback: boolean;
+  /** Seconds a playlist may be reused; 0 means every use revalidates. */
+  playlistMaxAgeSeconds: number;
+}
 
 /**
  * Cache-Control by key suffix (no wildcard such as `.jpg`: a thumbnail that is
- * regenerated in place must not be pinned for a year), or immutable for
- * fallback content when CACHE_FALLBACK says the fallback is a frozen archive.
+ * regenerated in place must not be pinned for a year), the short playlist
+ * policy, or immutable for fallback content when CACHE_FALLBACK says the
+ * fallback is a frozen archive.
  */
-export function cacheControlFor(key: string, servedFrom: ServedFrom, cacheFallback: boolean): string {
-  if (servedFrom === "fallback" && cacheFallback) return IMMUTABLE_CACHE_CONTROL;
+export function cacheControlFor(key: string, servedFrom: ServedFrom, settings: CachePolicySettings): string {
+  const lowerKey = key.toLowerCase();
+  if (PLAYLIST_KEY_SUFFIXES.some((suffix) => lowerKey.endsWith(suffix))) {
+    return settings.playlistMaxAgeSeconds > 0 ? `public, max-age=${settings.playlistMaxAgeSeconds}` : "no-cache";
+  }
+  if (servedFrom === "fallback" && settings.cacheFallback) return IMMUTABLE_CACHE_CONTROL;
   return IMMUTABLE_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix)) ? IMMUTABLE_CACHE_CONTROL : DEFAULT_CACHE_CONTROL;
 }
 

@@ -24,6 +24,15 @@ export function servedLogRate(setting: string | undefined): number {
   return value !== undefined && value >= 0 && value <= 1 ? value : DEFAULT_SERVED_LOG_RATE;
 }
 
+/** Default playlist lifetime: about half a live stream's segment duration, so a player's reload sees the new segment. */
+export const DEFAULT_PLAYLIST_MAX_AGE_SECONDS = 2;
+
+/** MEDIA_PLAYLIST_MAX_AGE as whole seconds from 0 to a day; anything else means the default. */
+export function playlistMaxAge(setting: string | undefined): number {
+  const value = numberSetting(setting);
+  return value !== undefined && Number.isSafeInteger(value) && value >= 0 && value <= 86_400 ? value : DEFAULT_PLAYLIST_MAX_AGE_SECONDS;
+}
+
 /** The delivery settings of this deployment (parsed on first use, not per request). */
 export const deliverySettings: (env: MediaEnv) => DeliverySettings = parsedPerEnv((env: MediaEnv) => ({
     // The generated type is the literal in the config; deployments may set "true".
@@ -31,4 +40,5 @@ export const deliverySettings: (env: MediaEnv) => DeliverySettings = parsedPerEn
     cacheMaxBytes: cacheMaxBytes(env.CACHE_MAX_BYTES),
     corsOrigins: corsOrigins(env.MEDIA_CORS_ORIGINS),
     servedLogRate: servedLogRate(env.MEDIA_SERVED_LOG_RATE),
+    playlistMaxAgeSeconds: playlistMaxAge(env.MEDIA_PLAYLIST_MAX_AGE),
   }));

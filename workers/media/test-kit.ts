@@ -2,15 +2,19 @@
  * What the media tests share: minting with the vector secrets, requests to the
  * real Worker, seeding R2 through its bindings. Not part of the Worker bundle.
  */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { vi } from "vitest";
-import { mediaPath, signMediaToken } from "../../shared/media-token";
+import { createLogger } from "../../shared/log";
+import { mediaPath, mediaPrefixPath, signMediaToken } from "../../shared/media-token";
 import { TEST_SECRETS } from "../../test/secrets";
+import { handleMediaRequest } from "./handle";
 
 export const ORIGIN = "https://gateway.test";
 
 export interface MintOptions {
   bkt?: string;
+  dl?: string;
   kid?: "v1" | "v2";
   ttlSeconds?: number;
   now?: number;
@@ -20,7 +24,7 @@ export interface MintOptions {
 export function mint(key: string, options: MintOptions = {}): Promise<string> {
   const kid = options.kid ?? "v2";
   const secret = kid === "v1" ? TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1 : TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2;
-  return signMediaToken({ key, bkt: options.bkt, ttlSeconds: options.ttlSeconds ?? 300, kid, secret, now: options.now });
+  return signMediaToken({ key, bkt: options.bkt, dl: options.dl, ttlSeconds: options.ttlSeconds ?? 300, kid, secret, now: options.now });
 }
 
 /** A request to the real media Worker for a token. */
@@ -66,4 +70,20 @@ export async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: 
 /** The JSON log lines among captured console lines. */
 export function logRecords(lines: string[]): Record<string, unknown>[] {
   return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * One request for `path` (`/media/v1/...`) through the real handler with some
+ * vars changed (bindings stay real), after its background work (the cache fill) is done.
+ */
+export async function answerWithVars(path: string, init?: RequestInit, vars: Partial<Record<keyof MediaEnv, unknown>> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await handleMediaRequest(new Request(`${ORIGIN}${path}`, init), { ...env, ...vars } as MediaEnv, ctx, createLogger("media"));
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A prefix token's base path (`/media/v1/<jwt>/`), signed with the active test kid. */
+export async function mintPrefix(pfx: string, claims: { dl?: string; ip?: string; bkt?: string } = {}): Promise<string> {
+  return mediaPrefixPath(await signMediaToken({ pfx, ...claims, ttlSeconds: 300, kid: "v2", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2 }));
 }

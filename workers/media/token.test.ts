@@ -4,9 +4,9 @@ import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
-import { signMediaToken } from "../../shared/media-token";
+import { objectKeyProblem, signMediaToken } from "../../shared/media-token";
 import { ORIGIN, bodyBytes, captureLogs, fetchMedia, fetchToken, logRecords, mint, patternBytes } from "./test-kit";
-import { buildKidRegistry, objectKeyProblem, verifyMediaToken } from "./token";
+import { buildKidRegistry, verifyMediaToken } from "./token";
 
 /** The objects the accepted vectors name, seeded so an accepted token really streams. */
 const VECTOR_OBJECTS = [

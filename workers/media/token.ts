@@ -8,16 +8,11 @@ import type { JWTPayload } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
 import type { Logger } from "../../shared/log";
-import { MEDIA_TOKEN_ALG } from "../../shared/media-token";
+import type { MediaGrant } from "../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER, isKid, readGrant, readSigningSecrets, registryLine } from "../../shared/media-token";
 import type { BucketName } from "./buckets";
-import { DEFAULT_BUCKET, isBucketName } from "./buckets";
+import { isBucketName } from "./buckets";
 
-/** A secret shorter than this is not loaded: HS256 needs a key at least as long as its output (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES = 32;
-/** Clock skew accepted between the backend that mints and the edge that verifies. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
-/** R2's own key limit. */
-export const MAX_KEY_BYTES = 1024;
 /** Longer tokens are not parsed at all: a legitimate one is a few hundred characters. */
 const MAX_TOKEN_CHARS = 4096;
 /**
@@ -27,9 +22,6 @@ const MAX_TOKEN_CHARS = 4096;
  * most MAX_TOKEN_CHARS, so at most about 4 MB of token text).
  */
 export const VERIFIED_TOKEN_CACHE_ENTRIES = 1000;
-
-const SECRET_NAME = /^MEDIA_TOKEN_SECRET_V([1-9][0-9]{0,5})$/;
-const KID = /^v[1-9][0-9]{0,5}$/;
 
 export interface KidEntry {
   kid: string;
@@ -56,35 +48,23 @@ export interface KidRegistry {
 const encoder = new TextEncoder();
 
 /**
- * Builds the registry from every `MEDIA_TOKEN_SECRET_V<N>` in `env`. The
- * active kid is `MEDIA_TOKEN_ACTIVE_KID` when it names a loaded kid, else the
- * highest N loaded.
+ * Builds the registry from every `MEDIA_TOKEN_SECRET_V<N>` in `env` that the
+ * contract loads (shared/media-token.ts: the secret floor, the active kid).
  */
 export async function buildKidRegistry(env: object): Promise<KidRegistry> {
+  const secrets = readSigningSecrets(env as Record<string, unknown>);
   const entries: KidEntry[] = [];
-  const refused: KidRegistry["refused"] = [];
-  let activeSetting = "";
-  for (const [name, value] of Object.entries(env)) {
-    if (name === "MEDIA_TOKEN_ACTIVE_KID" && typeof value === "string") activeSetting = value.trim();
-    const match = SECRET_NAME.exec(name);
-    if (match?.[1] === undefined || typeof value !== "string") continue;
-    const version = Number(match[1]);
-    const kid = `v${version}`;
-    const bytes = encoder.encode(value);
-    if (bytes.byteLength < MIN_SECRET_BYTES) {
-      refused.push({ kid, reason: "too-short" });
-      continue;
-    }
-    const key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    entries.push({ kid, version, fingerprint: await fingerprint(value), key });
+  for (const { kid, version, secret } of secrets.loaded) {
+    const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    entries.push({ kid, version, fingerprint: await fingerprint(secret), key });
   }
-  entries.sort((a, b) => a.version - b.version);
-  const kids = new Map(entries.map((entry) => [entry.kid, entry]));
-  const highest = entries.at(-1)?.kid;
-  const activeKid = activeSetting !== "" && kids.has(activeSetting) ? activeSetting : highest;
-  const line = `media_token: active=${activeKid ?? "none"} registry=[${entries.map((e) => `${e.kid}:${e.fingerprint}`).join(",")}]`;
-  const registry: KidRegistry = { kids, activeKid, line, refused };
-  if (activeSetting !== "" && !kids.has(activeSetting)) registry.activeKidProblem = "active-kid-not-loaded";
+  const registry: KidRegistry = {
+    kids: new Map(entries.map((entry) => [entry.kid, entry])),
+    activeKid: secrets.activeKid,
+    line: registryLine(secrets.activeKid, entries),
+    refused: secrets.refused,
+  };
+  if (secrets.activeKidProblem) registry.activeKidProblem = secrets.activeKidProblem;
   return registry;
 }
 
@@ -111,26 +91,8 @@ export function kidRegistry(env: object, log: Logger): Promise<KidRegistry> {
   return isolateRegistry;
 }
 
-/** Why an object key is refused, or undefined when it is acceptable. */
-export function objectKeyProblem(key: unknown): string | undefined {
-  if (typeof key !== "string" || key.length === 0) return "missing-key";
-  // A lone surrogate has no UTF-8 form: R2, URLs and headers would each treat it differently.
-  if (!key.isWellFormed()) return "bad-key: not-unicode";
-  if (encoder.encode(key).byteLength > MAX_KEY_BYTES) return "bad-key: too-long";
-  if (key.startsWith("/")) return "bad-key: leading-slash";
-  if (key.includes("\\")) return "bad-key: backslash";
-  // C0 controls, DEL and C1 controls: none belongs in a key that ends up in logs and headers.
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return "bad-key: control-character";
-  if (key.split("/").includes("..")) return "bad-key: dot-dot-segment";
-  return undefined;
-}
-
-export interface VerifiedMediaToken {
-  ok: true;
-  kid: string;
-  key: string;
-  bucket: BucketName;
-}
+/** A token whose signature, lifetime and claims all check: what it grants, and the kid that signed it. */
+export type VerifiedMediaToken = { ok: true; kid: string } & MediaGrant<BucketName>;
 
 export interface RejectedMediaToken {
   ok: false;
@@ -212,7 +174,7 @@ export async function verifyMediaToken(token: string, registry: KidRegistry, now
   }
   if (header.alg !== MEDIA_TOKEN_ALG) return { ok: false, reason: "bad-alg" };
   if (typeof header.kid !== "string") return { ok: false, reason: "missing-kid" };
-  if (!KID.test(header.kid)) return { ok: false, reason: "unknown-kid" };
+  if (!isKid(header.kid)) return { ok: false, reason: "unknown-kid" };
   const kid = header.kid;
   const entry = registry.kids.get(kid);
   if (entry === undefined) return { ok: false, reason: "unknown-kid", kid };
@@ -224,16 +186,16 @@ export async function verifyMediaToken(token: string, registry: KidRegistry, now
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: new Date(now),
       requiredClaims: ["exp"],
+      // v1.1 understands its own critical header; any other critical parameter refuses the token.
+      crit: { [V11_HEADER]: true },
     }));
   } catch (error) {
     return { ok: false, reason: joseFailureReason(error), kid };
   }
 
-  const keyProblem = objectKeyProblem(payload.key);
-  if (keyProblem !== undefined || typeof payload.key !== "string") return { ok: false, reason: keyProblem ?? "missing-key", kid };
-  const bucket = payload.bkt ?? DEFAULT_BUCKET;
-  if (!isBucketName(bucket)) return { ok: false, reason: "unknown-bucket", kid };
-  const result: VerifiedMediaToken = { ok: true, kid, key: payload.key, bucket };
+  const grant = readGrant(payload, header, isBucketName);
+  if ("problem" in grant) return { ok: false, reason: grant.problem, kid };
+  const result: VerifiedMediaToken = { ok: true, kid, ...grant };
   // jose has checked both are numbers (exp is required); a token without a numeric exp is simply not cached.
   if (typeof payload.exp === "number") remember(registry, token, { result: { ...result }, exp: payload.exp, nbf: payload.nbf });
   return result;
@@ -251,6 +213,8 @@ function joseFailureReason(error: unknown): string {
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return "invalid: signature";
   if (error instanceof errors.JOSEAlgNotAllowed) return "bad-alg";
+  // A critical header parameter this verifier does not know (crit naming anything but v11).
+  if (error instanceof errors.JOSENotSupported) return "bad-crit";
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "malformed";
   return "invalid: other";
 }

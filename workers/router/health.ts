@@ -4,6 +4,7 @@
  * answered, 503 when one failed or timed out (so a load balancer or an uptime
  * check sees the degradation). Versions appear only for operators.
  */
+import type { WorkerControl } from "../../shared/control";
 import { jsonResponse } from "../../shared/errors";
 import type { VersionInfo, WorkerHealth } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
@@ -12,9 +13,7 @@ import type { Logger } from "../../shared/log";
 /** A dependency slower than this is reported as failed rather than holding the check open. */
 export const HEALTH_TIMEOUT_MS = 2_000;
 
-type DependencyHealth =
-  | { status: "ok"; version?: VersionInfo }
-  | { status: "failed"; reason: "timeout" | "error" };
+type DependencyHealth = { status: "ok"; version?: VersionInfo } | FailedProbe;
 
 export interface HealthDocument {
   status: "ok" | "degraded";
@@ -27,49 +26,52 @@ export interface HealthDocument {
 }
 
 interface HealthDependencies {
-  MEDIA: { health(): Promise<WorkerHealth> };
-  API: { health(): Promise<WorkerHealth> };
+  MEDIA: WorkerControl;
+  API: WorkerControl;
   VERSION: WorkerVersionMetadata;
 }
 
+/** `GET /_health`: 200 when every Worker answered health(), 503 when one failed or timed out. */
 export async function healthResponse(
   env: HealthDependencies,
   requestId: string,
   operator: boolean,
   log: Logger,
 ): Promise<Response> {
+  const shown = (answer: Probed<WorkerHealth>): DependencyHealth =>
+    answer.status !== "ok" ? answer : operator ? { status: "ok", version: answer.answer.version } : { status: "ok" };
   const [media, api] = await Promise.all([
-    probe("media", () => env.MEDIA.health(), operator, requestId, log),
-    probe("api", () => env.API.health(), operator, requestId, log),
+    probe("media", () => env.MEDIA.health(), requestId, log),
+    probe("api", () => env.API.health(), requestId, log),
   ]);
   const router = operator ? { status: "ok" as const, version: versionInfo(env.VERSION) } : { status: "ok" as const };
   const healthy = media.status === "ok" && api.status === "ok";
-  const document: HealthDocument = { status: healthy ? "ok" : "degraded", requestId, workers: { router, media, api } };
+  const document: HealthDocument = { status: healthy ? "ok" : "degraded", requestId, workers: { router, media: shown(media), api: shown(api) } };
   return jsonResponse(document, healthy ? 200 : 503);
 }
 
-async function probe(
-  target: string,
-  call: () => Promise<WorkerHealth>,
-  operator: boolean,
-  requestId: string,
-  log: Logger,
-): Promise<DependencyHealth> {
+/** A control-path call that failed: it threw, or did not answer within HEALTH_TIMEOUT_MS. */
+export type FailedProbe = { status: "failed"; reason: "timeout" | "error" };
+export type Probed<T> = { status: "ok"; answer: T } | FailedProbe;
+
+/**
+ * One control-path RPC under the deadline, for /_health and /_status alike:
+ * its answer, or why there is none (logged once, by target).
+ */
+export async function probe<T>(target: string, call: () => Promise<T>, requestId: string, log: Logger): Promise<Probed<T>> {
   try {
-    const answer = await withDeadline(call, HEALTH_TIMEOUT_MS);
-    if (answer === "timeout") {
-      log.warn("health-dependency-failed", { requestId, target, reason: "timeout" });
-      return { status: "failed", reason: "timeout" };
-    }
-    return operator ? { status: "ok", version: answer.version } : { status: "ok" };
+    const outcome = await withDeadline(call, HEALTH_TIMEOUT_MS);
+    if (outcome !== "timeout") return { status: "ok", answer: outcome };
+    log.warn("control-dependency-failed", { requestId, target, reason: "timeout" });
+    return { status: "failed", reason: "timeout" };
   } catch {
-    log.warn("health-dependency-failed", { requestId, target, reason: "error" });
+    log.warn("control-dependency-failed", { requestId, target, reason: "error" });
     return { status: "failed", reason: "error" };
   }
 }
 
 /** The call's answer, or "timeout" when it takes longer than `ms` (a control-path RPC must not hold a request open). */
-export async function withDeadline<T>(call: () => Promise<T>, ms: number): Promise<T | "timeout"> {
+async function withDeadline<T>(call: () => Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), ms);

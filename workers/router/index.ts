@@ -17,11 +17,27 @@ import { serveBuildAsset } from "./static";
 
 const log = createLogger("router");
 
-/** The router's own endpoints and the methods each answers. */
-const OWN_ENDPOINTS: Readonly<Record<string, { methods: readonly string[] }>> = {
-  "/_health": { methods: ["GET", "HEAD"] },
-  "/_status": { methods: ["GET", "HEAD"] },
-  "/_sign": { methods: ["POST"] },
+/** What an endpoint handler gets: the request, the router's Env, the request id, and whether the caller is an operator. */
+interface EndpointCall {
+  request: Request;
+  env: RouterEnv;
+  requestId: string;
+  operator: boolean;
+}
+
+/** One of the router's own endpoints: the methods it answers, who may call it, and its handler. */
+interface OwnEndpoint {
+  methods: readonly string[];
+  /** `operator`: callers without the admin token get the 401 of operatorOnly(). */
+  access: "public" | "operator";
+  answer(call: EndpointCall): Promise<Response>;
+}
+
+/** The router's own endpoints under `/_`: /_health for everyone (versions for operators), /_status and /_sign for operators. */
+const OWN_ENDPOINTS: Readonly<Record<string, OwnEndpoint>> = {
+  "/_health": { methods: ["GET", "HEAD"], access: "public", answer: (call) => healthResponse(call.env, call.requestId, call.operator, log) },
+  "/_status": { methods: ["GET", "HEAD"], access: "operator", answer: (call) => statusResponse(call.env, call.requestId, log) },
+  "/_sign": { methods: ["POST"], access: "operator", answer: (call) => signResponse(call.request, call.env.MEDIA, call.requestId, log) },
 };
 
 export default class Router extends WorkerEntrypoint<RouterEnv> {
@@ -41,18 +57,16 @@ export default class Router extends WorkerEntrypoint<RouterEnv> {
     return this.ownEndpoint(request, pathname, requestId);
   }
 
-  /** The router's own endpoints under `/_`: /_health for everyone, /_status and /_sign for operators. */
+  /** The router's own endpoints, from OWN_ENDPOINTS: 404 for an unknown one, 405 for another method, 401 for a non-operator. */
   private async ownEndpoint(request: Request, pathname: string, requestId: string): Promise<Response> {
-    const endpoint = OWN_ENDPOINTS[pathname];
+    const endpoint = Object.hasOwn(OWN_ENDPOINTS, pathname) ? OWN_ENDPOINTS[pathname] : undefined;
     if (endpoint === undefined) return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
     if (!endpoint.methods.includes(request.method)) {
       const allow = endpoint.methods.join(", ");
       return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, { Allow: allow });
     }
     const operator = await isOperator(request, this.env.ADMIN_TOKEN);
-    if (pathname === "/_health") return healthResponse(this.env, requestId, operator, log);
-    if (!operator) return operatorOnly(requestId);
-    if (pathname === "/_status") return statusResponse(this.env, requestId, log);
-    return signResponse(request, this.env.MEDIA, requestId, log);
+    if (endpoint.access === "operator" && !operator) return operatorOnly(requestId);
+    return endpoint.answer({ request, env: this.env, requestId, operator });
   }
 }

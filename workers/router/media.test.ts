@@ -19,7 +19,9 @@ async function seededPath(name: string): Promise<{ path: string; bytes: Uint8Arr
   const bytes = patternBytes(SIZE);
   await env.MEDIA_BUCKET_FOR_TESTS.put(key, bytes, { httpMetadata: { contentType: "video/mp4" } });
   // A path from the media Worker's own sign() RPC: the router never holds the secret.
-  return { path: await env.MEDIA.sign({ key, ttl: 60 }), bytes };
+  const signed = await env.MEDIA.sign({ key, ttl: 60 });
+  if (!signed.ok) throw new Error(`sign() refused: ${signed.message}`);
+  return { path: signed.path, bytes };
 }
 
 describe("media through the router", () => {

@@ -7,7 +7,7 @@ import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
-import type { MediaStatus } from "../media/control";
+import type { MediaStatus } from "../../shared/control";
 import type { StatusDocument } from "./operator";
 import { parseSignBody, statusResponse } from "./operator";
 

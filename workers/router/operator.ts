@@ -6,35 +6,35 @@
  *   status() over RPC: loaded kids with fingerprints (never values), the
  *   active kid, bound buckets. Operators compare the fingerprints with the
  *   backend's log and with `npm run fingerprint`.
- * - `POST /_sign` `{"key":"…","bkt":"media","ttl":60}`: a `/media/v1/<jwt>`
- *   path from the media Worker's sign() over RPC, so the smoke test proves
- *   the signing path without anyone outside the media Worker holding a secret.
+ * - `POST /_sign` `{"key":"…","bkt":"media","ttl":60}` (or `"pfx":"…/"`, and
+ *   optionally `"dl"` and `"ip"`): a media path from the media Worker's sign()
+ *   over RPC, so the smoke test proves the signing path without anyone
+ *   outside the media Worker holding a secret.
  */
+import type { MediaControl, MediaStatus, SignInput, WorkerControl } from "../../shared/control";
 import { errorResponse, jsonResponse } from "../../shared/errors";
 import type { VersionInfo } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
 import type { Logger } from "../../shared/log";
-import type { MediaStatus, SignInput } from "../media/control";
-import { HEALTH_TIMEOUT_MS, withDeadline } from "./health";
+import type { FailedProbe } from "./health";
+import { probe } from "./health";
 
 /** A sign request is a key, a bucket and a lifetime: anything larger is not one. */
 const MAX_SIGN_BODY_BYTES = 4096;
-
-type Failed = { status: "failed"; reason: "timeout" | "error" };
 
 export interface StatusDocument {
   status: "ok" | "degraded";
   requestId: string;
   workers: {
     router: { version: VersionInfo };
-    media: ({ status: "ok" } & MediaStatus) | Failed;
-    api: { status: "ok"; version: VersionInfo } | Failed;
+    media: ({ status: "ok" } & MediaStatus) | FailedProbe;
+    api: { status: "ok"; version: VersionInfo } | FailedProbe;
   };
 }
 
 interface StatusDependencies {
-  MEDIA: { status(): Promise<MediaStatus> };
-  API: { health(): Promise<{ version: VersionInfo }> };
+  MEDIA: Pick<MediaControl, "status">;
+  API: WorkerControl;
   VERSION: WorkerVersionMetadata;
 }
 
@@ -45,31 +45,19 @@ export function operatorOnly(requestId: string): Response {
   });
 }
 
-async function ask<T>(target: string, call: () => Promise<T>, requestId: string, log: Logger): Promise<({ status: "ok" } & T) | Failed> {
-  try {
-    const answer = await withDeadline(call, HEALTH_TIMEOUT_MS);
-    if (answer !== "timeout") return { status: "ok", ...answer };
-    log.warn("status-dependency-failed", { requestId, target, reason: "timeout" });
-    return { status: "failed", reason: "timeout" };
-  } catch {
-    log.warn("status-dependency-failed", { requestId, target, reason: "error" });
-    return { status: "failed", reason: "error" };
-  }
-}
-
 /** `GET /_status` for an operator: 200, or 503 when a Worker did not answer. */
 export async function statusResponse(env: StatusDependencies, requestId: string, log: Logger): Promise<Response> {
-  const [media, api] = await Promise.all([
-    ask("media", () => env.MEDIA.status(), requestId, log),
-    ask("api", async () => ({ version: (await env.API.health()).version }), requestId, log),
-  ]);
-  const healthy = media.status === "ok" && api.status === "ok";
+  const [media, api] = await Promise.all([probe("media", () => env.MEDIA.status(), requestId, log), probe("api", () => env.API.health(), requestId, log)]);
   const document: StatusDocument = {
-    status: healthy ? "ok" : "degraded",
+    status: media.status === "ok" && api.status === "ok" ? "ok" : "degraded",
     requestId,
-    workers: { router: { version: versionInfo(env.VERSION) }, media, api },
+    workers: {
+      router: { version: versionInfo(env.VERSION) },
+      media: media.status === "ok" ? { status: "ok", ...media.answer } : media,
+      api: api.status === "ok" ? { status: "ok", version: api.answer.version } : api,
+    },
   };
-  return jsonResponse(document, healthy ? 200 : 503);
+  return jsonResponse(document, document.status === "ok" ? 200 : 503);
 }
 
 /** The body of a sign request, or the reason it is not one. */
@@ -81,24 +69,26 @@ export function parseSignBody(text: string): SignInput | string {
     return 'The body must be JSON: {"key":"…","bkt":"media","ttl":60}.';
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) return 'The body must be a JSON object: {"key":"…"}.';
-  const { key, bkt, ttl } = body as Record<string, unknown>;
-  if (typeof key !== "string") return "key must be a string.";
-  if (bkt !== undefined && typeof bkt !== "string") return "bkt must be a string.";
-  if (ttl !== undefined && typeof ttl !== "number") return "ttl must be a number of seconds.";
-  return { key, ...(bkt === undefined ? {} : { bkt }), ...(ttl === undefined ? {} : { ttl }) };
+  const fields = body as Record<string, unknown>;
+  if (fields.key === undefined && fields.pfx === undefined) return "Give key (one object) or pfx (a prefix ending in /).";
+  const input: SignInput = {};
+  for (const name of ["key", "pfx", "bkt", "dl", "ip"] as const) {
+    const value = fields[name];
+    if (value === undefined) continue;
+    if (typeof value !== "string") return `${name} must be a string.`;
+    input[name] = value;
+  }
+  if (fields.ttl !== undefined && typeof fields.ttl !== "number") return "ttl must be a number of seconds.";
+  if (typeof fields.ttl === "number") input.ttl = fields.ttl;
+  return input;
 }
 
 /**
- * `POST /_sign` for an operator. The media Worker validates the input and
- * throws TypeError/RangeError with a safe message for bad input: that is a
- * 400 here. Anything else (no secret loaded, the Worker failing) is a 503.
+ * `POST /_sign` for an operator. The media Worker answers a signed path or a
+ * refusal: bad input is a 400 with its message, no signing key a 503, and so
+ * is a media Worker that fails to answer at all.
  */
-export async function signResponse(
-  request: Request,
-  media: { sign(input: SignInput): Promise<string> },
-  requestId: string,
-  log: Logger,
-): Promise<Response> {
+export async function signResponse(request: Request, media: Pick<MediaControl, "sign">, requestId: string, log: Logger): Promise<Response> {
   const tooLarge = () => errorResponse(413, "payload_too_large", `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`, requestId);
   // A declared length is refused unread; a chunked body is read (operators only) and measured.
   if (Number(request.headers.get("Content-Length") ?? "0") > MAX_SIGN_BODY_BYTES) return tooLarge();
@@ -106,12 +96,10 @@ export async function signResponse(
   if (new TextEncoder().encode(text).byteLength > MAX_SIGN_BODY_BYTES) return tooLarge();
   const input = parseSignBody(text);
   if (typeof input === "string") return errorResponse(400, "bad_request", input, requestId);
-  try {
-    const path = await media.sign(input);
-    return jsonResponse({ path, requestId }, 200);
-  } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) return errorResponse(400, "bad_request", error.message, requestId);
-    log.error("sign-failed", { requestId, target: "media" });
-    return errorResponse(503, "dependency_failed", "The media Worker could not sign: see its registry log line (is a MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes set?).", requestId);
-  }
+  const signed = await probe("media", () => media.sign(input), requestId, log);
+  const answer = signed.status === "ok" ? signed.answer : signed;
+  if ("path" in answer) return jsonResponse({ path: answer.path, requestId }, 200);
+  if (answer.reason === "bad-input" && "message" in answer) return errorResponse(400, "bad_request", answer.message, requestId);
+  log.error("sign-failed", { requestId, target: "media", reason: answer.reason });
+  return errorResponse(503, "dependency_failed", "The media Worker could not sign: see its registry log line (is a MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes set?).", requestId);
 }

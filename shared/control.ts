@@ -1,0 +1,47 @@
+/**
+ * The control path between the Workers, as a contract: the RPC methods each
+ * Worker's entrypoint answers and their result types. The router calls
+ * through these interfaces only; the Workers implement them.
+ */
+import type { VersionInfo, WorkerHealth } from "./health.ts";
+import type { MintInput } from "./media-token.ts";
+
+/** What every Worker answers over RPC. */
+export interface WorkerControl {
+  /** Liveness and deployed version, for the router's /_health. */
+  health(): Promise<WorkerHealth>;
+}
+
+/** `sign()` input: one object (`key`) or a prefix (`pfx`), with the optional bucket, lifetime, download name and client address. */
+export type SignInput = MintInput;
+
+/**
+ * `sign()` answers with a value, never by throwing: a refusal crosses the RPC
+ * boundary as data, so the caller needs no knowledge of error classes.
+ */
+export type SignResult =
+  | { ok: true; path: string }
+  /** `bad-input`: the input breaks the token contract (the message says how); `no-signing-key`: no secret is loaded. */
+  | { ok: false; reason: "bad-input" | "no-signing-key"; message: string };
+
+/** What the media Worker has loaded: fingerprints, never values. */
+export interface MediaStatus<B extends string = string> {
+  worker: "media";
+  version: VersionInfo;
+  activeKid: string | null;
+  kids: { kid: string; fingerprint: string }[];
+  /** Secrets present but refused (too short), by kid. */
+  refusedKids: string[];
+  /** The registry line in the backend's format. */
+  registry: string;
+  /** Bound buckets by `bkt` name. */
+  buckets: Record<B, { main: boolean; fallback: boolean }>;
+}
+
+/** The media Worker's control path. */
+export interface MediaControl<B extends string = string> extends WorkerControl {
+  /** A media path signed with the active kid (`/media/v1/<jwt>`, or `/media/v1/<jwt>/` for a prefix). */
+  sign(input: SignInput): Promise<SignResult>;
+  /** Loaded kids with fingerprints, the active kid, the bound buckets. */
+  status(): Promise<MediaStatus<B>>;
+}
