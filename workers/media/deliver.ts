@@ -8,12 +8,12 @@ import { cacheTagFor } from "../../shared/cache-tag";
 import { errorResponse } from "../../shared/errors";
 import type { ObjectSource } from "./buckets";
 import type { BucketName } from "./buckets";
+import type { ServedFrom } from "../../shared/log";
 import type { MediaConfig } from "./config";
 import type { ConditionalHeaders, RangeDecision, RangeSpec, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
-type ServedFrom = "main" | "fallback";
 type CacheStatus = "hit" | "miss" | "bypass";
 
 /** What the request asks, read from its headers once. */
