@@ -254,24 +254,20 @@ async function main(): Promise<void> {
     `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(", ")}); ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds} at ${settings.sseManyStreams} streams); load avg at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
     ...Object.entries(harness).map(([name, version]) => `${name}: ${version}`),
   ];
-  const judgedTitle = "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):";
-  const othersTitle = "Wall-clock checks (reports, and the targets no instruction count can stand in for):";
+  // A table without rows (a cut-down run) is left out with its title.
+  const tables = [
+    { title: "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):", checks: judged },
+    { title: "Wall-clock checks (reports, and the targets no instruction count can stand in for):", checks: others },
+  ].filter((table) => table.checks.length > 0);
   console.log(`\n${header.join("\n")}\n`);
-  console.log(`${judgedTitle}\n\n${textTable(judged)}\n\n${othersTitle}\n\n${textTable(others)}`);
-  console.log(`\n${details(sections)}`);
+  for (const table of tables) console.log(`${table.title}\n\n${textTable(table.checks)}\n`);
+  console.log(details(sections));
   const markdown = [
     "# Benchmark results (latest run)",
     "",
     ...header.map((line) => `- ${line}`),
     "",
-    judgedTitle,
-    "",
-    markdownTable(judged),
-    "",
-    othersTitle,
-    "",
-    markdownTable(others),
-    "",
+    ...tables.flatMap((table) => [table.title, "", markdownTable(table.checks), ""]),
     details(sections),
     "",
   ].join("\n");
@@ -288,8 +284,8 @@ async function main(): Promise<void> {
     missed: failed,
     ...sections,
   };
-  // A cut-down run (BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
-  const directory = partialRun ? "dist/bench-results" : "bench/results";
+  // A quick or cut-down run (BENCH_QUICK, BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
+  const directory = partialRun || settings.quick ? "dist/bench-results" : "bench/results";
   await writeResults(directory, json, markdown, svgChart(checks));
   console.log(`\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`);
 }

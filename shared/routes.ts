@@ -11,7 +11,7 @@
  * Where an owned path goes: a service binding on the router, the router's own
  * endpoints, or the build output (static files whose misses must not become the SPA).
  */
-export type RouteTarget = "MEDIA" | "API" | "ROUTER" | "BUILD_ASSETS";
+type RouteTarget = "MEDIA" | "API" | "ROUTER" | "BUILD_ASSETS";
 
 export interface OwnedRoute {
   /** Path prefix without a trailing slash. */

@@ -4,7 +4,7 @@
  */
 
 /** Exact names (lower case, as `Headers` iterates them). */
-export const GATEWAY_ONLY_HEADERS: ReadonlySet<string> = new Set([
+const GATEWAY_ONLY_HEADERS: ReadonlySet<string> = new Set([
   // Proxy chain facts: set by the api Worker from CF-Connecting-IP and the public URL.
   "forwarded",
   "x-real-ip",
@@ -16,7 +16,7 @@ export const GATEWAY_ONLY_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Prefixes of gateway-only header families: every `X-Forwarded-*`, every internal `X-Gateway-*`. */
-export const GATEWAY_ONLY_PREFIXES: readonly string[] = ["x-forwarded-", "x-gateway-"];
+const GATEWAY_ONLY_PREFIXES: readonly string[] = ["x-forwarded-", "x-gateway-"];
 
 export function isGatewayOnlyHeader(name: string): boolean {
   const lower = name.toLowerCase();

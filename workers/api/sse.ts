@@ -9,7 +9,7 @@
  * `isCompressedByCloudflareFL`, so `wrangler dev` behaves the same).
  */
 
-export const EVENT_STREAM_TYPE = "text/event-stream";
+const EVENT_STREAM_TYPE = "text/event-stream";
 
 /** EventSource reconnect delay while the backend is down (ms). Browsers default to about 3 s. */
 export const OUTAGE_RETRY_MS = 5000;

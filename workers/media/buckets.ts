@@ -4,6 +4,7 @@
  * `sign()`, `status()` and delivery all read this table.
  */
 import { DEFAULT_BUCKET_NAME } from "../../shared/media-token";
+import type { ServedFrom } from "../../shared/log";
 
 /** Bindings behind one `bkt` value: the main bucket, and optionally a read-only fallback. */
 interface BucketBindings {
@@ -35,27 +36,28 @@ export interface ObjectSource {
 /** The buckets to try for one `bkt`, in order, each with the name `X-Served-From` reports. */
 export interface BucketChain {
   bucket: BucketName;
-  sources: { servedFrom: "main" | "fallback"; source: ObjectSource }[];
+  sources: { servedFrom: ServedFrom; source: ObjectSource }[];
 }
 
-/** Main bucket first; the fallback only when one is bound and SKIP_FALLBACK is not "true". */
-export function bucketChain(env: MediaEnv, bucket: BucketName): BucketChain {
-  const bindings: BucketBindings = MEDIA_BUCKETS[bucket];
-  const sources: BucketChain["sources"] = [{ servedFrom: "main", source: env[bindings.main] }];
-  if (bindings.fallback !== undefined && env.SKIP_FALLBACK !== "true") {
-    sources.push({ servedFrom: "fallback", source: env[bindings.fallback] });
+/** Every bucket's chain: main first, then the fallback when one is configured and `skipFallback` is false. */
+export function bucketChains(env: MediaEnv, skipFallback: boolean): Record<BucketName, BucketChain> {
+  const chains = {} as Record<BucketName, BucketChain>;
+  for (const [bucket, bindings] of Object.entries(MEDIA_BUCKETS) as [BucketName, BucketBindings][]) {
+    const sources: BucketChain["sources"] = [{ servedFrom: "main", source: env[bindings.main] }];
+    if (bindings.fallback !== undefined && !skipFallback) sources.push({ servedFrom: "fallback", source: env[bindings.fallback] });
+    chains[bucket] = { bucket, sources };
   }
-  return { bucket, sources };
+  return chains;
 }
 
 /** Which buckets this deployment has bound, for `status()` (names only, no contents). */
-export function boundBuckets(env: MediaEnv): Record<BucketName, { main: boolean; fallback: boolean }> {
+export function boundBuckets(env: MediaEnv, skipFallback: boolean): Record<BucketName, { main: boolean; fallback: boolean }> {
   const bound = (name: keyof MediaEnv): boolean => (env as unknown as Record<string, unknown>)[name] !== undefined;
   const result = {} as Record<BucketName, { main: boolean; fallback: boolean }>;
   for (const [bucket, bindings] of Object.entries(MEDIA_BUCKETS) as [BucketName, BucketBindings][]) {
     result[bucket] = {
       main: bound(bindings.main),
-      fallback: bindings.fallback !== undefined && bound(bindings.fallback) && env.SKIP_FALLBACK !== "true",
+      fallback: bindings.fallback !== undefined && bound(bindings.fallback) && !skipFallback,
     };
   }
   return result;

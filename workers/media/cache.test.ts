@@ -251,24 +251,171 @@ describe("the edge cache, keyed by bucket and object", () => {
   });
 });
 
+/**
+ * Stores the object's first 100 bytes as its cached copy, with its real validators: a streamed body
+ * without a declared length is stored without Content-Length, as a put whose body died part-way is.
+ */
+async function storeTruncatedCopy(object: { key: string; bytes: Uint8Array; etag: string }, headers: Record<string, string> = {}): Promise<void> {
+  const stored = await env.MEDIA_BUCKET.head(object.key);
+  const truncated = new ReadableStream({
+    start(controller) {
+      controller.enqueue(object.bytes.slice(0, 100));
+      controller.close();
+    },
+  });
+  await caches.default.put(
+    cacheKeyFor("media", object.key),
+    new Response(truncated, { headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "Cache-Control": "max-age=3600", ...headers } }),
+  );
+}
+
 describe("a cache entry that cannot be trusted", () => {
   it("is not served when it has no Content-Length (a truncated put leaves such entries): the object comes from R2", async () => {
     const object = await seeded("no-length.mp4", 3000);
-    const stored = await env.MEDIA_BUCKET.head(object.key);
-    // A streamed body without a declared length is stored without Content-Length, as a put whose body died part-way is.
-    const truncated = new ReadableStream({
-      start(controller) {
-        controller.enqueue(object.bytes.slice(0, 100));
-        controller.close();
-      },
-    });
-    await caches.default.put(
-      cacheKeyFor("media", object.key),
-      new Response(truncated, { headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "Cache-Control": "max-age=3600" } }),
-    );
+    await storeTruncatedCopy(object);
     const response = await request(object.key);
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Length")).toBe("3000");
     expect(await bodyBytes(response)).toEqual(object.bytes);
+  });
+});
+
+/** How many cache lookups an answer took: one `cache-io` span in Server-Timing each. */
+function cacheLookups(response: Response): number {
+  return (response.headers.get("Server-Timing") ?? "").split(", ").filter((span) => span.startsWith("cache-io;")).length;
+}
+
+describe("a ranged request on a hit: one lookup, the cache slicing our stored copy", () => {
+  /** An object stored in the cache, then deleted from R2 so that only the cache can answer. */
+  async function cachedOnly(name: string, size = SIZE) {
+    const object = await seeded(name, size);
+    await (await request(object.key)).body?.cancel();
+    await env.MEDIA_BUCKET.delete(object.key);
+    const stored = await caches.default.match(cacheKeyFor("media", object.key));
+    const lastModified = stored?.headers.get("Last-Modified") ?? "";
+    await stored?.body?.cancel();
+    return { ...object, lastModified };
+  }
+
+  it.each([
+    ["bytes=100-199", 100, 199],
+    ["bytes=19990-", 19_990, SIZE - 1],
+    ["bytes=-16", SIZE - 16, SIZE - 1],
+    ["bytes=19000-99999", 19_000, SIZE - 1],
+  ])("answers %s with a 206 from a single lookup, with an exact Content-Length", async (range, first, last) => {
+    const object = await cachedOnly("one-lookup.mp4");
+    const response = await request(object.key, { headers: { Range: range } });
+    expect(response.status).toBe(206);
+    expect(cacheStatus(response)).toBe("hit");
+    expect(cacheLookups(response)).toBe(1);
+    expect(response.headers.get("Content-Range")).toBe(`bytes ${first}-${last}/${SIZE}`);
+    expect(response.headers.get("Content-Length")).toBe(String(last - first + 1));
+    expect(response.headers.get("ETag")).toBe(object.etag);
+    expect(response.headers.get("Content-Type")).toBe("video/mp4");
+    expect(await bodyBytes(response)).toEqual(object.bytes.slice(first, last + 1));
+  });
+
+  it("answers a suffix longer than the object with the whole body as a 206, in one lookup", async () => {
+    const object = await cachedOnly("long-suffix.mp4", 500);
+    const response = await request(object.key, { headers: { Range: "bytes=-5000" } });
+    expect(response.status).toBe(206);
+    expect(cacheLookups(response)).toBe(1);
+    expect(response.headers.get("Content-Range")).toBe("bytes 0-499/500");
+    expect(response.headers.get("Content-Length")).toBe("500");
+    expect(await bodyBytes(response)).toEqual(object.bytes);
+  });
+
+  it("applies a matching If-Range (tag or date) in the same lookup", async () => {
+    const object = await cachedOnly("if-range-match.mp4");
+    for (const ifRange of [object.etag, object.lastModified]) {
+      const response = await request(object.key, { headers: { Range: "bytes=0-9", "If-Range": ifRange } });
+      expect(response.status).toBe(206);
+      expect(cacheLookups(response)).toBe(1);
+      expect(await bodyBytes(response)).toEqual(object.bytes.slice(0, 10));
+    }
+  });
+
+  it("answers 304 and 412 to a ranged request from the validators of the one answer", async () => {
+    const object = await cachedOnly("ranged-conditionals.mp4");
+    const notModified = await request(object.key, { headers: { Range: "bytes=0-9", "If-None-Match": object.etag } });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("ETag")).toBe(object.etag);
+    expect(cacheLookups(notModified)).toBe(1);
+    const failed = await request(object.key, { headers: { Range: "bytes=0-9", "If-Match": '"other"' } });
+    expect(failed.status).toBe(412);
+    expect(failed.headers.get("Content-Length")).toBe("0");
+    expect(cacheLookups(failed)).toBe(1);
+  });
+
+  it("falls back to the whole copy when If-Range does not match: a 200 with every byte", async () => {
+    const object = await cachedOnly("if-range-stale.mp4");
+    const response = await request(object.key, { headers: { Range: "bytes=0-9", "If-Range": '"stale"' } });
+    expect(response.status).toBe(200);
+    expect(cacheStatus(response)).toBe("hit");
+    expect(cacheLookups(response)).toBe(2);
+    expect(response.headers.get("Content-Length")).toBe(String(SIZE));
+    expect(await bodyBytes(response)).toEqual(object.bytes);
+  });
+
+  it("falls back to the whole copy for an unsatisfiable range: 416 with Content-Range bytes */size", async () => {
+    const object = await cachedOnly("unsatisfiable.mp4");
+    const response = await request(object.key, { headers: { Range: `bytes=${SIZE}-` } });
+    expect(response.status).toBe(416);
+    expect(cacheStatus(response)).toBe("hit");
+    expect(cacheLookups(response)).toBe(2);
+    expect(response.headers.get("Content-Range")).toBe(`bytes */${SIZE}`);
+    expect(response.headers.get("Content-Length")).toBe("0");
+  });
+
+  it("asks the cache no range for several ranges: one bare lookup, the whole object", async () => {
+    const object = await cachedOnly("multi-range.mp4");
+    const response = await request(object.key, { headers: { Range: "bytes=0-9, 100-109" } });
+    expect(response.status).toBe(200);
+    expect(cacheLookups(response)).toBe(1);
+    expect(await bodyBytes(response)).toEqual(object.bytes);
+  });
+
+  it("answers a HEAD with Range from one bare lookup, as the full GET's headers", async () => {
+    const object = await cachedOnly("ranged-head.mp4");
+    const response = await request(object.key, { method: "HEAD", headers: { Range: "bytes=0-9" } });
+    expect(response.status).toBe(200);
+    expect(cacheLookups(response)).toBe(1);
+    expect(response.headers.get("Content-Length")).toBe(String(SIZE));
+    expect(response.headers.get("Content-Range")).toBeNull();
+  });
+
+  it("stores the object's size with the copy, which the cache's Content-Range must repeat", async () => {
+    const object = await seeded("sized.mp4");
+    await (await request(object.key)).body?.cancel();
+    const cached = await caches.default.match(cacheKeyFor("media", object.key));
+    expect(cached?.headers.get("X-Object-Size")).toBe(String(SIZE));
+    await cached?.body?.cancel();
+  });
+
+  it("never serves a range of a truncated copy (a body shorter than its stored size): the range comes from R2", async () => {
+    const object = await seeded("truncated-ranged.mp4", 3000);
+    await storeTruncatedCopy(object, { "X-Object-Size": "3000", "Content-Type": "video/mp4" });
+    const response = await request(object.key, { headers: { Range: "bytes=0-9" } });
+    expect(response.status).toBe(206);
+    expect(cacheStatus(response)).toBe("miss");
+    expect(response.headers.get("Content-Range")).toBe("bytes 0-9/3000");
+    expect(await bodyBytes(response)).toEqual(object.bytes.slice(0, 10));
+  });
+
+  it("still answers ranges from a copy stored without its size (by an earlier version), by the whole copy's validators", async () => {
+    const object = await seeded("unsized-copy.mp4");
+    const stored = await env.MEDIA_BUCKET.head(object.key);
+    await caches.default.put(
+      cacheKeyFor("media", object.key),
+      new Response(object.bytes, {
+        headers: { "Content-Length": String(SIZE), ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "X-Served-From": "main", "Cache-Control": "max-age=3600" },
+      }),
+    );
+    await env.MEDIA_BUCKET.delete(object.key);
+    const response = await request(object.key, { headers: { Range: "bytes=10-19" } });
+    expect(response.status).toBe(206);
+    expect(cacheStatus(response)).toBe("hit");
+    expect(response.headers.get("Content-Range")).toBe(`bytes 10-19/${SIZE}`);
+    expect(await bodyBytes(response)).toEqual(object.bytes.slice(10, 20));
   });
 });

@@ -9,13 +9,13 @@ import { DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, sig
 import { versionInfo } from "../../shared/health";
 import type { BucketName } from "./buckets";
 import { DEFAULT_BUCKET, MEDIA_BUCKETS, boundBuckets } from "./buckets";
-import { kidRegistry } from "./token";
+import { mediaConfig } from "./config";
 
 /** A media path signed with the active kid, or the refusal: bad input, or no secret loaded. */
 export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger): Promise<SignResult> {
   const problem = mintProblem(input, Object.keys(MEDIA_BUCKETS));
   if (problem !== undefined) return { ok: false, reason: "bad-input", message: `sign(): ${problem}` };
-  const registry = await kidRegistry(env, log);
+  const registry = await mediaConfig(env).kidRegistry(log);
   const active = registry.activeKid === undefined ? undefined : registry.kids.get(registry.activeKid);
   if (active === undefined) return { ok: false, reason: "no-signing-key", message: "sign(): no media token secret is loaded" };
   const { key, pfx, dl, ip } = input;
@@ -34,7 +34,8 @@ export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger
 
 /** What this isolate has loaded: kids and fingerprints, the active kid, the bound buckets. */
 export async function mediaStatus(env: MediaEnv, log: Logger): Promise<MediaStatus<BucketName>> {
-  const registry = await kidRegistry(env, log);
+  const config = mediaConfig(env);
+  const registry = await config.kidRegistry(log);
   return {
     worker: "media",
     version: versionInfo(env.VERSION),
@@ -42,6 +43,6 @@ export async function mediaStatus(env: MediaEnv, log: Logger): Promise<MediaStat
     kids: [...registry.kids.values()].map(({ kid, fingerprint }) => ({ kid, fingerprint })),
     refusedKids: registry.refused.map(({ kid }) => kid),
     registry: registry.line,
-    buckets: boundBuckets(env),
+    buckets: boundBuckets(env, config.skipFallback),
   };
 }

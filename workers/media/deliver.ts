@@ -1,175 +1,257 @@
 /**
  * Delivery of one verified object: edge cache first (keyed by bucket and
  * key), then R2 (main bucket, then fallback), with every range and
- * precondition decided here by http-semantics.ts.
+ * precondition decided here by http-semantics.ts. Every answer (200, 206,
+ * 304, 412, 416, the JSON 404 and 503) is built here.
  */
-import type { BucketChain, BucketName, ObjectSource } from "./buckets";
-import type { RangeDecision, Validators } from "./http-semantics";
-import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
 import { cacheTagFor } from "../../shared/cache-tag";
-import type { CachePolicySettings } from "./policy";
-import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, corsHeaders, isInlineType } from "./policy";
+import { errorResponse } from "../../shared/errors";
+import type { ObjectSource } from "./buckets";
+import type { BucketName } from "./buckets";
+import type { ServedFrom } from "../../shared/log";
+import type { MediaConfig } from "./config";
+import type { ConditionalHeaders, RangeDecision, RangeSpec, Validators } from "./http-semantics";
+import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
+import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
-export type ServedFrom = "main" | "fallback";
-export type CacheStatus = "hit" | "miss" | "bypass";
+type CacheStatus = "hit" | "miss" | "bypass";
 
-export interface DeliverySettings extends CachePolicySettings {
-  /** Largest object stored in the edge cache; 0 turns the cache off. */
-  cacheMaxBytes: number;
-  corsOrigins: ReadonlySet<string>;
-  /** Share of successful deliveries logged as "media-served" (failures always are). */
-  servedLogRate: number;
+/** What the request asks, read from its headers once. */
+interface Asks {
+  conditions: ConditionalHeaders;
+  /** Whether any of the four precondition fields is present (most requests carry none). */
+  conditional: boolean;
+  /** The Range as read without the size (`whole` for a HEAD: Range applies to GET only). */
+  range: RangeSpec;
+  ifRange: string | null;
 }
 
-export interface DeliveryRequest {
+interface DeliveryRequest {
   request: Request;
+  asks: Asks;
+  requestId: string;
   bucket: BucketName;
   key: string;
-  chain: BucketChain;
-  settings: DeliverySettings;
+  config: MediaConfig;
+  /** The CORS headers of this request's answer (handle.ts decides them for every method). */
+  cors: Readonly<Record<string, string>>;
   /** A token's `dl` download name as a header: set on 200 and 206 answers (HEAD too), never stored in the cache. */
   contentDisposition?: string;
-  /** caches.default, or undefined where there is no cache. */
-  cache: Cache | undefined;
   waitUntil(promise: Promise<unknown>): void;
   /** Called when a background cache fill fails (the client's answer is unaffected). */
   onFillError(error: unknown): void;
 }
 
-export interface Delivery {
-  /** Undefined when no bucket in the chain has the object (the caller answers its JSON 404). */
-  response: Response | undefined;
+interface Delivery {
+  response: Response;
   cache: CacheStatus;
   servedFrom?: ServedFrom;
-  /** Body bytes sent (0 for HEAD, 304, 412, 416). */
+  /** Body bytes sent (0 for HEAD, 304, 412, 416 and the JSON errors). */
   bytes: number;
+  /** Why storage failed, when the response is the JSON 503. */
+  failure?: "object-changed" | "storage-failed";
 }
 
 /** One stored object as both R2 and a cached copy describe it. */
 interface Representation {
   size: number;
-  validators: Validators;
+  /** Strong entity tag with quotes, as R2's `httpEtag`. */
+  etag: string;
+  /** The HTTP-date, as sent (a cached copy's header is used as stored, never re-formatted). */
+  lastModified: string;
   contentType: string;
   servedFrom: ServedFrom;
+}
+
+/** The validators the RFC 9110 rules compare, parsed only for a request that has conditions. */
+function validatorsOf(representation: Representation): Validators {
+  return { etag: representation.etag, lastModified: new Date(representation.lastModified) };
 }
 
 /** What to answer, decided from the request and the representation alone. */
 type Answer = { kind: "not-modified" } | { kind: "precondition-failed" } | RangeDecision;
 
+/** A decided answer with the body it sends (null when it sends none). */
+interface Prepared {
+  representation: Representation;
+  answer: Answer;
+  body: ReadableStream | null;
+}
+
+const FULL: Answer = { kind: "full" };
+
+/** Reads the request's conditionals and Range once. */
+function asksOf(request: Request): Asks {
+  const { headers } = request;
+  const conditions = conditionalHeaders(headers);
+  const range: RangeSpec = request.method === "GET" ? parseRangeSpec(headers.get("Range")) : { kind: "whole" };
+  return {
+    conditions,
+    conditional: conditions.ifMatch !== null || conditions.ifNoneMatch !== null || conditions.ifModifiedSince !== null || conditions.ifUnmodifiedSince !== null,
+    range,
+    // If-Range only qualifies a range: without one it is never read.
+    ifRange: range.kind === "whole" ? null : headers.get("If-Range"),
+  };
+}
+
 /** §13.2.2 preconditions, then If-Range, then Range (GET only: a HEAD answers as the full GET would). */
-export function decideAnswer(request: Request, representation: Representation): Answer {
-  const outcome = evaluatePreconditions(conditionalHeaders(request.headers), representation.validators);
-  if (outcome !== "proceed") return { kind: outcome };
-  if (request.method !== "GET") return { kind: "full" };
-  const range = request.headers.get("Range");
-  if (range === null || !ifRangeAllowsRange(request.headers.get("If-Range"), representation.validators)) return { kind: "full" };
-  return parseRange(range, representation.size);
+function decideAnswer(asks: Asks, representation: Representation): Answer {
+  if (asks.conditional) {
+    const outcome = evaluatePreconditions(asks.conditions, validatorsOf(representation));
+    if (outcome !== "proceed") return { kind: outcome };
+  }
+  if (asks.range.kind === "whole") return FULL;
+  if (asks.ifRange !== null && !ifRangeAllowsRange(asks.ifRange, validatorsOf(representation))) return FULL;
+  return resolveRange(asks.range, representation.size);
 }
 
 /** Whether the request asks anything that needs the object's metadata before its body. */
-function needsMetadataFirst(request: Request): boolean {
-  const headers = request.headers;
-  return (
-    request.method !== "GET" ||
-    headers.has("Range") ||
-    headers.has("If-Match") ||
-    headers.has("If-None-Match") ||
-    headers.has("If-Modified-Since") ||
-    headers.has("If-Unmodified-Since")
-  );
+function needsMetadataFirst(delivery: DeliveryRequest): boolean {
+  return delivery.request.method !== "GET" || delivery.asks.conditional || delivery.request.headers.has("Range");
 }
 
 /** Durations of I/O spans only (in production, timers do not advance during CPU work). */
-class ServerTiming {
-  private readonly spans: string[] = [];
-  cacheStatus: CacheStatus = "bypass";
+class IoSpans {
+  private spans = "";
 
   async span<T>(name: "cache" | "r2", work: () => Promise<T>): Promise<T> {
     const started = Date.now();
     try {
       return await work();
     } finally {
-      this.spans.push(`${name}-io;dur=${Date.now() - started}`);
+      this.spans += `, ${name}-io;dur=${Date.now() - started}`;
     }
   }
 
-  header(): string {
-    return [`cache;desc=${this.cacheStatus}`, ...this.spans].join(", ");
+  serverTiming(cacheStatus: CacheStatus): string {
+    return `cache;desc=${cacheStatus}${this.spans}`;
   }
 }
 
-/** Answers one GET or HEAD for a verified object. Throws when R2 fails (the caller answers 503). */
-export async function deliverMedia(delivery: DeliveryRequest): Promise<Delivery> {
-  const timing = new ServerTiming();
-  const { cache } = delivery;
+/** The object was replaced or deleted between reading its metadata and its body. */
+class ObjectChangedError extends Error {
+  override readonly name = "ObjectChangedError";
+  constructor() {
+    super("object changed during the read");
+  }
+}
+
+/** Answers one GET or HEAD for a verified object, whatever happens (a storage failure is a JSON 503). */
+export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promise<Delivery> {
+  const delivery: DeliveryRequest = { ...input, asks: asksOf(input.request) };
+  const spans = new IoSpans();
+  const { cache } = delivery.config;
   const cacheKey = cacheKeyFor(delivery.bucket, delivery.key);
-
-  if (cache !== undefined && delivery.settings.cacheMaxBytes > 0) {
-    // A bare lookup: the client's conditionals and Range are decided here, never by the cache.
-    const hit = await timing.span("cache", () => cache.match(cacheKey));
-    if (hit !== undefined) {
-      timing.cacheStatus = "hit";
-      const served = await answerFromCache(delivery, hit, cacheKey, cache, timing);
-      if (served !== undefined) return served;
-    } else {
-      timing.cacheStatus = "miss";
+  let cacheStatus: CacheStatus = "bypass";
+  try {
+    const fromCache = cache === undefined ? undefined : await answerFromCache(delivery, cache, cacheKey, spans);
+    if (cache !== undefined) cacheStatus = fromCache === undefined ? "miss" : "hit";
+    const prepared = fromCache ?? (await answerFromStorage(delivery, cacheKey, spans));
+    if (prepared === undefined) {
+      const response = errorResponse(404, "not_found", "No such media object.", delivery.requestId);
+      return { response, cache: cacheStatus, bytes: 0 };
     }
+    return respond(delivery, prepared, spans.serverTiming(cacheStatus), cacheStatus);
+  } catch (error) {
+    const response = errorResponse(503, "storage_unavailable", "Media storage did not answer; try again.", delivery.requestId, { "Retry-After": "1" });
+    return { response, cache: cacheStatus, bytes: 0, failure: error instanceof ObjectChangedError ? "object-changed" : "storage-failed" };
   }
-  return answerFromStorage(delivery, cacheKey, timing);
 }
 
-function representationOfCached(hit: Response): Representation | undefined {
-  const length = hit.headers.get("Content-Length");
-  const etag = hit.headers.get("ETag");
-  const lastModified = hit.headers.get("Last-Modified");
-  const servedFrom = hit.headers.get("X-Served-From");
-  if (length === null || !/^[0-9]{1,15}$/.test(length) || etag === null || lastModified === null) return undefined;
+/**
+ * The object's size, stored with every cached copy: the cache answers a range
+ * with a Content-Length of the part only, and a Content-Range whose size is
+ * the stored body's, so a mismatch exposes a truncated copy.
+ */
+const STORED_SIZE_HEADER = "X-Object-Size";
+
+/** The representation a cached copy describes; undefined when it is not a copy this Worker stored. */
+function representationOfCached(headers: Headers, size: number): Representation | undefined {
+  const etag = headers.get("ETag");
+  const lastModified = headers.get("Last-Modified");
+  if (etag === null || lastModified === null) return undefined;
   return {
-    size: Number(length),
-    validators: { etag, lastModified: new Date(lastModified) },
-    contentType: hit.headers.get("Content-Type") ?? "application/octet-stream",
-    servedFrom: servedFrom === "fallback" ? "fallback" : "main",
+    size,
+    etag,
+    lastModified,
+    contentType: headers.get("Content-Type") ?? "application/octet-stream",
+    servedFrom: headers.get("X-Served-From") === "fallback" ? "fallback" : "main",
   };
 }
 
-async function answerFromCache(
-  delivery: DeliveryRequest,
-  hit: Response,
-  cacheKey: string,
-  cache: Cache,
-  timing: ServerTiming,
-): Promise<Delivery | undefined> {
-  const representation = representationOfCached(hit);
+/**
+ * The answer from the edge cache, or undefined when it has no usable copy (a
+ * miss: storage answers). A single range is asked of the cache itself, which
+ * slices the stored 200; If-Range, several ranges and ranges it cannot
+ * satisfy fall back to the whole copy.
+ */
+async function answerFromCache(delivery: DeliveryRequest, cache: Cache, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+  const range = rangeHeaderOf(delivery.asks.range);
+  if (range !== undefined) {
+    // Our re-serialised range only: the client's conditionals are decided here, never by the cache.
+    const answer = await spans.span("cache", () => cache.match(new Request(cacheKey, { headers: { Range: range } })));
+    if (answer === undefined) return undefined;
+    if (answer.status === 200) return answerFromCachedWhole(delivery, cache, cacheKey, answer, spans);
+    const part = answer.status === 206 ? await answerFromCachedPart(delivery, answer) : undefined;
+    if (part !== undefined) return part;
+    await answer.body?.cancel();
+  }
+  // A bare lookup: the client's conditionals and Range are decided here, never by the cache.
+  const hit = await spans.span("cache", () => cache.match(cacheKey));
+  return hit === undefined ? undefined : answerFromCachedWhole(delivery, cache, cacheKey, hit, spans);
+}
+
+/**
+ * A 206 the cache sliced from our stored copy, when it is exactly the answer
+ * this request gets; else undefined (the caller falls back to the whole copy).
+ * Its Content-Range names the stored body's real size: a copy whose body is
+ * shorter than the size we stored with it (a truncated put) is never served.
+ */
+async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): Promise<Prepared | undefined> {
+  const served = parseContentRange(part.headers.get("Content-Range"));
+  if (served === undefined || part.headers.get(STORED_SIZE_HEADER) !== String(served.size)) return undefined;
+  const representation = representationOfCached(part.headers, served.size);
+  if (representation === undefined) return undefined;
+  const answer = decideAnswer(delivery.asks, representation);
+  if (answer.kind === "partial") {
+    return answer.offset === served.offset && answer.length === served.length ? { representation, answer, body: part.body } : undefined;
+  }
+  if (answer.kind === "full") return undefined; // If-Range did not match: the whole copy answers
+  await part.body?.cancel();
+  return { representation, answer, body: null };
+}
+
+/** The answer from the whole cached copy (a bare lookup's, or the cache's 200 to a range that covers it). */
+async function answerFromCachedWhole(delivery: DeliveryRequest, cache: Cache, cacheKey: string, hit: Response, spans: IoSpans): Promise<Prepared | undefined> {
+  const length = hit.headers.get("Content-Length");
+  const representation = length !== null && /^[0-9]{1,15}$/.test(length) ? representationOfCached(hit.headers, Number(length)) : undefined;
   if (representation === undefined) {
     // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
-    timing.cacheStatus = "miss";
     return undefined;
   }
-  const answer = decideAnswer(delivery.request, representation);
-  if (answer.kind === "full" && delivery.request.method === "GET") {
-    return respond(delivery, representation, answer, hit.body, timing);
-  }
+  const answer = decideAnswer(delivery.asks, representation);
+  const wholeBody = answer.kind === "full" || (answer.kind === "partial" && answer.length === representation.size);
+  if (wholeBody && delivery.request.method === "GET") return { representation, answer, body: hit.body };
   await hit.body?.cancel();
-  if (answer.kind !== "partial") return respond(delivery, representation, answer, null, timing);
+  if (answer.kind !== "partial") return { representation, answer, body: null };
 
   // One canonical range, computed here against the cached size.
   const rangeRequest = new Request(cacheKey, { headers: { Range: `bytes=${answer.offset}-${answer.offset + answer.length - 1}` } });
-  const partial = await timing.span("cache", () => cache.match(rangeRequest));
-  if (partial?.status !== 206 || partial.headers.get("ETag") !== representation.validators.etag) {
+  const partial = await spans.span("cache", () => cache.match(rangeRequest));
+  if (partial?.status !== 206 || partial.headers.get("ETag") !== representation.etag) {
     await partial?.body?.cancel();
-    timing.cacheStatus = "miss"; // evicted or replaced between the two lookups: read from storage
-    return undefined;
+    return undefined; // evicted or replaced between the two lookups: read from storage
   }
-  return respond(delivery, representation, answer, partial.body, timing);
+  return { representation, answer, body: partial.body };
 }
 
 /** The first bucket in the chain that has the object, by metadata or with its body. */
 async function findInChain<T extends R2Object>(
-  chain: BucketChain,
+  delivery: DeliveryRequest,
   read: (source: ObjectSource) => Promise<T | null>,
 ): Promise<{ object: T; servedFrom: ServedFrom; source: ObjectSource } | undefined> {
-  for (const { servedFrom, source } of chain.sources) {
+  for (const { servedFrom, source } of delivery.config.chains[delivery.bucket].sources) {
     const object = await read(source);
     if (object !== null) return { object, servedFrom, source };
   }
@@ -179,7 +261,8 @@ async function findInChain<T extends R2Object>(
 function representationOfObject(key: string, object: R2Object, servedFrom: ServedFrom): Representation {
   return {
     size: object.size,
-    validators: { etag: object.httpEtag, lastModified: object.uploaded },
+    etag: object.httpEtag,
+    lastModified: object.uploaded.toUTCString(),
     contentType: contentTypeFor(key, object.httpMetadata?.contentType),
     servedFrom,
   };
@@ -189,43 +272,36 @@ function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
   return "body" in object;
 }
 
-async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, timing: ServerTiming): Promise<Delivery> {
-  const { chain, key, request } = delivery;
+/** The answer from R2, or undefined when no bucket in the chain has the object. Throws when R2 fails. */
+async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+  const { key, request } = delivery;
 
-  if (!needsMetadataFirst(request)) {
+  if (!needsMetadataFirst(delivery)) {
     // Plain GET: one round trip, body and metadata together.
-    const found = await timing.span("r2", () => findInChain(chain, (source) => source.get(key)));
-    if (found === undefined) return notFound(timing);
+    const found = await spans.span("r2", () => findInChain(delivery, (source) => source.get(key)));
+    if (found === undefined) return undefined;
     const { object } = found;
     if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
     const representation = representationOfObject(key, object, found.servedFrom);
     maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
-    return respond(delivery, representation, { kind: "full" }, object.body, timing);
+    return { representation, answer: FULL, body: object.body };
   }
 
-  const found = await timing.span("r2", () => findInChain(chain, (source) => source.head(key)));
-  if (found === undefined) return notFound(timing);
+  const found = await spans.span("r2", () => findInChain(delivery, (source) => source.head(key)));
+  if (found === undefined) return undefined;
   const representation = representationOfObject(key, found.object, found.servedFrom);
-  const answer = decideAnswer(request, representation);
+  const answer = decideAnswer(delivery.asks, representation);
   if (request.method !== "GET" || (answer.kind !== "full" && answer.kind !== "partial")) {
-    return respond(delivery, representation, answer, null, timing);
+    return { representation, answer, body: null };
   }
 
   // Our own validator from head(), never the client's: the body must be the object we just decided on.
   const options: R2GetOptions = { onlyIf: { etagMatches: found.object.etag } };
   if (answer.kind === "partial") options.range = { offset: answer.offset, length: answer.length };
-  const object = await timing.span("r2", () => found.source.get(key, options));
+  const object = await spans.span("r2", () => found.source.get(key, options));
   if (object === null || !hasBody(object)) throw new ObjectChangedError();
   maybeFillCache(delivery, cacheKey, found.source, representation, found.object.etag);
-  return respond(delivery, representation, answer, object.body, timing);
-}
-
-/** The object was replaced or deleted between reading its metadata and its body. */
-export class ObjectChangedError extends Error {
-  override readonly name = "ObjectChangedError";
-  constructor() {
-    super("object changed during the read");
-  }
+  return { representation, answer, body: object.body };
 }
 
 /** Cache fills in flight in this isolate, by cache key: one full read per object at a time. */
@@ -251,8 +327,8 @@ function maybeFillCache(
   representation: Representation,
   r2Etag: string,
 ): void {
-  const { cache, settings } = delivery;
-  if (cache === undefined || settings.cacheMaxBytes <= 0 || representation.size > settings.cacheMaxBytes) return;
+  const { cache, settings } = delivery.config;
+  if (cache === undefined || representation.size > settings.cacheMaxBytes) return;
   if (fillsInFlight.has(cacheKey) || fillsInFlight.size >= MAX_FILLS_IN_FLIGHT) return;
   const fill = (async () => {
     const object = await source.get(delivery.key, { onlyIf: { etagMatches: r2Etag } });
@@ -260,11 +336,12 @@ function maybeFillCache(
     const headers = new Headers({
       "Content-Type": representation.contentType,
       "Content-Length": String(representation.size),
-      ETag: representation.validators.etag,
-      "Last-Modified": representation.validators.lastModified.toUTCString(),
+      ETag: representation.etag,
+      "Last-Modified": representation.lastModified,
       "Cache-Control": cacheControlFor(delivery.key, representation.servedFrom, settings),
       "Cache-Tag": cacheTagFor(delivery.bucket, delivery.key),
       "X-Served-From": representation.servedFrom,
+      [STORED_SIZE_HEADER]: String(representation.size),
     });
     await cache.put(cacheKey, new Response(object.body, { status: 200, headers }));
   })()
@@ -284,58 +361,40 @@ export function fillsInFlightCount(): number {
   return fillsInFlight.size;
 }
 
-/** The waiting fill for a cache key, if any (tests wait on it instead of sleeping). */
-export function cacheFillFor(bucket: BucketName, key: string): Promise<void> | undefined {
-  return fillsInFlight.get(cacheKeyFor(bucket, key));
-}
-
-function notFound(timing: ServerTiming): Delivery {
-  return { response: undefined, cache: timing.cacheStatus, bytes: 0 };
-}
-
-/** Builds the answer's headers and body from the representation and the decision. */
-function respond(
-  delivery: DeliveryRequest,
-  representation: Representation,
-  answer: Answer,
-  body: ReadableStream | null,
-  timing: ServerTiming,
-): Delivery {
-  const { key, request, settings } = delivery;
-  const headers = new Headers({
+/** Builds the answer's headers (in one record, handed to the Response once) and body from the representation and the decision. */
+function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: string, cacheStatus: CacheStatus): Delivery {
+  const { key, request, config } = delivery;
+  const { representation, answer } = prepared;
+  const headers: Record<string, string> = {
+    ...delivery.cors,
     "Accept-Ranges": "bytes",
-    ETag: representation.validators.etag,
-    "Last-Modified": representation.validators.lastModified.toUTCString(),
-    "Cache-Control": cacheControlFor(key, representation.servedFrom, settings),
+    ETag: representation.etag,
+    "Last-Modified": representation.lastModified,
+    "Cache-Control": cacheControlFor(key, representation.servedFrom, config.settings),
     "X-Content-Type-Options": "nosniff",
     "X-Served-From": representation.servedFrom,
-    "Server-Timing": timing.header(),
-    ...corsHeaders(request.headers.get("Origin"), settings.corsOrigins),
-  });
-  const result = (status: number, responseBody: ReadableStream | null, bytes: number): Delivery => ({
-    response: new Response(responseBody, { status, headers }),
-    cache: timing.cacheStatus,
+    "Server-Timing": serverTiming,
+  };
+  const result = (status: number, body: ReadableStream | null, bytes: number): Delivery => ({
+    response: new Response(body, { status, headers }),
+    cache: cacheStatus,
     servedFrom: representation.servedFrom,
     bytes,
   });
 
   if (answer.kind === "not-modified") return result(304, null, 0);
   if (answer.kind === "precondition-failed" || answer.kind === "unsatisfiable") {
-    headers.set("Content-Length", "0");
-    if (answer.kind === "unsatisfiable") headers.set("Content-Range", `bytes */${representation.size}`);
+    headers["Content-Length"] = "0";
+    if (answer.kind === "unsatisfiable") headers["Content-Range"] = `bytes */${representation.size}`;
     return result(answer.kind === "unsatisfiable" ? 416 : 412, null, 0);
   }
 
-  headers.set("Content-Type", representation.contentType);
-  if (!isInlineType(representation.contentType)) {
-    for (const [name, value] of Object.entries(attachmentHeaders(key))) headers.set(name, value);
-  }
-  if (delivery.contentDisposition !== undefined) headers.set("Content-Disposition", delivery.contentDisposition);
-  if (answer.kind === "partial") {
-    headers.set("Content-Range", contentRange(answer.offset, answer.length, representation.size));
-    headers.set("Content-Length", String(answer.length));
-    return result(206, request.method === "GET" ? body : null, request.method === "GET" ? answer.length : 0);
-  }
-  headers.set("Content-Length", String(representation.size));
-  return result(200, request.method === "GET" ? body : null, request.method === "GET" ? representation.size : 0);
+  headers["Content-Type"] = representation.contentType;
+  if (!isInlineType(representation.contentType)) Object.assign(headers, attachmentHeaders(key));
+  if (delivery.contentDisposition !== undefined) headers["Content-Disposition"] = delivery.contentDisposition;
+  const length = answer.kind === "partial" ? answer.length : representation.size;
+  if (answer.kind === "partial") headers["Content-Range"] = contentRange(answer.offset, answer.length, representation.size);
+  headers["Content-Length"] = String(length);
+  const get = request.method === "GET";
+  return result(answer.kind === "partial" ? 206 : 200, get ? prepared.body : null, get ? length : 0);
 }

@@ -386,6 +386,20 @@ describe("CORS", () => {
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
     expect(response.headers.get("Access-Control-Allow-Headers")).toContain("Range");
   });
+
+  it("grants a preflight and the GET after it the same origin, Vary and exposed headers (one policy for every method)", async () => {
+    const object = await seeded("cors-both.mp4");
+    const settings = { MEDIA_CORS_ORIGINS: ALLOWED };
+    const preflight = await fetchWithEnv(settings, object.key, { method: "OPTIONS", headers: { Origin: ALLOWED } });
+    const get = await fetchWithEnv(settings, object.key, { headers: { Origin: ALLOWED } });
+    await get.body?.cancel();
+    for (const name of ["Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Vary"]) {
+      expect(preflight.headers.get(name)).not.toBeNull();
+      expect(preflight.headers.get(name)).toBe(get.headers.get(name));
+    }
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("GET, HEAD");
+    expect(get.headers.get("Access-Control-Allow-Methods")).toBeNull();
+  });
 });
 
 describe("storage failures", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ConditionalHeaders, Validators } from "./http-semantics";
-import { contentRange, evaluatePreconditions, ifRangeAllowsRange, parseRange } from "./http-semantics";
+import { contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
 
 const SIZE = 1000;
 
@@ -60,6 +60,49 @@ describe("parseRange", () => {
 
   it("formats Content-Range with the inclusive last byte", () => {
     expect(contentRange(0, 100, 1000)).toBe("bytes 0-99/1000");
+  });
+});
+
+describe("the Range handed to the cache (parseRangeSpec, rangeHeaderOf)", () => {
+  it.each([
+    ["bytes=0-99", "bytes=0-99"],
+    ["BYTES = 10-19", "bytes=10-19"],
+    ["bytes= 990- ", "bytes=990-"],
+    ["bytes=-10", "bytes=-10"],
+    ["bytes=-0", "bytes=-0"],
+    ["bytes=007-010", "bytes=7-10"],
+  ])("re-serialises %s as %s", (header, canonical) => {
+    expect(rangeHeaderOf(parseRangeSpec(header))).toBe(canonical);
+  });
+
+  it.each([null, "items=0-5", "bytes=20-10", "bytes=0-9, 20-29", "bytes=0-99999999999999999999", "bytes=a-b"])("hands the cache no range for %s (the whole copy answers)", (header) => {
+    expect(rangeHeaderOf(parseRangeSpec(header))).toBeUndefined();
+  });
+
+  it("decides, after the round trip, exactly what the client's own header decides, for every size", () => {
+    const spec = fc.oneof(
+      fc.tuple(fc.nat(3000), fc.option(fc.nat(3000), { nil: undefined })).map(([a, b]) => `bytes=${a}-${b ?? ""}`),
+      fc.nat(3000).map((n) => `bytes=-${n}`),
+    );
+    fc.assert(
+      fc.property(spec, fc.nat(2000), (header, size) => {
+        const canonical = rangeHeaderOf(parseRangeSpec(header));
+        const again = canonical === undefined ? { kind: "full" } : parseRange(canonical, size);
+        expect(again).toEqual(parseRange(header, size));
+        expect(resolveRange(parseRangeSpec(header), size)).toEqual(parseRange(header, size));
+      }),
+    );
+  });
+});
+
+describe("parseContentRange (the cache's answer to a range)", () => {
+  it("reads bytes a-b/size as offset, length and size", () => {
+    expect(parseContentRange("bytes 990-999/1000")).toEqual({ offset: 990, length: 10, size: 1000 });
+    expect(parseContentRange(contentRange(0, 1, 1))).toEqual({ offset: 0, length: 1, size: 1 });
+  });
+
+  it.each([null, "bytes */1000", "bytes 10-5/1000", "bytes 0-1000/1000", "bytes 0-9/*", "items 0-9/10", "bytes 0-9/10, bytes 20-29/30"])("refuses %s", (value) => {
+    expect(parseContentRange(value)).toBeUndefined();
   });
 });
 

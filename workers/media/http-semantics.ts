@@ -21,44 +21,85 @@ export type RangeDecision =
   /** A well-formed range that selects nothing: answer 416 with `Content-Range: bytes *\/size`. */
   | { kind: "unsatisfiable" };
 
+/**
+ * A Range header read without the representation: the one byte range it asks
+ * for, or `whole` (no Range, a malformed one, another unit or several ranges).
+ */
+export type RangeSpec =
+  | { kind: "whole" }
+  /** `first-last` or `first-` (last undefined). */
+  | { kind: "from"; first: number; last: number | undefined }
+  /** `-length`: the last `length` bytes. */
+  | { kind: "suffix"; length: number };
+
+const WHOLE: RangeSpec = { kind: "whole" };
+
 // RFC 9110 §14.1.2: ranges-specifier = range-unit "=" range-set, with OWS around list commas.
 const BYTE_RANGE_SPEC = /^(?:([0-9]+)-([0-9]*)|-([0-9]+))$/;
 
 /**
- * Parses `Range` against a representation of `size` bytes (RFC 9110 §14.2).
+ * Reads `Range` (RFC 9110 §14.2) as far as it can be read without the size.
  * Several ranges get the whole representation (a server may ignore Range,
  * and one 200 is cheaper for everyone than multipart/byteranges).
  */
-export function parseRange(header: string | null, size: number): RangeDecision {
-  if (header === null) return { kind: "full" };
+export function parseRangeSpec(header: string | null): RangeSpec {
+  if (header === null) return WHOLE;
   const equals = header.indexOf("=");
-  if (equals < 0 || header.slice(0, equals).trim().toLowerCase() !== "bytes") return { kind: "full" };
+  if (equals < 0 || header.slice(0, equals).trim().toLowerCase() !== "bytes") return WHOLE;
   const specs = header.slice(equals + 1).split(",").map((part) => part.trim()).filter((part) => part !== "");
-  if (specs.length !== 1 || specs[0] === undefined) return { kind: "full" };
+  if (specs.length !== 1 || specs[0] === undefined) return WHOLE;
   const match = BYTE_RANGE_SPEC.exec(specs[0]);
-  if (match === null) return { kind: "full" };
+  if (match === null) return WHOLE;
   const [, first, last, suffix] = match;
 
   if (suffix !== undefined) {
-    const suffixLength = Number(suffix);
-    if (!Number.isSafeInteger(suffixLength)) return { kind: "full" };
+    const length = Number(suffix);
+    return Number.isSafeInteger(length) ? { kind: "suffix", length } : WHOLE;
+  }
+  const offset = Number(first);
+  if (!Number.isSafeInteger(offset)) return WHOLE;
+  if (last === undefined || last === "") return { kind: "from", first: offset, last: undefined };
+  const lastPosition = Number(last);
+  // §14.1.1: last-pos less than first-pos makes the spec invalid, and an invalid Range is ignored.
+  if (!Number.isSafeInteger(lastPosition) || lastPosition < offset) return WHOLE;
+  return { kind: "from", first: offset, last: lastPosition };
+}
+
+/** The spec against a representation of `size` bytes: clamped to it, or unsatisfiable. */
+export function resolveRange(spec: RangeSpec, size: number): RangeDecision {
+  if (spec.kind === "whole") return { kind: "full" };
+  if (spec.kind === "suffix") {
     // §14.1.3: a suffix range is satisfiable when it is non-zero and the representation is not empty.
-    if (suffixLength === 0 || size === 0) return { kind: "unsatisfiable" };
-    const length = Math.min(suffixLength, size);
+    if (spec.length === 0 || size === 0) return { kind: "unsatisfiable" };
+    const length = Math.min(spec.length, size);
     return { kind: "partial", offset: size - length, length };
   }
+  if (spec.first >= size) return { kind: "unsatisfiable" };
+  const end = spec.last === undefined ? size - 1 : Math.min(spec.last, size - 1);
+  return { kind: "partial", offset: spec.first, length: end - spec.first + 1 };
+}
 
-  const offset = Number(first);
-  if (!Number.isSafeInteger(offset)) return { kind: "full" };
-  let end = size - 1;
-  if (last !== undefined && last !== "") {
-    const lastPosition = Number(last);
-    // §14.1.1: last-pos less than first-pos makes the spec invalid, and an invalid Range is ignored.
-    if (!Number.isSafeInteger(lastPosition) || lastPosition < offset) return { kind: "full" };
-    end = Math.min(lastPosition, size - 1);
-  }
-  if (offset >= size) return { kind: "unsatisfiable" };
-  return { kind: "partial", offset, length: end - offset + 1 };
+/** Parses `Range` against a representation of `size` bytes. */
+export function parseRange(header: string | null, size: number): RangeDecision {
+  return resolveRange(parseRangeSpec(header), size);
+}
+
+/** The spec re-serialised as one canonical `Range` value (`bytes=a-b`, `bytes=a-`, `bytes=-n`); undefined for `whole`. */
+export function rangeHeaderOf(spec: RangeSpec): string | undefined {
+  if (spec.kind === "whole") return undefined;
+  if (spec.kind === "suffix") return `bytes=-${spec.length}`;
+  return spec.last === undefined ? `bytes=${spec.first}-` : `bytes=${spec.first}-${spec.last}`;
+}
+
+const CONTENT_RANGE = /^bytes ([0-9]{1,15})-([0-9]{1,15})\/([0-9]{1,15})$/;
+
+/** A satisfied `Content-Range` (`bytes a-b/size`, §14.4) as offset, length and size; undefined when it is anything else. */
+export function parseContentRange(value: string | null): { offset: number; length: number; size: number } | undefined {
+  const match = value === null ? null : CONTENT_RANGE.exec(value);
+  if (match === null) return undefined;
+  const [offset, last, size] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (last < offset || last >= size) return undefined;
+  return { offset, length: last - offset + 1, size };
 }
 
 /** The `Content-Range` value of a partial answer. */
@@ -150,7 +191,7 @@ export function conditionalHeaders(headers: Headers): ConditionalHeaders {
   };
 }
 
-export type PreconditionOutcome = "proceed" | "not-modified" | "precondition-failed";
+type PreconditionOutcome = "proceed" | "not-modified" | "precondition-failed";
 
 /**
  * RFC 9110 §13.2.2 for a GET or HEAD of an existing representation, in its

@@ -11,7 +11,8 @@ import type { ErrorBody } from "../../shared/errors";
 import { mediaPath } from "../../shared/media-token";
 import { createLogger } from "../../shared/log";
 import { DEFAULT_PLAYLIST_MAX_AGE_SECONDS, playlistMaxAge } from "./settings";
-import { kidRegistry, verifiedTokenCache } from "./token";
+import { mediaConfig } from "./config";
+import { verifiedTokenCache } from "./token";
 import { ORIGIN, answerWithVars, mint, mintPrefix, patternBytes, uniqueKey } from "./test-kit";
 
 const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -78,7 +79,7 @@ describe("a prefix token serves every object under its prefix like a key token s
     const base = (await mintPrefix(prefix, { ip: "203.0.113.0/24" })).slice(0, -1);
     const from = (clientIp: string, path: string) => get(`${base}${path}`, { headers: { "CF-Connecting-IP": clientIp } });
     expect((await from("203.0.113.5", "/a.m4s")).status).toBe(200);
-    const registry = await kidRegistry(env, createLogger("media"));
+    const registry = await mediaConfig(env).kidRegistry(createLogger("media"));
     expect(verifiedTokenCache(registry).has(base.slice("/media/v1/".length))).toBe(true);
     for (const [clientIp, path] of [["198.51.100.5", "/a.m4s"], ["203.0.113.5", "/a%2Fb.m4s"], ["203.0.113.5", ""]] as const) {
       const refused = await from(clientIp, path);

@@ -12,7 +12,7 @@ import { handleMediaRequest } from "./handle";
 
 export const ORIGIN = "https://gateway.test";
 
-export interface MintOptions {
+interface MintOptions {
   bkt?: string;
   dl?: string;
   kid?: "v1" | "v2";

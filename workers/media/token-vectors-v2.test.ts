@@ -12,7 +12,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import vectors from "../../test/fixtures/media-token-vectors-v2.json";
 import { createLogger } from "../../shared/log";
 import { ORIGIN, captureLogs, logRecords } from "./test-kit";
-import { kidRegistry, verifiedTokenCache } from "./token";
+import { mediaConfig } from "./config";
+import { verifiedTokenCache } from "./token";
 
 interface Vector {
   name: string;
@@ -120,7 +121,7 @@ describe("the v1.1 PyJWT vectors, through the real Worker", () => {
   it("answers every vector as the file says, in file order, then again with the verification cache warm", async () => {
     for (const vector of VECTORS) await expectAsTheFileSays(vector);
     // The first pass verified every accepted token in this isolate: each is now a cache hit.
-    const registry = await kidRegistry(env, createLogger("media"));
+    const registry = await mediaConfig(env).kidRegistry(createLogger("media"));
     for (const vector of VECTORS.filter((candidate) => candidate.expect === "accept")) {
       expect(verifiedTokenCache(registry).has(vector.token), vector.name).toBe(true);
     }

@@ -7,7 +7,6 @@
 import type { JWTPayload } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
-import type { Logger } from "../../shared/log";
 import type { MediaGrant } from "../../shared/media-token";
 import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER, isKid, readGrant, readSigningSecrets, registryLine } from "../../shared/media-token";
 import type { BucketName } from "./buckets";
@@ -66,29 +65,6 @@ export async function buildKidRegistry(env: object): Promise<KidRegistry> {
   };
   if (secrets.activeKidProblem) registry.activeKidProblem = secrets.activeKidProblem;
   return registry;
-}
-
-let isolateRegistry: Promise<KidRegistry> | undefined;
-
-/**
- * The registry for this isolate: built, and its line logged, on first use
- * only, so key imports stay out of the request path after that. Secrets are
- * fixed for a deployed version, so one build per isolate is current.
- */
-export function kidRegistry(env: object, log: Logger): Promise<KidRegistry> {
-  isolateRegistry ??= buildKidRegistry(env).then(
-    (registry) => {
-      log.info("media-token-registry", { registry: registry.line, kid: registry.activeKid ?? "none" });
-      for (const { kid, reason } of registry.refused) log.error("media-token-secret-refused", { kid, reason });
-      if (registry.activeKidProblem) log.error("media-token-active-kid", { reason: registry.activeKidProblem });
-      return registry;
-    },
-    (error: unknown) => {
-      isolateRegistry = undefined; // a failed build is retried by the next request
-      throw error;
-    },
-  );
-  return isolateRegistry;
 }
 
 /** A token whose signature, lifetime and claims all check: what it grants, and the kid that signed it. */

@@ -6,11 +6,11 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { errorResponse } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
-import { decideRequestId } from "../../shared/request-id";
+import { decideRequestId, withRequestId } from "../../shared/request-id";
 import type { OwnedRoute } from "../../shared/routes";
 import { routeFor } from "../../shared/routes";
 import { isOperator } from "./admin";
-import { forwardToService, withRequestId } from "./forward";
+import { forwardToService } from "./forward";
 import { healthResponse } from "./health";
 import { operatorOnly, signResponse, statusResponse } from "./operator";
 import { serveBuildAsset } from "./static";
@@ -47,7 +47,7 @@ export default class Router extends WorkerEntrypoint<RouterEnv> {
     const route = routeFor(pathname);
     // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
     if (route?.target === "MEDIA" || route?.target === "API") return forwardToService(this.env[route.target], route.target, request, requestId, log);
-    return this.answerHere(request, route, pathname, requestId).then((response) => withRequestId(response, requestId));
+    return this.answerHere(request, route, pathname, requestId).then((response) => withRequestId(response, requestId, "fetched"));
   }
 
   /** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
