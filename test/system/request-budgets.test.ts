@@ -90,7 +90,8 @@ async function startCountedBackend(): Promise<string> {
 
 /** A counter Worker's record since the last read (each read starts a new count). */
 async function counted(worker: "invocation-tally" | "counting-r2"): Promise<string[]> {
-  const fetcher = await miniflare.getWorker(worker);
+  // Miniflare's Fetcher type does not resolve here (as in scripts/soak.ts): the part used is named.
+  const fetcher = (await miniflare.getWorker(worker)) as unknown as { fetch(url: string): Promise<Response> };
   const response = await fetcher.fetch("http://counter.local/?reset=1");
   return (await response.json()) as string[];
 }
@@ -151,7 +152,9 @@ async function cachePutsShownByNextHit(expectFill: boolean): Promise<number> {
 }
 
 async function seed(key: string, size: number): Promise<void> {
-  const bucket = await miniflare.getR2Bucket("BUCKET", "counting-r2");
+  const bucket = (await miniflare.getR2Bucket("BUCKET", "counting-r2")) as unknown as {
+    put(key: string, value: Uint8Array, options: { httpMetadata: { contentType: string } }): Promise<unknown>;
+  };
   await bucket.put(key, new Uint8Array(size).fill(7), { httpMetadata: { contentType: "video/mp4" } });
 }
 
