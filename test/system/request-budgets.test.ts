@@ -101,7 +101,7 @@ async function settled(): Promise<{ invocations: string[]; r2: string[]; backend
   const invocations: string[] = [];
   const r2: string[] = [];
   let quietRounds = 0;
-  for (let round = 0; round < 60 && quietRounds < 4; round += 1) {
+  for (let round = 0; round < 60 && quietRounds < 5; round += 1) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const more = [...(await counted("invocation-tally")), ...(await counted("counting-r2"))];
     invocations.push(...more.filter((item) => item.includes(":")));
