@@ -8,7 +8,7 @@
  * empty allow-list means same-origin only and adds nothing at all.
  */
 
-export interface CorsOptions {
+interface CorsOptions {
   /** Methods a preflight may ask for. */
   allowMethods: readonly string[];
   /** Request headers a preflight may ask for; omitted: whatever it asks for (echoed, and varied on). */

@@ -10,7 +10,7 @@ import type { WorkerName } from "./worker-names.ts";
 
 /** Which bucket of a media chain answered: the main one, or the fallback. */
 export type ServedFrom = "main" | "fallback";
-export type LogLevel = "info" | "warn" | "error";
+type LogLevel = "info" | "warn" | "error";
 
 export interface LogFields {
   requestId?: string;

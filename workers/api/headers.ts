@@ -13,7 +13,7 @@ import { wantsEventStream } from "./sse";
  * gateway is the last proxy, so they must not reach the backend (nor a
  * backend's challenge reach the browser as if from a proxy).
  */
-export const HOP_BY_HOP_HEADERS: readonly string[] = [
+const HOP_BY_HOP_HEADERS: readonly string[] = [
   "connection",
   "proxy-connection",
   "keep-alive",

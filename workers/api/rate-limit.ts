@@ -12,7 +12,7 @@ import { sha256Hex } from "../../shared/sha256";
  * this limits well-behaved clients and sessions, not a determined attacker:
  * that is the WAF's job, in front of the Worker.
  */
-export function rateLimitKey(headers: Headers): string {
+function rateLimitKey(headers: Headers): string {
   const session = headers.get("authorization") ?? headers.get("cookie");
   if (session) return `session:${sha256Hex(session)}`;
   return `ip:${headers.get("cf-connecting-ip") ?? "unknown"}`;
