@@ -27,9 +27,9 @@ import { ENVIRONMENTS, WORKERS } from "./workers.ts";
  * The size budget per Worker bundle, far under the platform's limits (3 MB
  * gzip on Free, 10 MB on paid plans) on purpose. Every isolate parses and runs
  * the whole bundle before its first request, under the startup CPU limit, so
- * bundle size is cold-start latency on every new isolate. Ours measured
- * 4.6–21 KiB gzip, 14–80 KiB raw (2026-11-23: hono, jose and our code,
- * unminified); about six times that leaves room to grow and still trips the
+ * bundle size is cold-start latency on every new isolate. Ours measure
+ * 6–26 KiB gzip, 17–94 KiB raw (unminified, 2026-12-01: media is jose and our code); about five
+ * times that leaves room to grow and still trips the
  * day someone bundles a Node polyfill layer or a whole SDK by accident, long
  * before the platform would refuse it.
  */
