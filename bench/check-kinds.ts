@@ -5,6 +5,7 @@
  */
 import type { HopStepsSummary } from "./hop-steps.ts";
 import type { InstructionsSection } from "./instructions.ts";
+import type { IsolateHeapsSection } from "./isolate-heaps.ts";
 import type { LargeObjectSummary } from "./large-objects.ts";
 import type { SseLevelSummary } from "./sse.ts";
 import type { Spread } from "./stats.ts";
@@ -51,6 +52,7 @@ export interface Sections {
   tokenVerify?: TokenVerifySummary;
   largeObject?: LargeObjectSummary;
   largeObjectError?: string;
+  isolateHeaps?: IsolateHeapsSection;
   sse: SseLevelSummary[];
   /** SSE variants whose first stream failed, with why. */
   sseUnavailable: Record<string, string>;
@@ -131,4 +133,17 @@ export function judgedCheck(
 
 export function spreadCheck(id: string, label: string, unit: string, value: Spread | undefined, target?: Check["target"], unavailable?: string): Check {
   return { id, label, unit, value: value ?? spread([]), ...(target ? { target } : {}), ...(unavailable ? { unavailable } : {}) };
+}
+
+/**
+ * Our variant's own cost beyond its bare peer, in thousands of instructions
+ * per request under callgrind (round by round): what our code adds to a
+ * request kind, without the simulators' share that both counts hold.
+ */
+export function instructionExcessCheck(id: string, label: string, section: InstructionsSection | undefined, ours: string, peer: string, target: Target): Check {
+  const [a, b] = [section?.variants[ours], section?.variants[peer]];
+  const missing = [a, b].find((count) => count?.available !== true);
+  const unavailable = section === undefined ? "not run" : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
+  const value = a && b ? spread(a.instructionsPerRequest.rounds.map((count, round) => (count - (b.instructionsPerRequest.rounds[round] ?? Number.NaN)) / 1000)) : spread([]);
+  return { id, label, unit: "k instr", value, target, ...(unavailable === undefined ? {} : { unavailable }) };
 }

@@ -61,6 +61,8 @@ export interface GatewayOptions {
   sockets?: ReadonlySet<SocketName>;
   /** The secrets to start with (tokens can then be signed before the start); new ones if unset. */
   secrets?: BenchSecrets;
+  /** A loopback port for workerd's inspector (one DevTools target per Worker); none when unset. */
+  inspectorPort?: number;
 }
 
 export interface Gateway {
@@ -104,6 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logLines++;
     },
     resourcePersistencePath: options.stateDir,
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     workers: options.sockets === undefined ? workers : workersBehind(workers, options.sockets),
   });
   // Miniflare reads MINIFLARE_WORKERD_PATH when it spawns workerd, during start-up.

@@ -36,9 +36,11 @@ export const PORTS = {
   limiter: PORT_BASE + 20,
   forwarderToApi: PORT_BASE + 21,
   forwarderToFetchLimited: PORT_BASE + 22,
+  // workerd's inspector, for the isolate-heap section only (bench/isolate-heaps.ts).
+  inspector: PORT_BASE + 28,
 } as const;
 
-export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse">;
+export type SocketName = Exclude<keyof typeof PORTS, "nginx" | "sseOrigin" | "nginxSse" | "inspector">;
 
 /** Where a socket listens (the same for every gateway of a run). */
 export function socketUrl(socket: SocketName): string {
@@ -49,6 +51,6 @@ export function socketUrl(socket: SocketName): string {
 export function socketOf(url: string): SocketName {
   const port = Number(new URL(url).port);
   const socket = (Object.keys(PORTS) as (keyof typeof PORTS)[]).find((name) => PORTS[name] === port);
-  if (socket === undefined || socket === "nginx" || socket === "sseOrigin" || socket === "nginxSse") throw new Error(`bench: ${url} is no gateway socket`);
+  if (socket === undefined || socket === "nginx" || socket === "sseOrigin" || socket === "nginxSse" || socket === "inspector") throw new Error(`bench: ${url} is no gateway socket`);
   return socket;
 }

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import type { Check, Sections } from "./check-kinds.ts";
 import { verdictOf } from "./check-kinds.ts";
 import type { InstructionsSection } from "./instructions.ts";
+import { heapLines } from "./isolate-heaps.ts";
 import type { Spread } from "./stats.ts";
 import { spread } from "./stats.ts";
 
@@ -160,6 +161,8 @@ export function details(sections: Sections): string {
     }
   }
   for (const [id, problem] of Object.entries(sections.sseUnavailable)) lines.push("", `SSE ${id}: not measured (${problem}).`);
+  const heaps = heapLines(sections.isolateHeaps);
+  if (heaps.length > 0) lines.push("", ...heaps);
   const large = sections.largeObject;
   if (large) {
     const f = large.fullStream;

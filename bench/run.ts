@@ -21,6 +21,7 @@ import { svgChart } from "./chart.ts";
 import { judgedChecks, otherChecks } from "./checks.ts";
 import type { Gateway, GatewayOptions } from "./harness.ts";
 import { buildAll, newSecrets, startGateway } from "./harness.ts";
+import { measureIsolateHeaps } from "./isolate-heaps.ts";
 import { measureHopSteps } from "./hop-steps.ts";
 import type { InstructionsSection } from "./instructions.ts";
 import { callgrindWrapper, keepCallgrindDumps, measureInstructions } from "./instructions.ts";
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
     const seeder = await startGateway({ ...gatewayOptions, sseOriginUrl: rig.originUrl });
     try {
       seeding.smallSeconds = await seed(seeder.url("seed"), SMALL_KEY, SMALL_BYTES);
-      if (runsSection("large")) {
+      if (runsSection("large") || runsSection("heap")) {
         console.log("bench: writing the 1 GiB object to local R2 (streamed)");
         seeding.largeSeconds = await timed("seed", () => seed(seeder.url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES));
       }
@@ -218,6 +219,18 @@ async function main(): Promise<void> {
       await seeder.dispose();
     }
     if (wallClock.some(runsSection)) workerLogLines = await measureWallClock(sections, gatewayOptions, rig);
+
+    // In a gateway of its own with workerd's inspector on, so that no other section runs with one attached.
+    if (runsSection("heap")) {
+      console.log(`bench: isolate heaps (inspector): one full 1 GiB stream, ${settings.sseManyStreams} event streams`);
+      const secrets = newSecrets();
+      const paths = await signedPaths(secrets, 1);
+      sections.isolateHeaps = await timed("heap", () =>
+        measureIsolateHeaps({ ...gatewayOptions, sseOriginUrl: rig.originUrl, secrets }, rig, paths.large, settings.sseManyStreams, settings.sseManyEvents, settings.sseSettleMs).catch(
+          (error: unknown) => ({ unavailable: error instanceof Error ? error.message : String(error) }),
+        ),
+      );
+    }
 
     // Last, in a second gateway (same ports, so the first one is gone; same
     // state directory, so the seeded object is there): nothing else is

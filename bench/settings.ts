@@ -13,7 +13,7 @@
 const quick = process.env.BENCH_QUICK === "1";
 
 /** Sections a run can be cut down to with BENCH_ONLY (comma-separated). */
-export const SECTIONS = ["large", "throughput", "hop", "verify", "sse", "instructions"] as const;
+export const SECTIONS = ["large", "throughput", "hop", "verify", "sse", "heap", "instructions"] as const;
 export type Section = (typeof SECTIONS)[number];
 /**
  * Run only when BENCH_ONLY names them: the router's hop profile (router and

@@ -20,6 +20,8 @@ export interface SseVariant {
   headers?: Record<string, string>;
   /** Processes whose memory grows with the streams this variant holds open (empty: none but the origin). */
   proxyPids: () => number[];
+  /** Called once every stream is open and events flow (the isolate-heap section reads heaps there). */
+  whileAllOpen?: () => Promise<void>;
 }
 
 export interface SseLevelSummary {
@@ -141,7 +143,10 @@ export async function startSseRig(port: number): Promise<SseRig> {
         // Every stream is live: let a few events flow, then weigh the proxy.
         await new Promise((resolve) => setTimeout(resolve, 500));
         during = rssOf();
-        line = await client.next(answerWithin);
+        // Waiting for the last line before the hook runs: a line with no waiter is dropped.
+        const last = client.next(answerWithin);
+        await variant.whileAllOpen?.();
+        line = await last;
       }
       // JSON has no NaN: a run without a single event reports its percentiles as null.
       const result = line as unknown as SseRunResult;

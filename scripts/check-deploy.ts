@@ -4,14 +4,22 @@
  * Workers exactly as `wrangler deploy` would (`--dry-run --outdir`), prints
  * each bundle's size, fails above the budget, and fails on any problem
  * `environmentProblems` finds (route patterns or run_worker_first missing an
- * owned prefix, service bindings pointing at another environment, …).
+ * owned prefix, service bindings pointing at another environment, …). It
+ * also measures each production bundle's startup CPU and media's first
+ * request (scripts/startup-profile.ts) and fails past STARTUP_BUDGET_MS;
+ * `--no-startup` skips that (about 15 s), `--wrangler-startup` adds
+ * `wrangler check startup`'s own sampled figure beside it.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
 import { environmentProblems } from "./deploy-checks.ts";
 import type { GatewayConfigs } from "./deploy-checks.ts";
+import { wrangler } from "./run.ts";
+import { firstRequestCpuMs, startupCpuMs } from "./startup-profile.ts";
 import { readWorkerConfig } from "./wrangler-config.ts";
 import { ENVIRONMENTS, WORKERS } from "./workers.ts";
 
@@ -19,13 +27,25 @@ import { ENVIRONMENTS, WORKERS } from "./workers.ts";
  * The size budget per Worker bundle, far under the platform's limits (3 MB
  * gzip on Free, 10 MB on paid plans) on purpose. Every isolate parses and runs
  * the whole bundle before its first request, under the startup CPU limit, so
- * bundle size is cold-start latency on every new isolate. Ours measured
- * 4.6–21 KiB gzip, 14–80 KiB raw (2026-11-23: hono, jose and our code,
- * unminified); about six times that leaves room to grow and still trips the
+ * bundle size is cold-start latency on every new isolate. Ours measure
+ * 6–26 KiB gzip, 17–94 KiB raw (unminified, 2026-12-01: media is jose and our code); about five
+ * times that leaves room to grow and still trips the
  * day someone bundles a Node polyfill layer or a whole SDK by accident, long
  * before the platform would refuse it.
  */
 export const BUNDLE_BUDGET = { rawBytes: 512 * 1024, gzipBytes: 128 * 1024 } as const;
+
+/**
+ * Startup CPU per Worker (evaluating the bundle) and media's first request
+ * (its kid registry imports the signing keys and hashes there), in ms of
+ * workerd CPU on this machine. Measured 2026-12-01 (2 loaded cores): media
+ * 0.4-0.5 ms, api 0.05-0.15, router 0-0.05 (the measurement's step is
+ * 0.05 ms); media's first request 2.8 ms, 1.1 ms the same request again.
+ * The budgets are about 3x that (router's and api's floored at 5 steps), far
+ * below the platform's 1 s startup limit on purpose: they trip on the change
+ * that adds work at module scope, long before the platform would.
+ */
+export const STARTUP_BUDGET_MS = { media: 1.5, api: 0.5, router: 0.25, mediaFirstRequest: 9 } as const;
 
 export interface BundleSize {
   rawBytes: number;
@@ -54,6 +74,35 @@ export function budgetProblems(label: string, size: BundleSize, budget: BundleSi
   return problems;
 }
 
+/** Prints each production bundle's startup CPU (and media's first request) and returns the budgets it breaks. */
+async function startupProblems(): Promise<string[]> {
+  const problems: string[] = [];
+  console.log(`check:deploy: startup CPU per production bundle (workerd CPU time, scripts/startup-profile.ts)`);
+  for (const worker of WORKERS) {
+    const measured = await startupCpuMs(worker.name, worker.config, `dist/production/${worker.name}`);
+    const budget = STARTUP_BUDGET_MS[worker.name];
+    let line = `  startup    ${worker.name.padEnd(6)} ${measured.toFixed(2).padStart(6)} ms (budget ${budget} ms)`;
+    if (process.argv.includes("--wrangler-startup")) line += `; wrangler check startup: ${await wranglerStartup(worker.config)}`;
+    console.log(line);
+    if (measured > budget) problems.push(`startup: ${worker.name} ${measured} ms exceeds the budget of ${budget} ms`);
+  }
+  const secret = randomBytes(32).toString("base64url");
+  const path = mediaPath(await signMediaToken({ key: "check-deploy/absent.mp4", ttlSeconds: 600, kid: "v1", secret }));
+  const first = await firstRequestCpuMs("media", "wrangler.media.toml", { MEDIA_TOKEN_SECRET_V1: secret }, `https://gateway.invalid${path}`, "dist/production/media");
+  const budget = STARTUP_BUDGET_MS.mediaFirstRequest;
+  console.log(`  first req  media  ${first.firstMs.toFixed(2).padStart(6)} ms (budget ${budget} ms; ${first.againMs.toFixed(2)} ms the same request again)`);
+  if (first.firstMs > budget) problems.push(`startup: media's first request ${first.firstMs} ms exceeds the budget of ${budget} ms`);
+  return problems;
+}
+
+/** `wrangler check startup`'s "Active" time and sample count for one config (it needs `-c` passed on to its inner build too). */
+async function wranglerStartup(config: string): Promise<string> {
+  const output = await wrangler(["check", "startup", "-c", config, `--args=-c ${config}`, "--outfile", `dist/${config}.cpuprofile`], { quiet: true });
+  const active = /Active: ([\d.]+) ms/.exec(output)?.[1] ?? "?";
+  const samples = /Samples: (\d+)/.exec(output)?.[1] ?? "?";
+  return `${active} ms active in ${samples} samples`;
+}
+
 function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
@@ -77,6 +126,7 @@ if (import.meta.main) {
     console.log(`  ${environment.padEnd(10)} routes, run_worker_first, bindings, secrets: ${found.length === 0 ? "ok" : `${found.length} problem(s)`}`);
     problems.push(...found);
   }
+  if (!process.argv.includes("--no-startup")) problems.push(...(await startupProblems()));
   if (problems.length > 0) {
     for (const problem of problems) console.error(`check:deploy: FAIL ${problem}`);
     process.exit(1);

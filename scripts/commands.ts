@@ -4,9 +4,8 @@
  * "how to roll back" hint and the runbook all name the same command lines.
  */
 import { ENVIRONMENTS, WORKERS } from "./workers.ts";
+import type { WorkerName } from "../shared/worker-names.ts";
 import type { Environment, WorkerSpec } from "./workers.ts";
-
-export type WorkerName = WorkerSpec["name"];
 
 /** The Worker spec for a name given on the command line, or a clear error. */
 export function workerNamed(name: string | undefined): WorkerSpec {

@@ -32,6 +32,8 @@ export interface LocalGatewayOptions {
   stateDir?: string;
   /** Called with every Worker log line. */
   onLog?: (message: string) => void;
+  /** A loopback port for workerd's inspector: one DevTools target per Worker (scripts/isolate-heap.ts reads their heaps). */
+  inspectorPort?: number;
 }
 
 export interface LocalGateway {
@@ -60,6 +62,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       port: 0,
       handleStructuredLogs: ({ message }: { message: string }) => options.onLog?.(message),
       ...(options.stateDir ? { resourcePersistencePath: options.stateDir } : {}),
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       workers: [
         options.directPort === undefined ? router : { ...router, unsafeDirectSockets: [{ host: "127.0.0.1", port: options.directPort }] },
         media,

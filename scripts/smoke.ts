@@ -19,7 +19,8 @@
  */
 import { parseArgs } from "node:util";
 import { rollbackHint, runScript, UsageError } from "./commands.ts";
-import type { WorkerName } from "./commands.ts";
+import type { WorkerName } from "../shared/worker-names.ts";
+import { WORKER_NAMES } from "../shared/worker-names.ts";
 import { readSecret } from "./secret-input.ts";
 import { readWorkerConfig, resolveEnvironment } from "./wrangler-config.ts";
 import { ENVIRONMENTS } from "./workers.ts";
@@ -113,7 +114,7 @@ async function checkHealth(options: SmokeOptions): Promise<CheckResult> {
   const response = await timedFetch(`${options.baseUrl}/_health`, { headers: { Authorization: `Bearer ${options.adminToken}` } });
   const body = (await response.json().catch(() => ({}))) as HealthDocument;
   const workers = body.workers ?? {};
-  const failed = (["router", "media", "api"] as const).filter((worker) => workers[worker]?.status !== "ok");
+  const failed = WORKER_NAMES.filter((worker) => workers[worker]?.status !== "ok");
   const versions = Object.entries(workers).map(([worker, health]) => `${worker} ${health.version?.id?.slice(0, 8) ?? "?"}`).join(", ");
   if (response.status === 200 && failed.length === 0) return { name, ok: true, detail: `router, media, api ok (versions: ${versions})`, suspects: [] };
   return { name, ok: false, detail: `${response.status}, not ok: ${failed.join(", ") || "unreadable body"}`, suspects: failed.length > 0 ? [...failed] : ["router"] };

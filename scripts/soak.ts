@@ -3,8 +3,10 @@
  * whole gateway (router → media/api in one workerd, scripts/local-gateway.ts)
  * with the real local backend behind the api Worker. Loopback only, bounded,
  * stops by itself. Reports requests, 5xx, hung connections (a request with no
- * complete answer within HANG_MS), and workerd's RSS after the first and the
- * last 20 s of the measured 60 s, which follow a warm-up of the same traffic.
+ * complete answer within HANG_MS), workerd's RSS after the first and the
+ * last 20 s of the measured 60 s, which follow a warm-up of the same traffic,
+ * and each Worker's own V8 heap through workerd's inspector
+ * (scripts/isolate-heap.ts): after warm-up, at the end, and its peak.
  *
  * Traffic, by weight: media cache hits (small objects, whole or ranged),
  * media misses (objects above the cache cap, ranged reads from R2), API JSON,
@@ -12,13 +14,21 @@
  * hung up early).
  *
  *   SOAK_SECONDS=60 SOAK_WARMUP_SECONDS=90 SOAK_CLIENTS=200 npm run soak
+ *   SOAK_INSPECTOR=0 npm run soak      # without the inspector (its cost on throughput)
+ *   SOAK_SNAPSHOTS=<dir> npm run soak  # heap snapshots of our isolates after warm-up and at the end
+ *   SOAK_PEERS=1 npm run soak          # the same traffic against the bench's bare peer Workers
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { createBackendServer } from "../backend/server.ts";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
+import { rssKiB, smapsRollup, workerdPid } from "./workerd-process.ts";
+import type { HeapReading, IsolateSession } from "./isolate-heap.ts";
+import { mib, nudgeOnce, openIsolates, workerTarget } from "./isolate-heap.ts";
 import { startLocalGateway } from "./local-gateway.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
@@ -31,6 +41,28 @@ const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 90);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
 /** The hardening port range on this shared machine is 8900-8919. */
 const ROUTER_PORT = 8910;
+const INSPECTOR_PORT = 8911;
+const INSPECT = process.env.SOAK_INSPECTOR !== "0";
+const SNAPSHOT_DIR = process.env.SOAK_SNAPSHOTS;
+/**
+ * The same traffic against the bench's bare peer Workers (bench/workers/) in
+ * one workerd instead of ours: media hits to the bare cache Worker, misses to
+ * the bare R2 Worker (one 64 KiB object), the api kinds to the bare fetch
+ * Worker with the api's limiter, straight to the backend. Their RSS is the
+ * runtime's and the simulators' own; no heap rows, no body checks.
+ */
+const PEERS = process.env.SOAK_PEERS === "1";
+/** The peers' sockets: the bench's port layout from the start of this helper's bench range. */
+const PEER_PORT_BASE = "8980";
+/** How often each isolate's heap is read under load (a forced full collection each time); SOAK_HEAP_EVERY_SECONDS=0 reads only at rest. */
+const HEAP_EVERY_MS = Number(process.env.SOAK_HEAP_EVERY_SECONDS ?? 10) * 1000;
+/** Each Worker's live heap stays under this (the isolate's limit is 128 MB in production). */
+const HEAP_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Each Worker's live heap changes by at most this between the end of warm-up and the end of the run. */
+const HEAP_FLAT_PERCENT = 10;
+/** Our Workers, and Miniflare's R2 and cache simulators (same process, reported for where the RSS goes). */
+const WORKERS = ["gateway-router", "gateway-media", "gateway-api"] as const;
+const SIMULATORS = ["r2:bucket", "cache:cache"] as const;
 /** A request with no complete answer after this long counts as hung. */
 const HANG_MS = 30_000;
 const SMALL_OBJECTS = 40;
@@ -74,6 +106,8 @@ const tally: Tally = {
   wrongBodies: 0,
 };
 
+const any = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+
 /** SOAK_ONLY=<kind> runs one kind of traffic alone (to find which one a trend belongs to). */
 const ONLY = process.env.SOAK_ONLY as Kind | undefined;
 
@@ -88,20 +122,106 @@ function pick(): Kind {
   return "api-json";
 }
 
-/** workerd's resident set in KiB, from /proc (Linux). */
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+interface HeapSample {
+  second: number;
+  /** Read with no request in flight (after warm-up and at the end), not under load. */
+  atRest: boolean;
+  readings: Map<string, HeapReading>;
 }
 
-/** The workerd process Miniflare started (a child of this process). */
-async function workerdPid(): Promise<number> {
-  const { execFileSync } = await import("node:child_process");
-  const out = execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
-  const line = out.split("\n").find((row) => row.includes("workerd"));
-  if (!line) throw new Error("no workerd child process found");
-  return Number(line.trim().split(/\s+/)[0]);
+/**
+ * Per isolate: the live heap at rest after warm-up and at the end (what the
+ * isolate keeps between requests; flatness is judged on these two), the peak
+ * of every reading (under load: 200 clients' requests in flight), and the change.
+ * Readings under load swing by ±20% with what is in flight at that instant,
+ * so they say nothing about growth.
+ */
+function heapSummary(samples: HeapSample[], target: string) {
+  const used = (sample: HeapSample | undefined) => sample?.readings.get(target)?.usedBytes ?? 0;
+  const rest = samples.filter((sample) => sample.atRest);
+  const afterWarmup = rest[0];
+  const end = rest.at(-1);
+  const peak = Math.max(...samples.map(used));
+  const changePercent = used(afterWarmup) > 0 ? ((used(end) - used(afterWarmup)) / used(afterWarmup)) * 100 : 0;
+  return {
+    afterWarmupMiB: mib(used(afterWarmup)),
+    endMiB: mib(used(end)),
+    peakMiB: mib(peak),
+    peakUnderLoadMiB: mib(Math.max(0, ...samples.filter((sample) => !sample.atRest).map(used))),
+    externalAtEndMiB: mib(end?.readings.get(target)?.externalBytes ?? 0),
+    totalAtEndMiB: mib(end?.readings.get(target)?.totalBytes ?? 0),
+    changePercent: Math.round(changePercent * 10) / 10,
+    peakBytes: peak,
+    uncollectedReadings: samples.filter((sample) => sample.readings.get(target)?.collected === false).length,
+  };
 }
+
+/** What one soak's requests go to. */
+interface TrafficPlan {
+  /** Paths (signed media URLs) of the cached and of the uncached objects. */
+  small: string[];
+  large: string[];
+  uploadBody: Uint8Array<ArrayBuffer>;
+  urlOf: (kind: Kind, path: string) => URL;
+  /** Whether each answer's length is checked against what was asked for (the peers ignore Range). */
+  checkBodies: boolean;
+}
+
+/** One request of the given kind; returns once its answer is complete (or hung/failed). */
+async function requestOnce(kind: Kind, plan: TrafficPlan): Promise<void> {
+  const signal = AbortSignal.timeout(HANG_MS);
+  let path: string;
+  let init: RequestInit = { signal };
+  let expectBytes: number | undefined;
+  if (kind === "media-hit") {
+    path = any(plan.small);
+    if (Math.random() < 0.5) {
+      const start = Math.floor(Math.random() * (SMALL_SIZE - 1000));
+      init = { ...init, headers: { Range: `bytes=${start}-${start + 999}` } };
+      expectBytes = 1000;
+    } else expectBytes = SMALL_SIZE;
+  } else if (kind === "media-miss") {
+    path = any(plan.large);
+    const start = Math.floor(Math.random() * (LARGE_SIZE - 65_536));
+    init = { ...init, headers: { Range: `bytes=${start}-${start + 65_535}` } };
+    expectBytes = 65_536;
+  } else if (kind === "api-json") {
+    path = "/api/v1/hello";
+  } else if (kind === "upload") {
+    path = "/api/v1/upload";
+    init = { ...init, method: "POST", body: plan.uploadBody, headers: { "Content-Type": "application/octet-stream" } };
+  } else {
+    // Ten events 100 ms apart; a third of the clients hang up after the third event.
+    path = "/api/v1/events?every=100&count=10";
+    init = { ...init, headers: { Accept: "text/event-stream" } };
+  }
+  tally.requests += 1;
+  tally.byKind[kind] += 1;
+  try {
+    const response = await fetch(plan.urlOf(kind, path), init);
+    tally.byStatus[response.status] = (tally.byStatus[response.status] ?? 0) + 1;
+    if (response.status >= 500) tally.serverErrors += 1;
+    if (kind === "sse" && Math.random() < 1 / 3 && response.body) {
+      const reader = response.body.getReader();
+      let events = 0;
+      const decoder = new TextDecoder();
+      while (events < 3) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        events += (decoder.decode(value).match(/\n\n/g) ?? []).length;
+      }
+      await reader.cancel();
+      return;
+    }
+    const bytes = (await response.arrayBuffer()).byteLength;
+    if (plan.checkBodies && expectBytes !== undefined && response.status < 300 && bytes !== expectBytes) tally.wrongBodies += 1;
+  } catch (error) {
+    if (signal.aborted) tally.hung += 1;
+    else tally.networkErrors += 1;
+    if (process.env.SOAK_VERBOSE) console.error(kind, error);
+  }
+}
+
 
 async function main(): Promise<void> {
   console.log(`soak: building the Worker bundles`);
@@ -111,10 +231,15 @@ async function main(): Promise<void> {
     MEDIA_TOKEN_SECRET_V1: randomBytes(32).toString("base64url"),
     BACKEND_AUTH_TOKEN: randomBytes(24).toString("base64url"),
   };
-  const backend = createBackendServer({ BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 });
+  // The bare fetch Worker adds no proxy token: against the peers the backend asks for none.
+  const backend = createBackendServer(PEERS ? { MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 } : { BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 });
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   let logLines = 0;
+  if (PEERS) {
+    await soakPeers(backendUrl, backend);
+    return;
+  }
   const gateway = await startLocalGateway({
     backendUrl,
     secrets,
@@ -122,8 +247,11 @@ async function main(): Promise<void> {
     liftRateLimit: true,
     mediaVars: { CACHE_MAX_BYTES: String(CACHE_MAX_BYTES) },
     onLog: () => (logLines += 1),
+    ...(INSPECT ? { inspectorPort: INSPECTOR_PORT } : {}),
   });
   const pid = await workerdPid();
+  const targets = [...WORKERS.map(workerTarget), ...SIMULATORS];
+  const isolates: Map<string, IsolateSession> = INSPECT ? await openIsolates(INSPECTOR_PORT, targets) : new Map<string, IsolateSession>();
 
   try {
     // Miniflare's R2 type comes from a workers-types copy this program cannot resolve: only put() is used.
@@ -142,81 +270,69 @@ async function main(): Promise<void> {
     }
     const uploadBody = randomBytes(256 * 1024);
     const base = gateway.url;
-    const any = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
-    /** One request of the given kind; returns once its answer is complete (or hung/failed). */
-    async function one(kind: Kind): Promise<void> {
-      const signal = AbortSignal.timeout(HANG_MS);
-      let path: string;
-      let init: RequestInit = { signal };
-      let expectBytes: number | undefined;
-      if (kind === "media-hit") {
-        path = any(small);
-        if (Math.random() < 0.5) {
-          const start = Math.floor(Math.random() * (SMALL_SIZE - 1000));
-          init = { ...init, headers: { Range: `bytes=${start}-${start + 999}` } };
-          expectBytes = 1000;
-        } else expectBytes = SMALL_SIZE;
-      } else if (kind === "media-miss") {
-        path = any(large);
-        const start = Math.floor(Math.random() * (LARGE_SIZE - 65_536));
-        init = { ...init, headers: { Range: `bytes=${start}-${start + 65_535}` } };
-        expectBytes = 65_536;
-      } else if (kind === "api-json") {
-        path = "/api/v1/hello";
-      } else if (kind === "upload") {
-        path = "/api/v1/upload";
-        init = { ...init, method: "POST", body: uploadBody, headers: { "Content-Type": "application/octet-stream" } };
-      } else {
-        // Ten events 100 ms apart; a third of the clients hang up after the third event.
-        path = "/api/v1/events?every=100&count=10";
-        init = { ...init, headers: { Accept: "text/event-stream" } };
-      }
-      tally.requests += 1;
-      tally.byKind[kind] += 1;
-      try {
-        const response = await fetch(new URL(path, base), init);
-        tally.byStatus[response.status] = (tally.byStatus[response.status] ?? 0) + 1;
-        if (response.status >= 500) tally.serverErrors += 1;
-        if (kind === "sse" && Math.random() < 1 / 3 && response.body) {
-          const reader = response.body.getReader();
-          let events = 0;
-          const decoder = new TextDecoder();
-          while (events < 3) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            events += (decoder.decode(value).match(/\n\n/g) ?? []).length;
-          }
-          await reader.cancel();
-          return;
-        }
-        const bytes = (await response.arrayBuffer()).byteLength;
-        if (expectBytes !== undefined && response.status < 300 && bytes !== expectBytes) tally.wrongBodies += 1;
-      } catch (error) {
-        if (signal.aborted) tally.hung += 1;
-        else tally.networkErrors += 1;
-        if (process.env.SOAK_VERBOSE) console.error(kind, error);
-      }
-    }
+    const one = (kind: Kind) => requestOnce(kind, { small, large, uploadBody, urlOf: (_kind, path) => new URL(path, base), checkBodies: true });
 
     const started = Date.now();
-    const deadline = started + (WARMUP_SECONDS + SECONDS) * 1000;
     const samples: { second: number; rssKiB: number; requests: number }[] = [];
     const sampler = setInterval(() => {
       void rssKiB(pid).then((rss) => samples.push({ second: Math.round((Date.now() - started) / 1000), rssKiB: rss, requests: tally.requests }));
     }, 5_000);
+    /** One request through each isolate (router, media via the cache, media via R2, api): workerd runs a forced collection only when a request enters it. */
+    const nudge = async (): Promise<void> => {
+      await Promise.all([any(small), any(large), "/api/v1/hello"].map((path) => nudgeOnce(new URL(path, base).href, { headers: { Range: "bytes=0-0" } })));
+    };
+    const heapSamples: HeapSample[] = [];
+    const snapshots: string[] = [];
+    let heapReading: Promise<void> = Promise.resolve();
+    /** Reads every isolate's heap; one reading at a time, so a slow collection never overlaps the next. */
+    const readHeapsNow = async (atRest: boolean): Promise<void> => {
+      const second = Math.round((Date.now() - started) / 1000);
+      const readings = new Map<string, HeapReading>();
+      for (const [target, session] of isolates) readings.set(target, await session.heap(nudge));
+      heapSamples.push({ second, atRest, readings });
+    };
+    const snapshotAll = async (label: string): Promise<void> => {
+      if (SNAPSHOT_DIR === undefined) return;
+      await mkdir(SNAPSHOT_DIR, { recursive: true });
+      for (const name of WORKERS) {
+        const session = isolates.get(workerTarget(name));
+        const path = `${SNAPSHOT_DIR}/${name}-${label}.heapsnapshot`;
+        if (session) snapshots.push(`${path} (${mib(await session.snapshot(path))} MiB)`);
+      }
+    };
+    const heapSampler = setInterval(() => {
+      if (INSPECT && HEAP_EVERY_MS > 0) heapReading = heapReading.then(() => readHeapsNow(false));
+    }, HEAP_EVERY_MS || 60_000);
+    /** All clients sending until `until`; each finishes the request it is in. */
+    const traffic = (until: number) =>
+      Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (Date.now() < until) await one(pick());
+        }),
+      );
+    /** With every client's request finished: each isolate's live heap without requests in flight, and (SOAK_SNAPSHOTS) a snapshot. */
+    const atRest = async (label: string): Promise<void> => {
+      await heapReading;
+      if (!INSPECT) return;
+      await readHeapsNow(true);
+      await snapshotAll(label);
+    };
 
     console.log(`soak: ${CLIENTS} clients for ${WARMUP_SECONDS} s of warm-up and ${SECONDS} s measured, against ${base.href} (workerd pid ${pid})`);
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (Date.now() < deadline) await one(pick());
-      }),
-    );
+    await traffic(started + WARMUP_SECONDS * 1000);
+    await atRest("warm");
+    const measuredStart = Date.now();
+    await traffic(measuredStart + SECONDS * 1000);
     clearInterval(sampler);
+    clearInterval(heapSampler);
     const elapsed = (Date.now() - started) / 1000;
+    await atRest("end");
+    const smaps = await smapsRollup(pid);
     const rssAt = (second: number) => samples.reduce((best, sample) => (Math.abs(sample.second - second) < Math.abs(best.second - second) ? sample : best), samples[0] ?? { second: 0, rssKiB: 0, requests: 0 });
-    const first = rssAt(WARMUP_SECONDS + 20);
-    const last = rssAt(WARMUP_SECONDS + SECONDS);
+    const measuredFrom = Math.round((measuredStart - started) / 1000);
+    const first = rssAt(measuredFrom + 20);
+    const last = rssAt(measuredFrom + SECONDS);
     const change = first.rssKiB > 0 ? ((last.rssKiB - first.rssKiB) / first.rssKiB) * 100 : 0;
     // Idle keep-alive connections from workerd may stay a while; streams the clients left must not.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -224,6 +340,7 @@ async function main(): Promise<void> {
 
     const report = {
       seconds: Math.round(elapsed),
+      inspector: INSPECT,
       warmupSeconds: WARMUP_SECONDS,
       clients: CLIENTS,
       requests: tally.requests,
@@ -240,14 +357,44 @@ async function main(): Promise<void> {
         changePercent: Math.round(change * 10) / 10,
         samples: samples.map((sample) => `${sample.second}s:${Math.round(sample.rssKiB / 1024)}`).join(" "),
       },
+      workerdSmapsRollupMiB: smaps,
+      heapMiB: Object.fromEntries(targets.filter((target) => isolates.has(target)).map((target) => {
+        const { peakBytes: _peak, ...row } = heapSummary(heapSamples, target);
+        return [target, row];
+      })),
+      heapSamplesMiB: Object.fromEntries(
+        WORKERS.filter((name) => isolates.has(workerTarget(name))).map((name) => [
+          name,
+          heapSamples.map((sample) => `${sample.second}s${sample.atRest ? "(rest)" : ""}:${mib(sample.readings.get(workerTarget(name))?.usedBytes ?? 0)}`).join(" "),
+        ]),
+      ),
+      ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
       backendConnectionsOpen2sAfter: openAtBackend,
       workerLogLines: logLines,
     };
     console.log(JSON.stringify(report, null, 2));
-    const ok = tally.serverErrors === 0 && tally.hung === 0 && tally.networkErrors === 0 && tally.wrongBodies === 0 && Math.abs(change) <= 10;
-    console.log(`soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end)`);
+    const heapProblems = WORKERS.filter((name) => isolates.has(workerTarget(name))).flatMap((name) => {
+      const row = heapSummary(heapSamples, workerTarget(name));
+      const problems: string[] = [];
+      if (row.peakBytes >= HEAP_BUDGET_BYTES) problems.push(`${name}: used heap peaked at ${row.peakMiB} MiB (budget ${mib(HEAP_BUDGET_BYTES)} MiB)`);
+      if (Math.abs(row.changePercent) > HEAP_FLAT_PERCENT) problems.push(`${name}: used heap changed ${row.changePercent}% after warm-up (${row.afterWarmupMiB} → ${row.endMiB} MiB)`);
+      return problems;
+    });
+    for (const name of WORKERS) {
+      if (!isolates.has(workerTarget(name))) continue;
+      const row = heapSummary(heapSamples, workerTarget(name));
+      console.log(
+        `soak: heap ${name.padEnd(15)} at rest after warm-up ${row.afterWarmupMiB} MiB, end ${row.endMiB} MiB (${row.changePercent}%), peak ${row.peakMiB} MiB (under load ${row.peakUnderLoadMiB} MiB)`,
+      );
+    }
+    for (const problem of heapProblems) console.log(`soak: heap FAIL ${problem}`);
+    const ok = tally.serverErrors === 0 && tally.hung === 0 && tally.networkErrors === 0 && tally.wrongBodies === 0 && Math.abs(change) <= 10 && heapProblems.length === 0;
+    console.log(
+      `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% at rest from warm-up to the end)`,
+    );
     process.exitCode = ok ? 0 : 1;
   } finally {
+    for (const session of isolates.values()) session.close();
     await gateway.dispose();
     await new Promise<void>((resolve) => {
       backend.close(() => resolve());
@@ -257,3 +404,65 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** SOAK_PEERS=1: the same clients and mix against the bench's bare peers, reporting workerd's RSS (see PEERS). */
+async function soakPeers(backendUrl: string, backend: { close(): void; closeAllConnections(): void }): Promise<void> {
+  process.env.BENCH_PORT_BASE ??= PEER_PORT_BASE;
+  const { buildAll, startGateway } = await import("../bench/harness.ts");
+  const stateDir = await mkdtemp(join(tmpdir(), "soak-peers-"));
+  await buildAll();
+  const objectKey = "soak/peer-64k.mp4";
+  const peers = await startGateway({
+    sseOriginUrl: backendUrl,
+    objectKey,
+    cacheKey: "https://soak.invalid/peer-64k",
+    stateDir,
+    sockets: new Set(["bareCache", "bareR2", "bareFetchLimited", "seed"] as const),
+  });
+  try {
+    await (await fetch(`${peers.url("seed")}/?key=${encodeURIComponent(objectKey)}&size=${SMALL_SIZE}`, { method: "PUT" })).arrayBuffer();
+    await (await fetch(peers.url("bareCache"), { method: "POST" })).arrayBuffer();
+    const plan: TrafficPlan = {
+      small: ["/peer"],
+      large: ["/peer"],
+      uploadBody: randomBytes(256 * 1024),
+      urlOf: (kind, path) => new URL(path, kind === "media-hit" ? peers.url("bareCache") : kind === "media-miss" ? peers.url("bareR2") : peers.url("bareFetchLimited")),
+      checkBodies: false,
+    };
+    const started = Date.now();
+    const rss: string[] = [];
+    const sampler = setInterval(() => {
+      void rssKiB(peers.workerdPid).then((kib) => rss.push(`${Math.round((Date.now() - started) / 1000)}s:${Math.round(kib / 1024)}`));
+    }, 5_000);
+    console.log(`soak: peers, ${CLIENTS} clients for ${WARMUP_SECONDS + SECONDS} s (workerd pid ${peers.workerdPid})`);
+    const until = started + (WARMUP_SECONDS + SECONDS) * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (Date.now() < until) await requestOnce(pick(), plan);
+      }),
+    );
+    clearInterval(sampler);
+    const elapsed = (Date.now() - started) / 1000;
+    console.log(
+      JSON.stringify(
+        {
+          peers: true,
+          seconds: Math.round(elapsed),
+          requests: tally.requests,
+          requestsPerSecond: Math.round(tally.requests / elapsed),
+          byKind: tally.byKind,
+          byStatus: tally.byStatus,
+          workerdRssMiB: rss.join(" "),
+          workerdSmapsRollupMiB: await smapsRollup(peers.workerdPid),
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await peers.dispose();
+    await rm(stateDir, { recursive: true, force: true });
+    backend.closeAllConnections();
+    backend.close();
+  }
+}

@@ -3,9 +3,11 @@
  * generation, builds, deploys and the dev server iterate over. Order matters:
  * media and api before the router, whose service bindings need them.
  */
+import type { WorkerName } from "../shared/worker-names.ts";
+
 export interface WorkerSpec {
   /** Short name: the folder under workers/ and the build outdir under dist/. */
-  name: "media" | "api" | "router";
+  name: WorkerName;
   config: string;
   /** Name of the generated Env interface (one per Worker; see tsconfig.base.json). */
   envInterface: string;

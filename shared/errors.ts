@@ -1,4 +1,4 @@
-import { withOwnRequestId } from "./request-id.ts";
+import { withRequestId } from "./request-id.ts";
 
 /**
  * The one JSON error shape every Worker answers with:
@@ -59,5 +59,5 @@ export function errorResponse(
 ): Response {
   const body: ErrorBody = { error: { status, code, message, requestId } };
   const response = jsonResponse(body, status, extraHeaders);
-  return withOwnRequestId(response, requestId);
+  return withRequestId(response, requestId);
 }

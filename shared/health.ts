@@ -2,7 +2,7 @@
  * The control-path contract every Worker answers over RPC: `health()`.
  * The router's `/_health` gathers these into one document.
  */
-import type { WorkerName } from "./log";
+import type { WorkerName } from "./worker-names";
 
 export interface VersionInfo {
   id: string;

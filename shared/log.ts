@@ -6,8 +6,11 @@
  * whoever wants to log something new must add a field here, in review.
  */
 
-export type WorkerName = "router" | "media" | "api";
-export type LogLevel = "info" | "warn" | "error";
+import type { WorkerName } from "./worker-names.ts";
+
+/** Which bucket of a media chain answered: the main one, or the fallback. */
+export type ServedFrom = "main" | "fallback";
+type LogLevel = "info" | "warn" | "error";
 
 export interface LogFields {
   requestId?: string;
@@ -22,7 +25,7 @@ export interface LogFields {
   /** An object key shortened by `keyHint`, never the full key. */
   keyHint?: string;
   cache?: "hit" | "miss" | "bypass";
-  servedFrom?: "main" | "fallback";
+  servedFrom?: ServedFrom;
   kid?: string;
   /** The media token registry line, in the backend's format. */
   registry?: string;

@@ -50,7 +50,7 @@ export function secretProblem(value: string): "too-short" | undefined {
   return encoder.encode(value).byteLength < MIN_SECRET_BYTES ? "too-short" : undefined;
 }
 
-export interface LoadedSecret {
+interface LoadedSecret {
   kid: string;
   /** The N of `v<N>`, for ordering. */
   version: number;
@@ -58,7 +58,7 @@ export interface LoadedSecret {
   secret: string;
 }
 
-export interface SigningSecrets {
+interface SigningSecrets {
   /** Every loadable secret, lowest kid first. */
   loaded: LoadedSecret[];
   /** Secrets present but not loaded, with why (never the value). */
@@ -224,7 +224,7 @@ export function contentDispositionFor(dl: string): string {
 // ---------------------------------------------------------------- client addresses
 
 /** An address or CIDR, as a family and the address's bits. */
-export interface AddressRange {
+interface AddressRange {
   family: 4 | 6;
   bits: bigint;
   /** Leading bits that must match: 32 or 128 for a single address. */
@@ -340,7 +340,7 @@ function clientAddressMatches(range: AddressRange, client: string | null): boole
 
 // ---------------------------------------------------------------- claims and grants
 
-export interface MediaTokenClaims {
+interface MediaTokenClaims {
   /** One R2 object key (exclusive with `pfx`). */
   key?: string;
   /** A key prefix ending with `/`: every object under it (exclusive with `key`). */
@@ -372,7 +372,7 @@ export type MediaGrant<B extends string = string> = ({ key: string } | { pfx: st
 };
 
 /** The protected header parameters a grant depends on. */
-export interface GrantHeader {
+interface GrantHeader {
   crit?: unknown;
   v11?: unknown;
 }
@@ -477,7 +477,7 @@ export function mintProblem(input: MintInput, buckets?: readonly string[]): stri
   return undefined;
 }
 
-export interface SignRequest {
+interface SignRequest {
   key?: string;
   pfx?: string;
   bkt?: string;

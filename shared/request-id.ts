@@ -27,18 +27,26 @@ function passedRequestId(headers: Headers): string {
  */
 export async function answerWithPassedRequestId(request: Request, answer: (requestId: string) => Promise<Response>): Promise<Response> {
   const requestId = passedRequestId(request.headers);
-  return withOwnRequestId(await answer(requestId), requestId);
+  return withRequestId(await answer(requestId), requestId);
 }
 
 /**
- * Puts the request id on a response this Worker built itself (its headers are
- * mutable) and returns it. Every Worker answers with the id it decided or was
- * passed, so the router can hand a service's response on untouched: no second
- * Response around the body, nothing between the service's stream and the client.
+ * Where a response's headers come from: `built` by this Worker (mutable), or
+ * `fetched` from fetch() or a binding such as the static assets (immutable).
  */
-export function withOwnRequestId(response: Response, requestId: string): Response {
-  response.headers.set(REQUEST_ID_HEADER, requestId);
-  return response;
+export type ResponseSource = "built" | "fetched";
+
+/**
+ * The one way a Worker puts the request id on its answer. Every Worker answers
+ * with the id it decided or was passed, so the router can hand a service's
+ * response on untouched. A built response gets it in place; a fetched one is
+ * re-made around the same body stream (nothing read or buffered), with the
+ * response itself as init, which copies status and headers in one native step.
+ */
+export function withRequestId(response: Response, requestId: string, source: ResponseSource = "built"): Response {
+  const answer = source === "fetched" ? new Response(response.body, response) : response;
+  answer.headers.set(REQUEST_ID_HEADER, requestId);
+  return answer;
 }
 
 /** Keeps a well-formed client id (so a caller can trace its own request), else makes a new one. */

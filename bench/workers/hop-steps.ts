@@ -15,9 +15,9 @@
  *   `media-served` (not a router step: it prices the media Worker's own cost).
  */
 import { createLogger } from "../../shared/log";
-import { decideRequestId } from "../../shared/request-id";
+import { decideRequestId, withRequestId } from "../../shared/request-id";
 import { routeFor } from "../../shared/routes";
-import { trustedRequest, withRequestId } from "../../workers/router/forward";
+import { trustedRequest } from "../../workers/router/forward";
 
 const STEPS = ["none", "id", "route", "trust", "response", "rewrap", "log"] as const;
 type Step = (typeof STEPS)[number];
@@ -57,7 +57,7 @@ export default {
       else if (step === "route") sink += routeFor(new URL(request.url).pathname)?.prefix.length ?? 0;
       else if (step === "trust") sink += trustedRequest(request, "bench-request-id").method.length;
       else if (step === "response") sink += mediaLikeResponse().status;
-      else if (step === "rewrap") sink += withRequestId(mediaLikeResponse(), "bench-request-id").status;
+      else if (step === "rewrap") sink += withRequestId(mediaLikeResponse(), "bench-request-id", "fetched").status;
       else if (step === "log") {
         log.info("media-served", {
           requestId: "3f1c2b9e-5d4a-4e8f-9b7c-1a2b3c4d5e6f",

@@ -191,6 +191,12 @@ describe("CORS", () => {
     expect(simple.headers.get("Access-Control-Allow-Origin")).toBeNull();
     await simple.body?.cancel();
   });
+
+  it("grants a listed origin on the gateway's own errors too (a 502), so its page can read the error and its request id", async () => {
+    const response = await answer("/api/v1/hello", { headers: { Origin: "https://admin.example.com" } }, { ...allowList, BACKEND_URL: DEAD_BACKEND });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://admin.example.com");
+    await expectJsonError(response, 502, "upstream_unreachable");
+  });
 });
 
 describe("the request id on every answer", () => {

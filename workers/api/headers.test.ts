@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { connectionListedHeaders, publicLocation, upstreamHeaders, upstreamUrl, withoutHopByHop } from "./headers";
+import type { RequestKind } from "./headers";
+import { classifyRequest, connectionListedHeaders, publicLocation, upstreamHeaders, upstreamUrl, dropHopByHop } from "./headers";
 import type { ProxySettings } from "./settings";
 import { parseSettings } from "./settings";
 
 const PUBLIC = new URL("https://app.example.com/api/users?page=2");
+const PLAIN: RequestKind = { upgrade: false, eventStream: false, cors: false };
+const EVENT_STREAM: RequestKind = { ...PLAIN, eventStream: true };
 
 function settings(overrides: { BACKEND_URL?: string; STRIP_API_PREFIX?: string; BACKEND_AUTH_HEADER?: string } = {}): ProxySettings {
   return parseSettings({
@@ -22,13 +25,13 @@ function settings(overrides: { BACKEND_URL?: string; STRIP_API_PREFIX?: string; 
 
 describe("upstreamUrl", () => {
   it("keeps the /api prefix and the query by default", () => {
-    expect(upstreamUrl(PUBLIC, settings()).href).toBe("https://backend.internal:8443/api/users?page=2");
+    expect(upstreamUrl(PUBLIC, settings())).toBe("https://backend.internal:8443/api/users?page=2");
   });
 
   it("strips /api when STRIP_API_PREFIX is true, and keeps BACKEND_URL's own base path", () => {
     const strip = settings({ BACKEND_URL: "https://backend.internal/v2/", STRIP_API_PREFIX: "true" });
-    expect(upstreamUrl(PUBLIC, strip).href).toBe("https://backend.internal/v2/users?page=2");
-    expect(upstreamUrl(new URL("https://app.example.com/api"), strip).href).toBe("https://backend.internal/v2/");
+    expect(upstreamUrl(PUBLIC, strip)).toBe("https://backend.internal/v2/users?page=2");
+    expect(upstreamUrl(new URL("https://app.example.com/api"), strip)).toBe("https://backend.internal/v2/");
   });
 });
 
@@ -66,12 +69,14 @@ describe("hop-by-hop headers (RFC 9110 §7.6.1)", () => {
       "X-End-To-End": "3",
     });
     expect(connectionListedHeaders(headers)).toEqual(["close", "x-hop-a", "x-hop-b"]);
-    expect([...withoutHopByHop(headers).keys()]).toEqual(["x-end-to-end"]);
+    dropHopByHop(headers);
+    expect([...headers.keys()]).toEqual(["x-end-to-end"]);
   });
 
   it("keeps Connection and Upgrade on a WebSocket upgrade", () => {
     const headers = new Headers({ Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13" });
-    expect([...withoutHopByHop(headers, true).keys()].sort()).toEqual(["connection", "sec-websocket-version", "upgrade"]);
+    dropHopByHop(headers, true);
+    expect([...headers.keys()].sort()).toEqual(["connection", "sec-websocket-version", "upgrade"]);
   });
 });
 
@@ -87,7 +92,7 @@ describe("upstreamHeaders", () => {
         Cookie: "a=1",
       },
     });
-    const headers = upstreamHeaders(request, PUBLIC, settings(), false);
+    const headers = upstreamHeaders(request, PUBLIC, settings(), PLAIN);
     expect(headers.get("x-proxy-token")).toBe("the-proxy-token");
     expect(headers.get("x-forwarded-for")).toBe("2001:db8::1");
     expect(headers.get("x-forwarded-proto")).toBe("https");
@@ -99,14 +104,32 @@ describe("upstreamHeaders", () => {
 
   it("uses the configured header name for the proxy token", () => {
     const request = new Request(PUBLIC, { headers: { "X-Origin-Secret": "guessed" } });
-    const headers = upstreamHeaders(request, PUBLIC, settings({ BACKEND_AUTH_HEADER: "X-Origin-Secret" }), false);
+    const headers = upstreamHeaders(request, PUBLIC, settings({ BACKEND_AUTH_HEADER: "X-Origin-Secret" }), PLAIN);
     expect(headers.get("x-origin-secret")).toBe("the-proxy-token");
     expect(headers.get("x-proxy-token")).toBeNull();
   });
 
   it("asks for an uncompressed body on an event-stream request only", () => {
     const request = new Request(PUBLIC, { headers: { "Accept-Encoding": "gzip, br" } });
-    expect(upstreamHeaders(request, PUBLIC, settings(), true).get("accept-encoding")).toBe("identity");
-    expect(upstreamHeaders(request, PUBLIC, settings(), false).get("accept-encoding")).toBe("gzip, br");
+    expect(upstreamHeaders(request, PUBLIC, settings(), EVENT_STREAM).get("accept-encoding")).toBe("identity");
+    expect(upstreamHeaders(request, PUBLIC, settings(), PLAIN).get("accept-encoding")).toBe("gzip, br");
+  });
+});
+
+describe("classifyRequest", () => {
+  const withCors = (): ProxySettings => ({ ...settings(), corsOrigins: new Set(["https://admin.example.com"]) });
+
+  it("tells a WebSocket handshake by its Upgrade header, in any case, and keeps CORS off for it", () => {
+    const headers = new Headers({ Upgrade: "WebSocket", Connection: "Upgrade" });
+    expect(classifyRequest(headers, withCors())).toEqual({ upgrade: true, eventStream: false, cors: false });
+  });
+
+  it("tells an EventSource by its Accept header", () => {
+    expect(classifyRequest(new Headers({ Accept: "text/event-stream" }), settings())).toEqual({ upgrade: false, eventStream: true, cors: false });
+  });
+
+  it("applies CORS to every other request only when API_CORS_ORIGINS lists origins", () => {
+    expect(classifyRequest(new Headers({ Accept: "application/json" }), settings()).cors).toBe(false);
+    expect(classifyRequest(new Headers({ Accept: "application/json" }), withCors()).cors).toBe(true);
   });
 });

@@ -1,37 +1,18 @@
 /**
  * The reverse proxy: one request to BACKEND_URL, bodies streamed both ways.
- *
- * Client disconnects (measured in workerd 2026-11-02, router → api → Node
- * origin, workers/router/api-proxy.test.ts): the backend sees its connection
- * close within tens of milliseconds, both mid-stream and while still waiting
- * for headers, with or without any flag. The runtime cancels an invocation's
- * pending subrequests and the pipe of a passed-through body when the client
- * goes, and that cancellation crosses service bindings. So the router needs
- * no flag. This Worker still sets:
- * - `enable_request_signal` (wrangler.api.toml; workerd has no default-on
- *   date for it): `request.signal` then fires on disconnect, and the upstream
- *   fetch below listens to it. That keeps the abort explicit instead of
- *   resting only on implicit cancellation, which would stop covering us the
- *   moment the pipe went through JS we do not cancel, or through waitUntil.
- *   `request_signal_passthrough` is not needed: the signal is wired by hand,
- *   since the fetch also needs the header timer's signal.
- * - `brotli_content_encoding` (on by date since 2024-04-29): fetch()
- *   understands `br` as well as `gzip`, so either passes through as bytes.
- *
- * What we measured about Content-Encoding in workerd (2026-11-02), which this
- * file depends on: a fetch() response with `Content-Encoding: gzip` reads as
- * decoded bytes, yet a Response built around that same, untouched body
- * (`new Response(upstream.body, { headers })`, as here and in the router's
- * `withRequestId`) goes out as the original compressed bytes: the runtime
- * skips the decode/re-encode pair. `encodeBody: "manual"` must NOT be used
- * with such a body: it sends the decoded bytes labelled gzip (corrupt).
+ * The upstream fetch listens to `request.signal` (`enable_request_signal`),
+ * so a client that goes away aborts it explicitly; a compressed body passes
+ * through as bytes, and must never get `encodeBody: "manual"` (that would
+ * send decoded bytes labelled gzip). Why, as measured in workerd: the
+ * api-path section of docs/benchmarks.md.
  */
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import { isWebSocketUpgrade, publicLocation, upstreamHeaders, upstreamUrl, withoutHopByHop } from "./headers";
+import type { RequestKind } from "./headers";
+import { dropHopByHop, publicLocation, upstreamHeaders, upstreamUrl } from "./headers";
 import type { ProxySettings } from "./settings";
-import { isEventStream, OUTAGE_RETRY_MS, retryLaterStream, wantsEventStream, withHeartbeat } from "./sse";
+import { isEventStream, OUTAGE_RETRY_MS, retryLaterStream, withHeartbeat } from "./sse";
 
 /** The abort reason of the headers timer, told apart from a client disconnect. */
 class HeadersTimeout extends Error {}
@@ -47,19 +28,19 @@ const BODYLESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
  * `Origin` is not a browser (no ambient cookies to abuse) and passes.
  */
 function socketOriginAllowed(origin: string | null, publicUrl: URL, settings: ProxySettings): boolean {
-  return origin === null || origin === publicUrl.origin || settings.corsOrigins.includes(origin);
+  return origin === null || origin === publicUrl.origin || settings.corsOrigins.has(origin);
 }
 
 /**
  * Sends the request to the backend and returns its answer as a stream.
  *
  * @example
- * const response = await proxyToBackend(request, proxySettings(env), requestId, log);
+ * const settings = proxySettings(env);
+ * const response = await proxyToBackend(request, classifyRequest(request.headers, settings), settings, requestId, log);
  */
-export async function proxyToBackend(request: Request, settings: ProxySettings, requestId: string, log: Logger): Promise<Response> {
+export async function proxyToBackend(request: Request, kind: RequestKind, settings: ProxySettings, requestId: string, log: Logger): Promise<Response> {
   const publicUrl = new URL(request.url);
-  const sse = wantsEventStream(request.headers);
-  const upgrade = isWebSocketUpgrade(request.headers);
+  const { upgrade, eventStream: sse } = kind;
   if (upgrade && !settings.websockets) {
     return errorResponse(501, "not_implemented", "WebSocket connections are disabled on this gateway.", requestId);
   }
@@ -80,7 +61,7 @@ export async function proxyToBackend(request: Request, settings: ProxySettings, 
   try {
     response = await fetch(upstreamUrl(publicUrl, settings), {
       method: request.method,
-      headers: upstreamHeaders(request, publicUrl, settings, sse),
+      headers: upstreamHeaders(request, publicUrl, settings, kind),
       body: BODYLESS_METHODS.has(request.method) ? null : request.body,
       redirect: "manual",
       signal: upstream.signal,
@@ -100,34 +81,36 @@ export async function proxyToBackend(request: Request, settings: ProxySettings, 
 
   if (response.webSocket) {
     // The socket travels in `webSocket`; a 101 has no body to stream.
-    return new Response(null, { status: 101, statusText: response.statusText, headers: responseHeaders(response, publicUrl, settings), webSocket: response.webSocket });
+    const headers = new Headers(response.headers);
+    toClientHeaders(headers, publicUrl, settings, true);
+    return new Response(null, { status: 101, statusText: response.statusText, headers, webSocket: response.webSocket });
   }
   return clientResponse(response, publicUrl, settings);
 }
 
 /**
  * The backend's response as the client gets it: hop-by-hop headers dropped,
- * `Set-Cookie` kept one by one (a Headers copy keeps each entry), a
- * backend-origin `Location` rewritten. Its own 4xx/5xx pass as they are.
+ * `Set-Cookie` kept one by one, a backend-origin `Location` rewritten. Its own
+ * 4xx/5xx pass as they are. The response itself is the init of the new one,
+ * around the same body: status, status text and headers are copied natively, once.
  */
 function clientResponse(response: Response, publicUrl: URL, settings: ProxySettings): Response {
-  const headers = responseHeaders(response, publicUrl, settings);
+  const eventStream = isEventStream(response.headers);
   // Workers types a fetched body as ReadableStream<any>; its chunks are bytes.
   let body = response.body as ReadableStream<Uint8Array> | null;
-  if (isEventStream(headers)) {
-    headers.set("Cache-Control", "no-cache");
-    // With a heartbeat the bytes cross JS, where a compressed body would be
-    // decoded and then re-encoded by a buffering encoder: skip it then.
-    if (body && settings.heartbeatSeconds > 0 && !headers.has("content-encoding")) body = withHeartbeat(body, settings.heartbeatSeconds);
-  }
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  // With a heartbeat the bytes cross JS, where a compressed body would be
+  // decoded and then re-encoded by a buffering encoder: skip it then.
+  if (eventStream && body && settings.heartbeatSeconds > 0 && !response.headers.has("content-encoding")) body = withHeartbeat(body, settings.heartbeatSeconds);
+  const client = new Response(body, response);
+  toClientHeaders(client.headers, publicUrl, settings, false);
+  if (eventStream) client.headers.set("Cache-Control", "no-cache");
+  return client;
 }
 
-function responseHeaders(response: Response, publicUrl: URL, settings: ProxySettings): Headers {
-  const headers = withoutHopByHop(response.headers, response.status === 101);
+function toClientHeaders(headers: Headers, publicUrl: URL, settings: ProxySettings, upgrade: boolean): void {
+  dropHopByHop(headers, upgrade);
   const location = headers.get("location");
   if (location !== null) headers.set("location", publicLocation(location, publicUrl, settings));
-  return headers;
 }
 
 /**

@@ -3,6 +3,7 @@
  * live in Cloudflare (per location), not in an isolate's memory, so they hold
  * across isolates and restarts. The binding answers only success or failure.
  */
+import { sha256Hex } from "../../shared/sha256";
 
 /**
  * The key a client is counted under: a hash of its session (`Authorization`,
@@ -11,19 +12,14 @@
  * this limits well-behaved clients and sessions, not a determined attacker:
  * that is the WAF's job, in front of the Worker.
  */
-export async function rateLimitKey(headers: Headers): Promise<string> {
+function rateLimitKey(headers: Headers): string {
   const session = headers.get("authorization") ?? headers.get("cookie");
-  if (session) return `session:${await sha256Hex(session)}`;
+  if (session) return `session:${sha256Hex(session)}`;
   return `ip:${headers.get("cf-connecting-ip") ?? "unknown"}`;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** True when the client may go on. */
 export async function withinRateLimit(limiter: RateLimit, headers: Headers): Promise<boolean> {
-  const { success } = await limiter.limit({ key: await rateLimitKey(headers) });
+  const { success } = await limiter.limit({ key: rateLimitKey(headers) });
   return success;
 }

@@ -18,7 +18,8 @@ export interface ProxySettings {
   authToken: string;
   headersTimeoutMs: number;
   websockets: boolean;
-  corsOrigins: readonly string[];
+  /** API_CORS_ORIGINS; empty: same origin only, no CORS at all. */
+  corsOrigins: ReadonlySet<string>;
   /** 0 when off. */
   heartbeatSeconds: number;
   /** The rate limiter's period, for Retry-After (the binding does not say it). */
@@ -56,7 +57,7 @@ export function parseSettings(vars: ProxyVars): ProxySettings {
     authToken: vars.BACKEND_AUTH_TOKEN,
     headersTimeoutMs: positiveNumber(vars.BACKEND_HEADERS_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS),
     websockets: vars.WEBSOCKETS !== "false",
-    corsOrigins: parseOriginList(vars.API_CORS_ORIGINS),
+    corsOrigins: new Set(parseOriginList(vars.API_CORS_ORIGINS)),
     heartbeatSeconds: positiveNumber(vars.SSE_HEARTBEAT_SECONDS, 0),
     rateLimitPeriodSeconds: positiveNumber(vars.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
   };

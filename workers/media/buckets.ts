@@ -4,6 +4,7 @@
  * `sign()`, `status()` and delivery all read this table.
  */
 import { DEFAULT_BUCKET_NAME } from "../../shared/media-token";
+import type { ServedFrom } from "../../shared/log";
 
 /** Bindings behind one `bkt` value: the main bucket, and optionally a read-only fallback. */
 interface BucketBindings {
@@ -35,7 +36,7 @@ export interface ObjectSource {
 /** The buckets to try for one `bkt`, in order, each with the name `X-Served-From` reports. */
 export interface BucketChain {
   bucket: BucketName;
-  sources: { servedFrom: "main" | "fallback"; source: ObjectSource }[];
+  sources: { servedFrom: ServedFrom; source: ObjectSource }[];
 }
 
 /** Every bucket's chain: main first, then the fallback when one is configured and `skipFallback` is false. */

@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
+import { MAX_FILLS_IN_FLIGHT, fillsInFlightCount } from "./deliver";
 import { handleMediaRequest } from "./handle";
 import { cacheKeyFor } from "./policy";
 import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";
@@ -26,6 +27,26 @@ async function seeded(name: string, size = SIZE) {
   const bytes = patternBytes(size, 3);
   const object = await env.MEDIA_BUCKET.put(key, bytes, { httpMetadata: { contentType: "video/mp4" } });
   return { key, bytes, etag: object.httpEtag };
+}
+
+/**
+ * Real R2 underneath; each full read (a fill's) is reported and held until
+ * `releaseFill`, so the test sees every client's answer before any fill ends.
+ */
+function gatedFullReads(onFullRead: (key: string) => void) {
+  let releaseFill: () => void = () => undefined;
+  const fillGate = new Promise<void>((resolve) => (releaseFill = resolve));
+  const counting = {
+    head: (key: string) => env.MEDIA_BUCKET.head(key),
+    get: async (key: string, options?: R2GetOptions) => {
+      if (options?.range === undefined) {
+        onFullRead(key);
+        await fillGate;
+      }
+      return env.MEDIA_BUCKET.get(key, options);
+    },
+  };
+  return { counting, releaseFill: () => releaseFill() };
 }
 
 function cacheStatus(response: Response): string | undefined {
@@ -176,19 +197,7 @@ describe("the edge cache, keyed by bucket and object", () => {
   it("de-duplicates concurrent fills of one object in an isolate: one full read for many ranged misses", async () => {
     const object = await seeded("concurrent.mp4");
     let fullReads = 0;
-    let releaseFill: () => void = () => undefined;
-    const fillGate = new Promise<void>((resolve) => (releaseFill = resolve));
-    // Real R2 underneath; full reads (the fill's) are counted and held until every client has its answer.
-    const counting = {
-      head: (key: string) => env.MEDIA_BUCKET.head(key),
-      get: async (key: string, options?: R2GetOptions) => {
-        if (options?.range === undefined) {
-          fullReads += 1;
-          await fillGate;
-        }
-        return env.MEDIA_BUCKET.get(key, options);
-      },
-    };
+    const { counting, releaseFill } = gatedFullReads(() => (fullReads += 1));
     const contexts = [0, 1, 2].map(() => createExecutionContext());
     const responses = await Promise.all(
       contexts.map(async (ctx, i) => {
@@ -206,6 +215,39 @@ describe("the edge cache, keyed by bucket and object", () => {
     const hit = await request(object.key);
     expect(cacheStatus(hit)).toBe("hit");
     await hit.body?.cancel();
+  });
+
+  it(`runs at most ${MAX_FILLS_IN_FLIGHT} fills at once in an isolate; a miss beyond that is served unfilled and filled by a later miss`, async () => {
+    const objects = await Promise.all(Array.from({ length: MAX_FILLS_IN_FLIGHT + 4 }, (_, i) => seeded(`many-${i}.mp4`, 200)));
+    const filled = new Set<string>();
+    const { counting, releaseFill: releaseFills } = gatedFullReads((key) => filled.add(key));
+    const contexts = objects.map(() => createExecutionContext());
+    const responses = await Promise.all(
+      objects.map(async (object, i) => {
+        const ranged = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, { headers: { Range: "bytes=0-9" } });
+        return handleMediaRequest(ranged, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, contexts[i] ?? createExecutionContext(), log);
+      }),
+    );
+    for (const [i, response] of responses.entries()) {
+      expect(response.status).toBe(206);
+      expect(await bodyBytes(response)).toEqual(objects[i]?.bytes.slice(0, 10));
+    }
+    expect(filled.size).toBe(MAX_FILLS_IN_FLIGHT);
+    expect(fillsInFlightCount()).toBe(MAX_FILLS_IN_FLIGHT);
+    releaseFills();
+    await Promise.all(contexts.map((ctx) => waitOnExecutionContext(ctx)));
+    expect(fillsInFlightCount()).toBe(0);
+
+    const unfilled = objects.filter((object) => !filled.has(object.key));
+    expect(unfilled).toHaveLength(4);
+    for (const object of unfilled) {
+      const again = await request(object.key);
+      expect(cacheStatus(again)).toBe("miss");
+      await again.body?.cancel();
+      const hit = await request(object.key);
+      expect(cacheStatus(hit)).toBe("hit");
+      await hit.body?.cancel();
+    }
   });
 });
 

@@ -8,12 +8,12 @@ import { cacheTagFor } from "../../shared/cache-tag";
 import { errorResponse } from "../../shared/errors";
 import type { ObjectSource } from "./buckets";
 import type { BucketName } from "./buckets";
+import type { ServedFrom } from "../../shared/log";
 import type { MediaConfig } from "./config";
 import type { ConditionalHeaders, RangeDecision, RangeSpec, Validators } from "./http-semantics";
 import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
-type ServedFrom = "main" | "fallback";
 type CacheStatus = "hit" | "miss" | "bypass";
 
 /** What the request asks, read from its headers once. */
@@ -308,6 +308,14 @@ async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, sp
 const fillsInFlight = new Map<string, Promise<void>>();
 
 /**
+ * At most this many fills run at once in an isolate; a miss beyond it is
+ * served without a fill (a later miss fills it). Each fill is a second R2
+ * read and a cache write held in waitUntil: a burst of misses on many
+ * distinct objects must not turn into as many background reads.
+ */
+export const MAX_FILLS_IN_FLIGHT = 16;
+
+/**
  * Stores the whole object in the edge cache from a separate full R2 read, in
  * the background. Never a tee of the client's stream: its slower branch
  * would buffer in memory.
@@ -321,7 +329,7 @@ function maybeFillCache(
 ): void {
   const { cache, settings } = delivery.config;
   if (cache === undefined || representation.size > settings.cacheMaxBytes) return;
-  if (fillsInFlight.has(cacheKey)) return;
+  if (fillsInFlight.has(cacheKey) || fillsInFlight.size >= MAX_FILLS_IN_FLIGHT) return;
   const fill = (async () => {
     const object = await source.get(delivery.key, { onlyIf: { etagMatches: r2Etag } });
     if (object === null || !hasBody(object)) return; // replaced meanwhile: the next miss fills it
@@ -346,6 +354,11 @@ function maybeFillCache(
     .finally(() => fillsInFlight.delete(cacheKey));
   fillsInFlight.set(cacheKey, fill);
   delivery.waitUntil(fill);
+}
+
+/** How many fills are in flight in this isolate (tests check the bound). */
+export function fillsInFlightCount(): number {
+  return fillsInFlight.size;
 }
 
 /** Builds the answer's headers (in one record, handed to the Response once) and body from the representation and the decision. */

@@ -2,6 +2,9 @@
  * Response header policy for media: type, same-origin safety, caching and
  * CORS. Each rule is one explicit list with its reason beside it.
  */
+import type { CorsPolicy } from "../../shared/cors";
+import { corsHeaders as sharedCorsHeaders, corsPolicy } from "../../shared/cors";
+import type { ServedFrom } from "../../shared/log";
 import { parseOriginList } from "../../shared/origins";
 import type { BucketName } from "./buckets";
 
@@ -29,7 +32,7 @@ export interface CachePolicySettings {
  * policy, or immutable for fallback content when CACHE_FALLBACK says the
  * fallback is a frozen archive.
  */
-export function cacheControlFor(key: string, servedFrom: "main" | "fallback", settings: CachePolicySettings): string {
+export function cacheControlFor(key: string, servedFrom: ServedFrom, settings: CachePolicySettings): string {
   const lowerKey = key.toLowerCase();
   if (PLAYLIST_KEY_SUFFIXES.some((suffix) => lowerKey.endsWith(suffix))) {
     return settings.playlistMaxAgeSeconds > 0 ? `public, max-age=${settings.playlistMaxAgeSeconds}` : "no-cache";
@@ -113,8 +116,14 @@ export function attachmentHeaders(key: string): Record<string, string> {
   };
 }
 
-/** Response headers a cross-origin player (hls.js, MSE) must read to seek. */
-const CORS_EXPOSED_HEADERS = "Content-Range, Accept-Ranges, Content-Length, ETag";
+/** Media's CORS policy: reads only, no credentials, and the headers a cross-origin player (hls.js, MSE) must read to seek. */
+const MEDIA_CORS: CorsPolicy = corsPolicy({
+  allowMethods: ["GET", "HEAD"],
+  allowHeaders: ["Range", "If-Range", "If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since"],
+  exposeHeaders: ["Content-Range", "Accept-Ranges", "Content-Length", "ETag"],
+  credentials: false,
+  maxAgeSeconds: 86400,
+});
 
 /** The configured origin allow-list (`MEDIA_CORS_ORIGINS`, comma-separated). */
 export function corsOrigins(setting: string): ReadonlySet<string> {
@@ -126,22 +135,12 @@ export function corsOrigins(setting: string): ReadonlySet<string> {
  * configured, so a shared cache never hands one origin's answer to another.
  */
 export function corsHeaders(origin: string | null, allowed: ReadonlySet<string>): Record<string, string> {
-  if (allowed.size === 0) return {};
-  if (origin === null || !allowed.has(origin)) return { Vary: "Origin" };
-  return {
-    Vary: "Origin",
-    "Access-Control-Allow-Origin": origin,
-    "Access-Control-Expose-Headers": CORS_EXPOSED_HEADERS,
-  };
+  return sharedCorsHeaders(MEDIA_CORS, allowed, origin);
 }
 
 /** Extra headers for a CORS preflight from an allow-listed origin. */
 export function corsPreflightHeaders(): Record<string, string> {
-  return {
-    "Access-Control-Allow-Methods": "GET, HEAD",
-    "Access-Control-Allow-Headers": "Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since",
-    "Access-Control-Max-Age": "86400",
-  };
+  return { ...MEDIA_CORS.preflight };
 }
 
 /** The synthetic cache URL of one object: bucket and key, never the token, so every token for it shares one entry. */

@@ -22,7 +22,7 @@ const MAX_TOKEN_CHARS = 4096;
  */
 export const VERIFIED_TOKEN_CACHE_ENTRIES = 1000;
 
-export interface KidEntry {
+interface KidEntry {
   kid: string;
   /** The N of `v<N>`, for ordering. */
   version: number;
@@ -68,9 +68,9 @@ export async function buildKidRegistry(env: object): Promise<KidRegistry> {
 }
 
 /** A token whose signature, lifetime and claims all check: what it grants, and the kid that signed it. */
-export type VerifiedMediaToken = { ok: true; kid: string } & MediaGrant<BucketName>;
+type VerifiedMediaToken = { ok: true; kid: string } & MediaGrant<BucketName>;
 
-export interface RejectedMediaToken {
+interface RejectedMediaToken {
   ok: false;
   /** A short, fixed reason for the log: never the token, the secret or the key. */
   reason: string;

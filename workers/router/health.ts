@@ -52,7 +52,7 @@ export async function healthResponse(
 
 /** A control-path call that failed: it threw, or did not answer within HEALTH_TIMEOUT_MS. */
 export type FailedProbe = { status: "failed"; reason: "timeout" | "error" };
-export type Probed<T> = { status: "ok"; answer: T } | FailedProbe;
+type Probed<T> = { status: "ok"; answer: T } | FailedProbe;
 
 /**
  * One control-path RPC under the deadline, for /_health and /_status alike:

@@ -5,11 +5,11 @@
  */
 import { errorResponse } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
-import { decideRequestId } from "../../shared/request-id";
+import { decideRequestId, withRequestId } from "../../shared/request-id";
 import type { OwnedRoute } from "../../shared/routes";
 import { routeFor } from "../../shared/routes";
 import { isOperator } from "./admin";
-import { forwardToService, withRequestId } from "./forward";
+import { forwardToService } from "./forward";
 import { healthResponse } from "./health";
 import { operatorOnly, signResponse, statusResponse } from "./operator";
 import { serveBuildAsset } from "./static";
@@ -51,7 +51,7 @@ export default {
     const route = routeFor(pathname);
     // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
     if (route?.target === "MEDIA" || route?.target === "API") return forwardToService(env[route.target], route.target, request, requestId, log);
-    return answerHere(request, env, route, pathname, requestId).then((response) => withRequestId(response, requestId));
+    return answerHere(request, env, route, pathname, requestId).then((response) => withRequestId(response, requestId, "fetched"));
   },
 } satisfies ExportedHandler<RouterEnv>;
 
