@@ -13,7 +13,7 @@
  * zeroes the counters) after each variant's requests.
  */
 import { execFile } from "node:child_process";
-import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -208,4 +208,17 @@ export async function measureInstructions(
     if (count) count.instructionsPerRequest = spread(perRound);
   }
   return counts;
+}
+
+/**
+ * With BENCH_KEEP_CALLGRIND=1, copies the run's callgrind dumps to
+ * dist/callgrind/<time>/ (for `callgrind_annotate --inclusive=yes` diffs)
+ * before the temporary directory goes; returns where, or undefined.
+ */
+export async function keepCallgrindDumps(directory: string): Promise<string | undefined> {
+  if (process.env.BENCH_KEEP_CALLGRIND !== "1") return undefined;
+  const kept = join("dist", "callgrind", new Date().toISOString().replace(/[:.]/g, "-"));
+  await cp(directory, kept, { recursive: true, filter: (source) => !source.includes("vgdb") });
+  console.log(`bench: callgrind dumps kept in ${kept}`);
+  return kept;
 }

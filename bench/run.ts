@@ -24,7 +24,7 @@ import { buildAll, newSecrets, startGateway } from "./harness.ts";
 import { measureIsolateHeaps } from "./isolate-heaps.ts";
 import { measureHopSteps } from "./hop-steps.ts";
 import type { InstructionsSection } from "./instructions.ts";
-import { callgrindWrapper, measureInstructions } from "./instructions.ts";
+import { callgrindWrapper, keepCallgrindDumps, measureInstructions } from "./instructions.ts";
 import { LARGE_OBJECT_BYTES, measureLargeObject } from "./large-objects.ts";
 import type { Nginx } from "./nginx.ts";
 import { startNginx } from "./nginx.ts";
@@ -114,6 +114,7 @@ async function countInstructions(valgrindUnavailable: string | undefined, option
     section.unavailable = error instanceof Error ? error.message : String(error);
     console.log(`bench: callgrind unavailable: ${section.unavailable}`);
   } finally {
+    await keepCallgrindDumps(directory);
     await rm(directory, { recursive: true, force: true });
   }
   return section;

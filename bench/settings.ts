@@ -8,6 +8,7 @@
  *   BENCH_ONLY=hop                       the router's hop profile, which the full run leaves out
  *   BENCH_VARIANTS=media-hit,bare-cache  only these throughput/callgrind variants (and the floor)
  *   BENCH_PORT_BASE=8920                 this run's ports, base + 0..29 (bench/harness.ts)
+ *   BENCH_KEEP_CALLGRIND=1               keep the callgrind dumps in dist/callgrind/ (for callgrind_annotate)
  */
 const quick = process.env.BENCH_QUICK === "1";
 

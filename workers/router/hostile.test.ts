@@ -4,16 +4,16 @@
  * SPA for a path the route table owns, and nothing only the gateway may say
  * reaches a service.
  *
- * The forwarding tests run the real Router class with its service bindings
+ * The forwarding tests run the real router handler with its service bindings
  * pointed at a real Worker that echoes what it received (test/workers/echo-service.js),
  * so they observe the far side of the boundary rather than a helper's return value.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
 import { TEST_SECRETS } from "../../test/secrets";
-import Router from "./index";
+import router from "./index";
 
 const ORIGIN = "https://gateway.test";
 
@@ -26,12 +26,9 @@ interface EchoedRequest {
 
 /** Sends a request through the real router whose media and api bindings answer with what they received. */
 async function throughRouterToEcho(path: string, init?: RequestInit): Promise<{ response: Response; echoed: EchoedRequest }> {
-  const ctx = createExecutionContext();
   // The router calls only `fetch` on these bindings for data-path traffic, so an echoing Fetcher stands in for either Worker.
   const echo = env.ECHO_SERVICE as unknown as RouterEnv["MEDIA"] & RouterEnv["API"];
-  const router = new Router(ctx, { ...env, MEDIA: echo, API: echo });
-  const response = await router.fetch(new Request(`${ORIGIN}${path}`, init));
-  await waitOnExecutionContext(ctx);
+  const response = await router.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, MEDIA: echo, API: echo });
   expect(response.status).toBe(200);
   return { response, echoed: await response.json<EchoedRequest>() };
 }

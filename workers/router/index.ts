@@ -3,7 +3,6 @@
  * request id, and hands each path to its owner from the route table
  * (shared/routes.ts): a service binding, its own endpoints, or the SPA.
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
 import { errorResponse } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import { decideRequestId, withRequestId } from "../../shared/request-id";
@@ -40,33 +39,38 @@ const OWN_ENDPOINTS: Readonly<Record<string, OwnEndpoint>> = {
   "/_sign": { methods: ["POST"], access: "operator", answer: (call) => signResponse(call.request, call.env.MEDIA, call.requestId, log) },
 };
 
-export default class Router extends WorkerEntrypoint<RouterEnv> {
-  override fetch(request: Request): Promise<Response> {
+/**
+ * A plain handler object, not a WorkerEntrypoint class: nothing calls the
+ * router over RPC (it only calls its services), and the class costs an
+ * instance per request.
+ */
+export default {
+  fetch(request: Request, env: RouterEnv): Promise<Response> {
     const requestId = decideRequestId(request.headers);
     const { pathname } = new URL(request.url);
     const route = routeFor(pathname);
     // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
-    if (route?.target === "MEDIA" || route?.target === "API") return forwardToService(this.env[route.target], route.target, request, requestId, log);
-    return this.answerHere(request, route, pathname, requestId).then((response) => withRequestId(response, requestId, "fetched"));
-  }
+    if (route?.target === "MEDIA" || route?.target === "API") return forwardToService(env[route.target], route.target, request, requestId, log);
+    return answerHere(request, env, route, pathname, requestId).then((response) => withRequestId(response, requestId, "fetched"));
+  },
+} satisfies ExportedHandler<RouterEnv>;
 
-  /** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
-  private answerHere(request: Request, route: OwnedRoute | undefined, pathname: string, requestId: string): Promise<Response> {
-    if (route === undefined) return this.env.ASSETS.fetch(request);
-    if (route.target === "BUILD_ASSETS") return serveBuildAsset(this.env.ASSETS, request, requestId);
-    return this.ownEndpoint(request, pathname, requestId);
-  }
+/** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
+function answerHere(request: Request, env: RouterEnv, route: OwnedRoute | undefined, pathname: string, requestId: string): Promise<Response> {
+  if (route === undefined) return env.ASSETS.fetch(request);
+  if (route.target === "BUILD_ASSETS") return serveBuildAsset(env.ASSETS, request, requestId);
+  return ownEndpoint(request, env, pathname, requestId);
+}
 
-  /** The router's own endpoints, from OWN_ENDPOINTS: 404 for an unknown one, 405 for another method, 401 for a non-operator. */
-  private async ownEndpoint(request: Request, pathname: string, requestId: string): Promise<Response> {
-    const endpoint = Object.hasOwn(OWN_ENDPOINTS, pathname) ? OWN_ENDPOINTS[pathname] : undefined;
-    if (endpoint === undefined) return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
-    if (!endpoint.methods.includes(request.method)) {
-      const allow = endpoint.methods.join(", ");
-      return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, { Allow: allow });
-    }
-    const operator = await isOperator(request, this.env.ADMIN_TOKEN);
-    if (endpoint.access === "operator" && !operator) return operatorOnly(requestId);
-    return endpoint.answer({ request, env: this.env, requestId, operator });
+/** The router's own endpoints, from OWN_ENDPOINTS: 404 for an unknown one, 405 for another method, 401 for a non-operator. */
+async function ownEndpoint(request: Request, env: RouterEnv, pathname: string, requestId: string): Promise<Response> {
+  const endpoint = Object.hasOwn(OWN_ENDPOINTS, pathname) ? OWN_ENDPOINTS[pathname] : undefined;
+  if (endpoint === undefined) return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
+  if (!endpoint.methods.includes(request.method)) {
+    const allow = endpoint.methods.join(", ");
+    return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, { Allow: allow });
   }
+  const operator = await isOperator(request, env.ADMIN_TOKEN);
+  if (endpoint.access === "operator" && !operator) return operatorOnly(requestId);
+  return endpoint.answer({ request, env, requestId, operator });
 }
