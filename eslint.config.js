@@ -3,7 +3,18 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".wrangler/", "**/worker-configuration.d.ts", "types/runtime.d.ts", "test-results/", "bench/results/", "public/app/vendor/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      ".wrangler/",
+      "**/worker-configuration.d.ts",
+      "types/runtime.d.ts",
+      "test-results/",
+      "bench/results/",
+      "public/app/vendor/",
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -14,7 +14,11 @@ import { TEST_SECRETS } from "./test/secrets.ts";
 type WorkerName = keyof typeof TEST_SECRETS;
 
 /** A Worker's deploy bundle with the bindings its wrangler config declares, as Miniflare options. */
-function auxiliaryWorker(name: WorkerName, configPath: string, testBindings: Record<string, string> = {}): LegacyWorkerOptions {
+function auxiliaryWorker(
+  name: WorkerName,
+  configPath: string,
+  testBindings: Record<string, string> = {},
+): LegacyWorkerOptions {
   return bundledWorker(name, configPath, { ...TEST_SECRETS[name], ...testBindings });
 }
 
@@ -102,7 +106,9 @@ export default defineConfig({
         },
         // The media Worker's main bucket, so router tests can seed objects it then streams.
         { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
-        (backendOrigin) => ({ auxiliaries: [auxiliaryWorker("api", "wrangler.api.toml", apiTestBindings(backendOrigin))] }),
+        (backendOrigin) => ({
+          auxiliaries: [auxiliaryWorker("api", "wrangler.api.toml", apiTestBindings(backendOrigin))],
+        }),
       ),
       workerProject("media", [failingR2], {
         R2_OUTAGE: "failing-r2",
@@ -115,7 +121,14 @@ export default defineConfig({
         ratelimits: { TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } } },
       })),
       // Operations scripts and the rotation walk run in Node (they drive wrangler and Miniflare).
-      { test: { name: "ops", environment: "node", include: ["scripts/**/*.test.ts", "test/ops/**/*.test.ts"], testTimeout: 60_000 } },
+      {
+        test: {
+          name: "ops",
+          environment: "node",
+          include: ["scripts/**/*.test.ts", "test/ops/**/*.test.ts"],
+          testTimeout: 60_000,
+        },
+      },
       // Whole-system tests in Node: the three real Workers from their wrangler configs in wrangler's test harness.
       { test: { name: "system", include: ["test/system/**/*.test.ts"], environment: "node" } },
     ],

@@ -25,7 +25,14 @@ import { WebSocketServer } from "ws";
 import type { ErrorBody, ErrorCode } from "../shared/errors.ts";
 import { JSON_DOCUMENT_HEADERS } from "../shared/errors.ts";
 import type { MintInput } from "../shared/media-token.ts";
-import { DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, readSigningSecrets, signMediaToken } from "../shared/media-token.ts";
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  mediaPath,
+  mediaPrefixPath,
+  mintProblem,
+  readSigningSecrets,
+  signMediaToken,
+} from "../shared/media-token.ts";
 
 export const DEFAULT_BACKEND_PORT = 8788;
 
@@ -87,7 +94,10 @@ export async function startBackend(options: BackendOptions = {}): Promise<Runnin
  * The backend as an `http.Server` (not listening yet), with its WebSocket echo
  * attached. Tests pass a handler that adds routes in front of the backend's.
  */
-export function createBackendServer(secrets: BackendSecrets, handler: RequestListener = backendHandler(secrets)): Server {
+export function createBackendServer(
+  secrets: BackendSecrets,
+  handler: RequestListener = backendHandler(secrets),
+): Server {
   const server = createServer(handler);
   const echo = new WebSocketServer({ noServer: true });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -107,7 +117,13 @@ export function createBackendServer(secrets: BackendSecrets, handler: RequestLis
 export function backendHandler(secrets: BackendSecrets): RequestListener {
   return (request, response) => {
     if (!isProxied(request, secrets)) {
-      sendError(request, response, 401, "unauthorized", "This backend only answers requests that come through the gateway.");
+      sendError(
+        request,
+        response,
+        401,
+        "unauthorized",
+        "This backend only answers requests that come through the gateway.",
+      );
       return;
     }
     const url = new URL(request.url ?? "/", "http://backend.local");
@@ -160,7 +176,10 @@ function countUpload(request: IncomingMessage, response: ServerResponse): void {
  * a reconnecting EventSource expects; `count` ends the stream after that many.
  */
 function streamEvents(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
-  const every = Math.max(MIN_EVENT_EVERY_MS, Number(query.get("every") ?? DEFAULT_EVENT_EVERY_MS) || DEFAULT_EVENT_EVERY_MS);
+  const every = Math.max(
+    MIN_EVENT_EVERY_MS,
+    Number(query.get("every") ?? DEFAULT_EVENT_EVERY_MS) || DEFAULT_EVENT_EVERY_MS,
+  );
   const count = Number(query.get("count") ?? Infinity);
   const lastId = Number(request.headers["last-event-id"] ?? 0);
   let next = Number.isSafeInteger(lastId) && lastId >= 0 ? lastId + 1 : 1;
@@ -221,7 +240,13 @@ async function mintMediaUrl(
   }
   const signer = activeSigner(secrets);
   if (!signer) {
-    sendError(request, response, 503, "dependency_failed", "No media token secret to sign with: set MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes.");
+    sendError(
+      request,
+      response,
+      503,
+      "dependency_failed",
+      "No media token secret to sign with: set MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes.",
+    );
     return;
   }
   const ttlSeconds = input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
@@ -248,7 +273,13 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 /** Errors in the gateway's one JSON shape, so a client sees one format whoever answered. */
-function sendError(request: IncomingMessage, response: ServerResponse, status: number, code: ErrorCode, message: string): void {
+function sendError(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+): void {
   const body: ErrorBody = { error: { status, code, message, requestId: requestIdOf(request) } };
   // Unread request bodies are drained, so the connection can be reused.
   request.resume();

@@ -8,15 +8,22 @@ export function svgChart(checks: readonly Check[]): string {
   const rowHeight = 26;
   const labelWidth = 430;
   const plotWidth = 420;
-  const maxValue = Math.max(1.2, ...ratios.map((check) => check.value.max), ...ratios.map((check) => check.target?.value ?? 0));
+  const maxValue = Math.max(
+    1.2,
+    ...ratios.map((check) => check.value.max),
+    ...ratios.map((check) => check.target?.value ?? 0),
+  );
   const x = (value: number): number => labelWidth + (Math.min(value, maxValue) / maxValue) * plotWidth;
   const height = ratios.length * rowHeight + 50;
-  const escape = (text: string): string => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+  const escape = (text: string): string =>
+    text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
   const bars = ratios.map((check, i) => {
     const y = 30 + i * rowHeight;
     const verdict = verdictOf(check);
     const color = verdict === "pass" ? "#2e7d32" : verdict === "miss" ? "#c62828" : "#546e7a";
-    const target = check.target ? `<line x1="${x(check.target.value)}" x2="${x(check.target.value)}" y1="${y - 2}" y2="${y + 18}" stroke="#000" stroke-width="2"/>` : "";
+    const target = check.target
+      ? `<line x1="${x(check.target.value)}" x2="${x(check.target.value)}" y1="${y - 2}" y2="${y + 18}" stroke="#000" stroke-width="2"/>`
+      : "";
     return [
       `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end">${escape(check.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 2}" width="${x(check.value.median) - labelWidth}" height="14" fill="${color}" opacity="0.8"/>`,

@@ -41,7 +41,8 @@ export type Verdict = "pass" | "miss" | "info" | "n/a";
 export function verdictOf(check: Check): Verdict {
   if (check.unavailable !== undefined || Number.isNaN(check.value.median)) return "n/a";
   if (check.target === undefined) return "info";
-  const ok = check.target.op === ">=" ? check.value.median >= check.target.value : check.value.median <= check.target.value;
+  const ok =
+    check.target.op === ">=" ? check.value.median >= check.target.value : check.value.median <= check.target.value;
   return ok ? "pass" : "miss";
 }
 
@@ -86,7 +87,14 @@ export function ratioCheck(
         ? ratioSpread(a.requestsPerSecond.rounds, b.requestsPerSecond.rounds)
         : ratioSpread(b.serverCpuUsPerRequest.rounds, a.serverCpuUsPerRequest.rounds);
   }
-  return { id, label, unit: "x", value, ...(target ? { target } : {}), ...(missing ? { unavailable: missing.unavailable ?? "variant missing" } : {}) };
+  return {
+    id,
+    label,
+    unit: "x",
+    value,
+    ...(target ? { target } : {}),
+    ...(missing ? { unavailable: missing.unavailable ?? "variant missing" } : {}),
+  };
 }
 
 /**
@@ -94,10 +102,19 @@ export function ratioCheck(
  * round, as denominator's count / numerator's (above 1 means "numerator is
  * cheaper", like the CPU rows).
  */
-export function instructionRatioCheck(id: string, label: string, section: InstructionsSection | undefined, numerator: string, denominator: string): Check {
+export function instructionRatioCheck(
+  id: string,
+  label: string,
+  section: InstructionsSection | undefined,
+  numerator: string,
+  denominator: string,
+): Check {
   const [a, b] = [section?.variants[numerator], section?.variants[denominator]];
   const missing = [a, b].find((count) => count?.available !== true);
-  const unavailable = section === undefined ? "not run" : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
+  const unavailable =
+    section === undefined
+      ? "not run"
+      : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
   const value = a && b ? ratioSpread(b.instructionsPerRequest.rounds, a.instructionsPerRequest.rounds) : spread([]);
   return { id, label, unit: "x", value, ...(unavailable === undefined ? {} : { unavailable }) };
 }
@@ -131,8 +148,22 @@ export function judgedCheck(
   return { ...check, ...(target ? { target } : {}), ...(context ? { context } : {}) };
 }
 
-export function spreadCheck(id: string, label: string, unit: string, value: Spread | undefined, target?: Check["target"], unavailable?: string): Check {
-  return { id, label, unit, value: value ?? spread([]), ...(target ? { target } : {}), ...(unavailable ? { unavailable } : {}) };
+export function spreadCheck(
+  id: string,
+  label: string,
+  unit: string,
+  value: Spread | undefined,
+  target?: Check["target"],
+  unavailable?: string,
+): Check {
+  return {
+    id,
+    label,
+    unit,
+    value: value ?? spread([]),
+    ...(target ? { target } : {}),
+    ...(unavailable ? { unavailable } : {}),
+  };
 }
 
 /**
@@ -140,10 +171,27 @@ export function spreadCheck(id: string, label: string, unit: string, value: Spre
  * per request under callgrind (round by round): what our code adds to a
  * request kind, without the simulators' share that both counts hold.
  */
-export function instructionExcessCheck(id: string, label: string, section: InstructionsSection | undefined, ours: string, peer: string, target: Target): Check {
+export function instructionExcessCheck(
+  id: string,
+  label: string,
+  section: InstructionsSection | undefined,
+  ours: string,
+  peer: string,
+  target: Target,
+): Check {
   const [a, b] = [section?.variants[ours], section?.variants[peer]];
   const missing = [a, b].find((count) => count?.available !== true);
-  const unavailable = section === undefined ? "not run" : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
-  const value = a && b ? spread(a.instructionsPerRequest.rounds.map((count, round) => (count - (b.instructionsPerRequest.rounds[round] ?? Number.NaN)) / 1000)) : spread([]);
+  const unavailable =
+    section === undefined
+      ? "not run"
+      : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
+  const value =
+    a && b
+      ? spread(
+          a.instructionsPerRequest.rounds.map(
+            (count, round) => (count - (b.instructionsPerRequest.rounds[round] ?? Number.NaN)) / 1000,
+          ),
+        )
+      : spread([]);
   return { id, label, unit: "k instr", value, target, ...(unavailable === undefined ? {} : { unavailable }) };
 }

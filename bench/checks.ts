@@ -16,16 +16,75 @@ import { spread } from "./stats.ts";
 export function judgedChecks(sections: Sections): Check[] {
   const s = sections;
   return [
-    judgedCheck("router-vs-forwarder", "Router / bare forwarder (media hit)", s, "router-hit", "forwarder-hit", { op: ">=", value: 0.97 }),
-    judgedCheck("hit-vs-bare-cache", "Media hit / bare cache Worker", s, "media-hit", "bare-cache", { op: ">=", value: 0.95 }),
-    judgedCheck("miss-vs-bare-r2", "Media miss / bare R2 Worker", s, "media-miss", "bare-r2", { op: ">=", value: 0.95 }),
-    judgedCheck("fresh-token-vs-same-token", "Media hit, a new token each request / same token", s, "media-hit-fresh-token", "media-hit", { op: ">=", value: 0.9 }),
-    judgedCheck("prefix-vs-key-token", "Segment hit under a prefix token / the same object under a key token", s, "media-hit-prefix", "media-hit", { op: ">=", value: 0.95 }),
-    judgedCheck("range-vs-full-hit", "206 (16 KiB) on a hit / full 64 KiB hit (cost)", s, "media-hit-206", "media-hit", { op: "<=", value: 1.2 }, "cost"),
-    judgedCheck("api-vs-fetch-limited-get", "api / bare fetch Worker with the same limiter (JSON GET)", s, "api-get", "fetch-limited-get", { op: ">=", value: 0.9 }),
-    judgedCheck("api-vs-fetch-limited-post", "api / bare fetch Worker with the same limiter (small POST)", s, "api-post", "fetch-limited-post", { op: ">=", value: 0.9 }),
-    judgedCheck("router-api-vs-forwarder-api-get", "Router -> api / bare forwarder -> api (JSON GET)", s, "router-api-get", "forwarder-api-get", { op: ">=", value: 0.97 }),
-    judgedCheck("router-api-vs-forwarder-api-post", "Router -> api / bare forwarder -> api (small POST)", s, "router-api-post", "forwarder-api-post", { op: ">=", value: 0.97 }),
+    judgedCheck("router-vs-forwarder", "Router / bare forwarder (media hit)", s, "router-hit", "forwarder-hit", {
+      op: ">=",
+      value: 0.97,
+    }),
+    judgedCheck("hit-vs-bare-cache", "Media hit / bare cache Worker", s, "media-hit", "bare-cache", {
+      op: ">=",
+      value: 0.95,
+    }),
+    judgedCheck("miss-vs-bare-r2", "Media miss / bare R2 Worker", s, "media-miss", "bare-r2", {
+      op: ">=",
+      value: 0.95,
+    }),
+    judgedCheck(
+      "fresh-token-vs-same-token",
+      "Media hit, a new token each request / same token",
+      s,
+      "media-hit-fresh-token",
+      "media-hit",
+      { op: ">=", value: 0.9 },
+    ),
+    judgedCheck(
+      "prefix-vs-key-token",
+      "Segment hit under a prefix token / the same object under a key token",
+      s,
+      "media-hit-prefix",
+      "media-hit",
+      { op: ">=", value: 0.95 },
+    ),
+    judgedCheck(
+      "range-vs-full-hit",
+      "206 (16 KiB) on a hit / full 64 KiB hit (cost)",
+      s,
+      "media-hit-206",
+      "media-hit",
+      { op: "<=", value: 1.2 },
+      "cost",
+    ),
+    judgedCheck(
+      "api-vs-fetch-limited-get",
+      "api / bare fetch Worker with the same limiter (JSON GET)",
+      s,
+      "api-get",
+      "fetch-limited-get",
+      { op: ">=", value: 0.9 },
+    ),
+    judgedCheck(
+      "api-vs-fetch-limited-post",
+      "api / bare fetch Worker with the same limiter (small POST)",
+      s,
+      "api-post",
+      "fetch-limited-post",
+      { op: ">=", value: 0.9 },
+    ),
+    judgedCheck(
+      "router-api-vs-forwarder-api-get",
+      "Router -> api / bare forwarder -> api (JSON GET)",
+      s,
+      "router-api-get",
+      "forwarder-api-get",
+      { op: ">=", value: 0.97 },
+    ),
+    judgedCheck(
+      "router-api-vs-forwarder-api-post",
+      "Router -> api / bare forwarder -> api (small POST)",
+      s,
+      "router-api-post",
+      "forwarder-api-post",
+      { op: ">=", value: 0.97 },
+    ),
     judgedCheck(
       "sse-open-router-api-vs-forwarder-fetch-limited",
       "SSE stream opened: router -> api / bare forwarder -> bare fetch Worker with limiter (cost per stream)",
@@ -37,10 +96,34 @@ export function judgedChecks(sections: Sections): Check[] {
     ),
     // Reports: the bare service-binding hop alone sits near 0.8x of straight to media, so the router is judged against the bare forwarder.
     judgedCheck("router-vs-direct", "Through the router / straight to media (report)", s, "router-hit", "media-hit"),
-    judgedCheck("api-vs-fetch-get", "api / bare fetch Worker without a limiter (JSON GET, report)", s, "api-get", "fetch-get"),
-    judgedCheck("api-vs-fetch-post", "api / bare fetch Worker without a limiter (small POST, report)", s, "api-post", "fetch-post"),
-    judgedCheck("fetch-limited-vs-fetch-get", "Bare fetch Worker with the limiter / without (JSON GET, report)", s, "fetch-limited-get", "fetch-get"),
-    judgedCheck("limiter-vs-floor", "Rate limiter binding alone / floor (the local simulator's cost, report)", s, "limiter", "floor"),
+    judgedCheck(
+      "api-vs-fetch-get",
+      "api / bare fetch Worker without a limiter (JSON GET, report)",
+      s,
+      "api-get",
+      "fetch-get",
+    ),
+    judgedCheck(
+      "api-vs-fetch-post",
+      "api / bare fetch Worker without a limiter (small POST, report)",
+      s,
+      "api-post",
+      "fetch-post",
+    ),
+    judgedCheck(
+      "fetch-limited-vs-fetch-get",
+      "Bare fetch Worker with the limiter / without (JSON GET, report)",
+      s,
+      "fetch-limited-get",
+      "fetch-get",
+    ),
+    judgedCheck(
+      "limiter-vs-floor",
+      "Rate limiter binding alone / floor (the local simulator's cost, report)",
+      s,
+      "limiter",
+      "floor",
+    ),
   ];
 }
 
@@ -49,25 +132,74 @@ export function otherChecks(sections: Sections): Check[] {
   const t = sections.throughput;
   const checks: Check[] = [
     ratioCheck("forwarder-vs-direct", "Bare forwarder / straight to media, by req/s", t, "forwarder-hit", "media-hit"),
-    ratioCheck("router-assets-vs-direct", "Router behind the local assets layer / straight to media, by req/s", t, "router-assets-hit", "media-hit"),
+    ratioCheck(
+      "router-assets-vs-direct",
+      "Router behind the local assets layer / straight to media, by req/s",
+      t,
+      "router-assets-hit",
+      "media-hit",
+    ),
     ratioCheck("hit-vs-floor", "Media hit / floor, by req/s", t, "media-hit", "floor"),
-    ratioCheck("bare-cache-vs-floor", "Bare cache Worker / floor (Cache API simulator cost), by req/s", t, "bare-cache", "floor"),
+    ratioCheck(
+      "bare-cache-vs-floor",
+      "Bare cache Worker / floor (Cache API simulator cost), by req/s",
+      t,
+      "bare-cache",
+      "floor",
+    ),
     ratioCheck("floor-vs-nginx", "Floor Worker / nginx static 64 KiB, by req/s (context)", t, "floor", "nginx-static"),
     ratioCheck("hit-vs-nginx", "Media hit / nginx static 64 KiB, by req/s (context)", t, "media-hit", "nginx-static"),
   ];
   if (t["hop-router"] !== undefined) {
     checks.push(
-      ratioCheck("profile-hop-router", "Hop profile: router / bare forwarder, both -> floor, by req/s", t, "hop-router", "hop-forwarder"),
-      ratioCheck("profile-hop-router-cpu", "  same, by workerd CPU/request", t, "hop-router", "hop-forwarder", undefined, "cpu"),
+      ratioCheck(
+        "profile-hop-router",
+        "Hop profile: router / bare forwarder, both -> floor, by req/s",
+        t,
+        "hop-router",
+        "hop-forwarder",
+      ),
+      ratioCheck(
+        "profile-hop-router-cpu",
+        "  same, by workerd CPU/request",
+        t,
+        "hop-router",
+        "hop-forwarder",
+        undefined,
+        "cpu",
+      ),
     );
   }
   const verify = sections.tokenVerify;
-  checks.push(spreadCheck("verify-cached-vs-import", "Token verify: cached CryptoKey / import per call (jose in workerd)", "x", verify?.ratio, undefined, verify ? undefined : "not run"));
+  checks.push(
+    spreadCheck(
+      "verify-cached-vs-import",
+      "Token verify: cached CryptoKey / import per call (jose in workerd)",
+      "x",
+      verify?.ratio,
+      undefined,
+      verify ? undefined : "not run",
+    ),
+  );
   const large = sections.largeObject;
   const largeMissing = large ? undefined : (sections.largeObjectError ?? "not run");
   checks.push(
-    spreadCheck("large-end-vs-start", "1 MiB range at end / at start of 1 GiB (time to last byte)", "x", large?.endOverStartTotal, { op: "<=", value: 2 }, largeMissing),
-    spreadCheck("large-end-vs-start-ttfb", "1 MiB range at end / at start of 1 GiB (time to first byte)", "x", large?.endOverStartTtfb, undefined, largeMissing),
+    spreadCheck(
+      "large-end-vs-start",
+      "1 MiB range at end / at start of 1 GiB (time to last byte)",
+      "x",
+      large?.endOverStartTotal,
+      { op: "<=", value: 2 },
+      largeMissing,
+    ),
+    spreadCheck(
+      "large-end-vs-start-ttfb",
+      "1 MiB range at end / at start of 1 GiB (time to first byte)",
+      "x",
+      large?.endOverStartTtfb,
+      undefined,
+      largeMissing,
+    ),
     spreadCheck(
       "large-rss-growth",
       "workerd RSS growth while one full 1 GiB stream is served",
@@ -105,8 +237,22 @@ function heapChecks(sections: Sections): Check[] {
     const streams = heaps?.sse?.streams ?? 0;
     const unavailable = delta ? undefined : (missing ?? "not run");
     checks.push(
-      spreadCheck(`heap-sse-${label}-per-stream`, `${label} isolate heap per open event stream (${streams} open)`, "KiB", delta ? spread([growthBytes(delta, streams) / 1024]) : undefined, { op: "<=", value: 4 }, unavailable),
-      spreadCheck(`heap-sse-${label}-after`, `${label} isolate heap once the streams closed, change from before`, "%", delta ? spread([Math.abs(afterChangePercent(delta))]) : undefined, { op: "<=", value: 10, text: "within 10%" }, unavailable),
+      spreadCheck(
+        `heap-sse-${label}-per-stream`,
+        `${label} isolate heap per open event stream (${streams} open)`,
+        "KiB",
+        delta ? spread([growthBytes(delta, streams) / 1024]) : undefined,
+        { op: "<=", value: 4 },
+        unavailable,
+      ),
+      spreadCheck(
+        `heap-sse-${label}-after`,
+        `${label} isolate heap once the streams closed, change from before`,
+        "%",
+        delta ? spread([Math.abs(afterChangePercent(delta))]) : undefined,
+        { op: "<=", value: 10, text: "within 10%" },
+        unavailable,
+      ),
     );
   }
   return checks;
@@ -135,12 +281,61 @@ function cpuBudgetChecks(sections: Sections): Check[] {
   const b = CPU_BUDGET_KILO_INSTRUCTIONS;
   const under = (value: number) => ({ op: "<=" as const, value });
   return [
-    instructionExcessCheck("cpu-media-hit", "CPU budget: media hit, beyond the bare cache Worker", s, "media-hit", "bare-cache", under(b.mediaHit)),
-    instructionExcessCheck("cpu-media-miss", "CPU budget: media miss (R2), beyond the bare R2 Worker", s, "media-miss", "bare-r2", under(b.mediaMiss)),
-    instructionExcessCheck("cpu-prefix-segment", "CPU budget: segment under a prefix token, beyond the bare cache Worker", s, "media-hit-prefix", "bare-cache", under(b.prefixSegment)),
-    instructionExcessCheck("cpu-router-hop", "CPU budget: the router's hop, beyond the bare forwarder (media hit)", s, "router-hit", "forwarder-hit", under(b.routerHop)),
-    instructionExcessCheck("cpu-api-json", "CPU budget: api JSON GET, beyond the bare fetch Worker with the limiter", s, "api-get", "fetch-limited-get", under(b.apiJson)),
-    instructionExcessCheck("cpu-upload", "CPU budget: api small POST, beyond the bare fetch Worker with the limiter", s, "api-post", "fetch-limited-post", under(b.upload)),
-    instructionExcessCheck("cpu-sse-setup", "CPU budget: SSE setup router -> api, beyond forwarder -> bare fetch", s, "sse-open-router-api", "sse-open-forwarder-fetch-limited", under(b.sseSetup)),
+    instructionExcessCheck(
+      "cpu-media-hit",
+      "CPU budget: media hit, beyond the bare cache Worker",
+      s,
+      "media-hit",
+      "bare-cache",
+      under(b.mediaHit),
+    ),
+    instructionExcessCheck(
+      "cpu-media-miss",
+      "CPU budget: media miss (R2), beyond the bare R2 Worker",
+      s,
+      "media-miss",
+      "bare-r2",
+      under(b.mediaMiss),
+    ),
+    instructionExcessCheck(
+      "cpu-prefix-segment",
+      "CPU budget: segment under a prefix token, beyond the bare cache Worker",
+      s,
+      "media-hit-prefix",
+      "bare-cache",
+      under(b.prefixSegment),
+    ),
+    instructionExcessCheck(
+      "cpu-router-hop",
+      "CPU budget: the router's hop, beyond the bare forwarder (media hit)",
+      s,
+      "router-hit",
+      "forwarder-hit",
+      under(b.routerHop),
+    ),
+    instructionExcessCheck(
+      "cpu-api-json",
+      "CPU budget: api JSON GET, beyond the bare fetch Worker with the limiter",
+      s,
+      "api-get",
+      "fetch-limited-get",
+      under(b.apiJson),
+    ),
+    instructionExcessCheck(
+      "cpu-upload",
+      "CPU budget: api small POST, beyond the bare fetch Worker with the limiter",
+      s,
+      "api-post",
+      "fetch-limited-post",
+      under(b.upload),
+    ),
+    instructionExcessCheck(
+      "cpu-sse-setup",
+      "CPU budget: SSE setup router -> api, beyond forwarder -> bare fetch",
+      s,
+      "sse-open-router-api",
+      "sse-open-forwarder-fetch-limited",
+      under(b.sseSetup),
+    ),
   ];
 }

@@ -42,7 +42,10 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
   // limit (600 a minute): the limiter still runs on every request, with room to spare,
   // and its bare peers get the same settings (every answer measured must be a 200).
   const apiRatelimits = Object.fromEntries(
-    Object.entries(api.ratelimits ?? {}).map(([binding, limiter]) => [binding, { ...limiter, simple: { limit: 1_000_000, period: 60 as const } }]),
+    Object.entries(api.ratelimits ?? {}).map(([binding, limiter]) => [
+      binding,
+      { ...limiter, simple: { limit: 1_000_000, period: 60 as const } },
+    ]),
   );
   const mediaBucket = { BUCKET: "gateway-media" };
 
@@ -75,8 +78,14 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
       ...benchWorker("r2", benchOut, { bindings: { OBJECT_KEY: options.objectKey }, r2Buckets: mediaBucket }),
       ...directSocket("bareR2"),
     },
-    { ...benchWorker("sse-pump", benchOut, { bindings: { ORIGIN_URL: options.sseOriginUrl } }), ...directSocket("ssePump") },
-    { ...benchWorker("verify", benchOut, { bindings: { MEDIA_TOKEN_SECRET_V1: secrets.mediaTokenSecret } }), ...directSocket("verify") },
+    {
+      ...benchWorker("sse-pump", benchOut, { bindings: { ORIGIN_URL: options.sseOriginUrl } }),
+      ...directSocket("ssePump"),
+    },
+    {
+      ...benchWorker("verify", benchOut, { bindings: { MEDIA_TOKEN_SECRET_V1: secrets.mediaTokenSecret } }),
+      ...directSocket("verify"),
+    },
     { ...benchWorker("seed", benchOut, { r2Buckets: mediaBucket }), ...directSocket("seed") },
     // The hop's profile: the same router bundle and the bare forwarder, each in front of the
     // floor Worker instead of media, so the hop's own cost is not diluted; and the router's
@@ -89,29 +98,48 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
       ...directSocket("routerToFloor"),
     },
     {
-      ...benchWorker("forwarder", benchOut, { name: "bench-forwarder-to-floor", serviceBindings: { MEDIA: "bench-floor" } }),
+      ...benchWorker("forwarder", benchOut, {
+        name: "bench-forwarder-to-floor",
+        serviceBindings: { MEDIA: "bench-floor" },
+      }),
       ...directSocket("forwarderToFloor"),
     },
     { ...benchWorker("hop-steps", benchOut, {}), ...directSocket("hopSteps") },
-    { ...benchWorker("fetch", benchOut, { bindings: { BACKEND_URL: options.sseOriginUrl } }), ...directSocket("bareFetch") },
     {
-      ...benchWorker("fetch", benchOut, { name: "bench-fetch-limited", bindings: { BACKEND_URL: options.sseOriginUrl }, ratelimits: apiRatelimits }),
+      ...benchWorker("fetch", benchOut, { bindings: { BACKEND_URL: options.sseOriginUrl } }),
+      ...directSocket("bareFetch"),
+    },
+    {
+      ...benchWorker("fetch", benchOut, {
+        name: "bench-fetch-limited",
+        bindings: { BACKEND_URL: options.sseOriginUrl },
+        ratelimits: apiRatelimits,
+      }),
       ...directSocket("bareFetchLimited"),
     },
     { ...benchWorker("limiter", benchOut, { ratelimits: apiRatelimits }), ...directSocket("limiter") },
     {
-      ...benchWorker("forwarder", benchOut, { name: "bench-forwarder-to-api", serviceBindings: { MEDIA: "gateway-api" } }),
+      ...benchWorker("forwarder", benchOut, {
+        name: "bench-forwarder-to-api",
+        serviceBindings: { MEDIA: "gateway-api" },
+      }),
       ...directSocket("forwarderToApi"),
     },
     {
-      ...benchWorker("forwarder", benchOut, { name: "bench-forwarder-to-fetch-limited", serviceBindings: { MEDIA: "bench-fetch-limited" } }),
+      ...benchWorker("forwarder", benchOut, {
+        name: "bench-forwarder-to-fetch-limited",
+        serviceBindings: { MEDIA: "bench-fetch-limited" },
+      }),
       ...directSocket("forwarderToFetchLimited"),
     },
   ];
 }
 
 /** The Workers with a socket in `sockets`, and every Worker they reach over service bindings. */
-export function workersBehind(workers: readonly LegacyWorkerOptions[], sockets: ReadonlySet<SocketName>): LegacyWorkerOptions[] {
+export function workersBehind(
+  workers: readonly LegacyWorkerOptions[],
+  sockets: ReadonlySet<SocketName>,
+): LegacyWorkerOptions[] {
   const ports = new Set([...sockets].map((socket) => PORTS[socket]));
   const byName = new Map(workers.map((worker) => [worker.name ?? "", worker]));
   const kept = new Set<string>();
@@ -125,8 +153,8 @@ export function workersBehind(workers: readonly LegacyWorkerOptions[], sockets: 
     }
   };
   for (const worker of workers) {
-    if ((worker.unsafeDirectSockets ?? []).some((socket) => socket.port !== undefined && ports.has(socket.port))) keep(worker.name ?? "");
+    if ((worker.unsafeDirectSockets ?? []).some((socket) => socket.port !== undefined && ports.has(socket.port)))
+      keep(worker.name ?? "");
   }
   return workers.filter((worker) => kept.has(worker.name ?? ""));
 }
-

@@ -16,9 +16,6 @@ import { BENCH_OUT, gatewayWorkers, workersBehind } from "./gateway-workers.ts";
 import type { SocketName } from "./ports.ts";
 import { socketUrl } from "./ports.ts";
 
-
-
-
 /** Throwaway secrets for one run: nothing here is a real credential. */
 export interface BenchSecrets {
   mediaTokenSecret: string;
@@ -33,7 +30,6 @@ export function newSecrets(): BenchSecrets {
     adminToken: randomBytes(24).toString("base64url"),
   };
 }
-
 
 export interface GatewayOptions {
   /** Origin of the SSE test server that the api Worker and the pump proxy to. */
@@ -76,7 +72,9 @@ export interface Gateway {
 
 /** Bundles bench/workers/*.ts (jose included) with esbuild, as wrangler would. */
 async function buildBenchWorkers(outdir: string): Promise<void> {
-  const entries = (await readdir("bench/workers")).filter((file) => file.endsWith(".ts")).map((file) => join("bench/workers", file));
+  const entries = (await readdir("bench/workers"))
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => join("bench/workers", file));
   await build({
     entryPoints: entries,
     outdir,

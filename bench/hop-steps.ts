@@ -16,13 +16,21 @@ export interface HopStepsSummary {
   stepUs: Record<Exclude<Step, "none" | "response">, Spread>;
 }
 
-export async function measureHopSteps(url: string, workerdPid: number, rounds: number, seconds: number, batch = 2000): Promise<HopStepsSummary> {
+export async function measureHopSteps(
+  url: string,
+  workerdPid: number,
+  rounds: number,
+  seconds: number,
+  batch = 2000,
+): Promise<HopStepsSummary> {
   const costPerExecution = async (step: Step): Promise<number> => {
     const before = cpuSeconds(workerdPid);
     const started = performance.now();
     let executions = 0;
     while (performance.now() - started < seconds * 1000) {
-      const response = await fetch(`${url}/media/v1/hop-steps?step=${step}&n=${batch}`, { headers: { "X-Forwarded-For": "203.0.113.7" } });
+      const response = await fetch(`${url}/media/v1/hop-steps?step=${step}&n=${batch}`, {
+        headers: { "X-Forwarded-For": "203.0.113.7" },
+      });
       await response.text();
       if (response.status !== 200) throw new Error(`bench: hop step ${step} answered ${response.status}`);
       executions += batch;
@@ -31,7 +39,8 @@ export async function measureHopSteps(url: string, workerdPid: number, rounds: n
   };
   await costPerExecution("none"); // warm the isolate
   const results = await interleave(STEPS, rounds, (step) => costPerExecution(step));
-  const minus = (step: Step, base: Step): Spread => spread(results[step].map((us, round) => us - (results[base][round] ?? Number.NaN)));
+  const minus = (step: Step, base: Step): Spread =>
+    spread(results[step].map((us, round) => us - (results[base][round] ?? Number.NaN)));
   return {
     batch,
     stepUs: {

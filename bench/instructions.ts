@@ -106,7 +106,9 @@ async function newestDumpTotal(directory: string, pid: number, seenBefore: Reado
   const deadline = performance.now() + 10_000;
   for (;;) {
     const dumps = (await readdir(directory)).filter((file) => file.startsWith(prefix) && !seenBefore.has(file));
-    const withTimes = await Promise.all(dumps.map(async (file) => ({ file, mtime: (await stat(join(directory, file))).mtimeMs })));
+    const withTimes = await Promise.all(
+      dumps.map(async (file) => ({ file, mtime: (await stat(join(directory, file))).mtimeMs })),
+    );
     const newest = withTimes.sort((a, b) => b.mtime - a.mtime)[0];
     if (newest) {
       const text = await readFile(join(directory, newest.file), "utf8");
@@ -129,10 +131,15 @@ async function load(variant: HttpVariant, first: number, count: number, concurre
   const loop = async (): Promise<void> => {
     while (next < end) {
       const turn = next++;
-      const response = await fetch(requestUrl(variant, turn), { ...requestInit(variant), signal: AbortSignal.timeout(60_000) });
+      const response = await fetch(requestUrl(variant, turn), {
+        ...requestInit(variant),
+        signal: AbortSignal.timeout(60_000),
+      });
       const bytes = (await response.arrayBuffer()).byteLength;
       if (response.status !== variant.expectStatus || bytes !== variant.expectBytes) {
-        throw new Error(`bench: ${variant.id} answered ${response.status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`);
+        throw new Error(
+          `bench: ${variant.id} answered ${response.status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`,
+        );
       }
     }
   };
@@ -169,7 +176,12 @@ export async function measureInstructions(
         (error: unknown) => (error instanceof Error ? error.message : String(error)),
       );
     }
-    counts[variant.id] = { description: variant.description, available: problem === undefined, ...(problem === undefined ? {} : { unavailable: problem }), instructionsPerRequest: spread([]) };
+    counts[variant.id] = {
+      description: variant.description,
+      available: problem === undefined,
+      ...(problem === undefined ? {} : { unavailable: problem }),
+      instructionsPerRequest: spread([]),
+    };
     if (problem !== undefined) {
       console.log(`bench: ${variant.id} unavailable under callgrind: ${problem}`);
       continue;
@@ -198,8 +210,11 @@ export async function measureInstructions(
       // A dump also zeroes the counters, so the next variant starts from 0.
       await callgrindControl(directory, pid, `--dump=${id}-round-${round + 1}`);
       const instructionsPerRequest = (await newestDumpTotal(directory, pid, seenBefore)) / settings.requests;
-      if (!(instructionsPerRequest > 0)) throw new Error("callgrind counted no instructions (instrumentation never switched on?)");
-      process.stdout.write(`  round ${round + 1} ${id.padEnd(22)} ${(instructionsPerRequest / 1000).toFixed(0).padStart(6)}k instructions/request\n`);
+      if (!(instructionsPerRequest > 0))
+        throw new Error("callgrind counted no instructions (instrumentation never switched on?)");
+      process.stdout.write(
+        `  round ${round + 1} ${id.padEnd(22)} ${(instructionsPerRequest / 1000).toFixed(0).padStart(6)}k instructions/request\n`,
+      );
       return instructionsPerRequest;
     },
   );

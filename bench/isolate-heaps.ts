@@ -49,7 +49,12 @@ export async function measureIsolateHeaps(
   events: number,
   settleMs: number,
 ): Promise<IsolateHeapsSection> {
-  const gateway = await startGateway({ ...options, sseOriginUrl: rig.originUrl, sockets: new Set(["routerNoAssets", "media"] as const), inspectorPort: PORTS.inspector });
+  const gateway = await startGateway({
+    ...options,
+    sseOriginUrl: rig.originUrl,
+    sockets: new Set(["routerNoAssets", "media"] as const),
+    inspectorPort: PORTS.inspector,
+  });
   const names = ["gateway-router-no-assets", "gateway-media", "gateway-api"];
   let sessions: Map<string, IsolateSession> | undefined;
   try {
@@ -57,13 +62,16 @@ export async function measureIsolateHeaps(
     const router = gateway.url("routerNoAssets");
     // A collection runs only when a request enters workerd: one through router -> api (the origin's JSON) and one to media (a 401).
     const nudge = async (): Promise<void> => {
-      await Promise.all([`${router}${API_JSON_PATH}`, `${gateway.url("media")}/media/v1/heap-nudge`].map((url) => nudgeOnce(url)));
+      await Promise.all(
+        [`${router}${API_JSON_PATH}`, `${gateway.url("media")}/media/v1/heap-nudge`].map((url) => nudgeOnce(url)),
+      );
     };
     const read = async (name: string): Promise<HeapReading> => {
       const session = sessions?.get(workerTarget(name));
       if (!session) throw new Error(`bench: no inspector session for ${name}`);
       const reading = await session.heap(nudge);
-      if (!reading.collected) throw new Error(`bench: the forced collection in ${name} did not finish; its reading would include garbage`);
+      if (!reading.collected)
+        throw new Error(`bench: the forced collection in ${name} did not finish; its reading would include garbage`);
       return reading;
     };
     const section: IsolateHeapsSection = {};
@@ -82,7 +90,13 @@ export async function measureIsolateHeaps(
       const full = await stream;
       if (full.status !== 200) throw new Error(`bench: the 1 GiB GET answered ${full.status} with ${full.bytes} bytes`);
       const after = await read("gateway-media");
-      section.largeObject = { beforeBytes: before.usedBytes, duringBytes: during, afterBytes: after.usedBytes, objectBytes: full.bytes, readings };
+      section.largeObject = {
+        beforeBytes: before.usedBytes,
+        duringBytes: during,
+        afterBytes: after.usedBytes,
+        objectBytes: full.bytes,
+        readings,
+      };
     }
 
     const sseWorkers = ["gateway-api", "gateway-router-no-assets"];
@@ -94,12 +108,19 @@ export async function measureIsolateHeaps(
     let during: number[] = [];
     const streamsOnce = async (whileAllOpen?: () => Promise<void>): Promise<void> => {
       const result = await rig.run(
-        { id: "router-api", description: "router + api, heap readings", url: `${router}/api/events`, proxyPids: () => [gateway.workerdPid], ...(whileAllOpen ? { whileAllOpen } : {}) },
+        {
+          id: "router-api",
+          description: "router + api, heap readings",
+          url: `${router}/api/events`,
+          proxyPids: () => [gateway.workerdPid],
+          ...(whileAllOpen ? { whileAllOpen } : {}),
+        },
         streams,
         events,
         settleMs,
       );
-      if (result.failedStreams > 0) throw new Error(`bench: ${result.failedStreams} of ${streams} event streams failed in the heap run`);
+      if (result.failedStreams > 0)
+        throw new Error(`bench: ${result.failedStreams} of ${streams} event streams failed in the heap run`);
     };
     // A first round of as many streams, unmeasured: what the isolates set up once (compiled code, pools sized for the peak) is not per stream.
     await streamsOnce();
@@ -113,7 +134,12 @@ export async function measureIsolateHeaps(
     const after = await readAll();
     section.sse = {
       streams,
-      byWorker: Object.fromEntries(sseWorkers.map((name, index) => [name, { beforeBytes: before[index] ?? 0, duringBytes: during[index] ?? 0, afterBytes: after[index] ?? 0 }])),
+      byWorker: Object.fromEntries(
+        sseWorkers.map((name, index) => [
+          name,
+          { beforeBytes: before[index] ?? 0, duringBytes: during[index] ?? 0, afterBytes: after[index] ?? 0 },
+        ]),
+      ),
     };
     return section;
   } finally {

@@ -26,7 +26,9 @@ export function timedGet(url: string, headers: Record<string, string> = {}, time
       const ttfbMs = performance.now() - started;
       let bytes = 0;
       response.on("data", (chunk: Buffer) => (bytes += chunk.length));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, bytes, ttfbMs, totalMs: performance.now() - started }));
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, bytes, ttfbMs, totalMs: performance.now() - started }),
+      );
       response.on("error", reject);
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
@@ -43,12 +45,25 @@ export interface LargeObjectSummary {
   /** end / start, per round. */
   endOverStartTotal: Spread;
   endOverStartTtfb: Spread;
-  fullStream: { status: number; bytes: number; seconds: number; mibPerSecond: number; rssBeforeMiB: number; rssPeakMiB: number; rssGrowthMiB: number };
+  fullStream: {
+    status: number;
+    bytes: number;
+    seconds: number;
+    mibPerSecond: number;
+    rssBeforeMiB: number;
+    rssPeakMiB: number;
+    rssGrowthMiB: number;
+  };
 }
 
 const MIB = 1024 ** 2;
 
-export async function measureLargeObject(url: string, workerdPid: number, rounds: number, requestsPerRound = 3): Promise<LargeObjectSummary> {
+export async function measureLargeObject(
+  url: string,
+  workerdPid: number,
+  rounds: number,
+  requestsPerRound = 3,
+): Promise<LargeObjectSummary> {
   const ranges = {
     start: `bytes=0-${RANGE_BYTES - 1}`,
     end: `bytes=${LARGE_OBJECT_BYTES - RANGE_BYTES}-${LARGE_OBJECT_BYTES - 1}`,
@@ -57,7 +72,8 @@ export async function measureLargeObject(url: string, workerdPid: number, rounds
     const runs: Timed[] = [];
     for (let i = 0; i < requestsPerRound; i++) {
       const timed = await timedGet(url, { Range: ranges[where] });
-      if (timed.status !== 206 || timed.bytes !== RANGE_BYTES) throw new Error(`bench: range at ${where} answered ${timed.status} with ${timed.bytes} bytes`);
+      if (timed.status !== 206 || timed.bytes !== RANGE_BYTES)
+        throw new Error(`bench: range at ${where} answered ${timed.status} with ${timed.bytes} bytes`);
       runs.push(timed);
     }
     const ttfb = spread(runs.map((run) => run.ttfbMs)).median;

@@ -65,13 +65,18 @@ export async function startNginx(body: Uint8Array, sseOrigin: string): Promise<N
   await mkdir(join(prefix, "www"), { recursive: true, mode: 0o755 });
   await writeFile(join(prefix, "www", "64k.bin"), body, { mode: 0o644 });
   await writeFile(join(prefix, "nginx.conf"), nginxConfig(prefix, sseOrigin));
-  const master: ChildProcess = spawn("nginx", ["-p", prefix, "-c", join(prefix, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+  const master: ChildProcess = spawn("nginx", ["-p", prefix, "-c", join(prefix, "nginx.conf")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   master.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const staticUrl = `http://127.0.0.1:${PORTS.nginx}/64k.bin`;
   for (let attempt = 0; ; attempt++) {
     if (master.exitCode !== null) throw new Error(`bench: nginx exited: ${stderr}`);
-    const ok = await fetch(staticUrl).then((response) => response.ok, () => false);
+    const ok = await fetch(staticUrl).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) break;
     if (attempt > 100) throw new Error(`bench: nginx did not answer: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

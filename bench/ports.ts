@@ -7,7 +7,9 @@
  */
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? "8880");
 if (!Number.isInteger(PORT_BASE) || PORT_BASE < 1024 || PORT_BASE > 65_500) {
-  throw new Error(`bench: BENCH_PORT_BASE must be an integer port from 1024 to 65500, got ${process.env.BENCH_PORT_BASE ?? ""}`);
+  throw new Error(
+    `bench: BENCH_PORT_BASE must be an integer port from 1024 to 65500, got ${process.env.BENCH_PORT_BASE ?? ""}`,
+  );
 }
 
 export const PORTS = {
@@ -51,6 +53,13 @@ export function socketUrl(socket: SocketName): string {
 export function socketOf(url: string): SocketName {
   const port = Number(new URL(url).port);
   const socket = (Object.keys(PORTS) as (keyof typeof PORTS)[]).find((name) => PORTS[name] === port);
-  if (socket === undefined || socket === "nginx" || socket === "sseOrigin" || socket === "nginxSse" || socket === "inspector") throw new Error(`bench: ${url} is no gateway socket`);
+  if (
+    socket === undefined ||
+    socket === "nginx" ||
+    socket === "sseOrigin" ||
+    socket === "nginxSse" ||
+    socket === "inspector"
+  )
+    throw new Error(`bench: ${url} is no gateway socket`);
   return socket;
 }

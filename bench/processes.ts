@@ -70,10 +70,14 @@ export async function withCpuShares<T>(
   const wallSeconds = (performance.now() - started) / 1000;
   const machineAfter = machineCpu();
   const capacity = wallSeconds * machineAfter.cores;
-  const used: Record<string, number> = Object.fromEntries(Object.entries(groups).map(([name, read]) => [name, read() - (before[name] ?? 0)]));
+  const used: Record<string, number> = Object.fromEntries(
+    Object.entries(groups).map(([name, read]) => [name, read() - (before[name] ?? 0)]),
+  );
   Object.assign(used, extraCpu);
   const ours = Object.values(used).reduce((sum, seconds) => sum + seconds, 0);
-  const shares: CpuShares = Object.fromEntries(Object.entries(used).map(([name, seconds]) => [name, seconds / capacity]));
+  const shares: CpuShares = Object.fromEntries(
+    Object.entries(used).map(([name, seconds]) => [name, seconds / capacity]),
+  );
   shares.others = Math.max(0, machineAfter.busySeconds - machineBefore.busySeconds - ours) / capacity;
   return { result, shares, cpuSeconds: used, wallSeconds };
 }

@@ -33,7 +33,15 @@ export interface Row {
   cpu: string;
 }
 
-const HEADERS: Row = { check: "Check", median: "Median", range: "Min – max", target: "Target", result: "Result", rps: "by req/s (min – max)", cpu: "by CPU/request (min – max)" };
+const HEADERS: Row = {
+  check: "Check",
+  median: "Median",
+  range: "Min – max",
+  target: "Target",
+  result: "Result",
+  rps: "by req/s (min – max)",
+  cpu: "by CPU/request (min – max)",
+};
 
 function withSpread(value: Spread | undefined, unit: string): string {
   if (value === undefined || Number.isNaN(value.median)) return "–";
@@ -44,7 +52,9 @@ export function rows(checks: readonly Check[]): Row[] {
   return checks.map((check) => ({
     check: check.label,
     median: format(check.value.median, check.unit),
-    range: Number.isNaN(check.value.min) ? "–" : `${format(check.value.min, check.unit)} – ${format(check.value.max, check.unit)}`,
+    range: Number.isNaN(check.value.min)
+      ? "–"
+      : `${format(check.value.min, check.unit)} – ${format(check.value.max, check.unit)}`,
     target: targetText(check),
     result: check.unavailable === undefined ? verdictOf(check) : `n/a: ${check.unavailable}`,
     rps: withSpread(check.context?.rps, check.unit),
@@ -55,14 +65,20 @@ export function rows(checks: readonly Check[]): Row[] {
 /** The columns of a table: the context ones only for rows judged by instructions. */
 function columns(checks: readonly Check[]): (keyof Row)[] {
   const all = Object.keys(HEADERS) as (keyof Row)[];
-  return checks.some((check) => check.context !== undefined) ? all : all.filter((key) => key !== "rps" && key !== "cpu");
+  return checks.some((check) => check.context !== undefined)
+    ? all
+    : all.filter((key) => key !== "rps" && key !== "cpu");
 }
 
 export function textTable(checks: readonly Check[]): string {
   const table = rows(checks);
   const keys = columns(checks);
   const widths = keys.map((key) => Math.max(HEADERS[key].length, ...table.map((row) => row[key].length)));
-  const line = (row: Row): string => keys.map((key, i) => row[key].padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (row: Row): string =>
+    keys
+      .map((key, i) => row[key].padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(HEADERS), widths.map((width) => "-".repeat(width)).join("  "), ...table.map(line)].join("\n");
 }
 
@@ -80,7 +96,8 @@ export function markdownTable(checks: readonly Check[]): string {
 /** The callgrind section's table (instructions per request, and over the floor Worker's). */
 function instructionLines(section: InstructionsSection | undefined): string[] {
   if (section === undefined) return ["Instructions per request (callgrind): not run."];
-  if (section.unavailable !== undefined) return [`Instructions per request (callgrind): unavailable (${section.unavailable}).`];
+  if (section.unavailable !== undefined)
+    return [`Instructions per request (callgrind): unavailable (${section.unavailable}).`];
   const { warmup, requests, rounds, concurrency } = section.settings;
   const floor = section.variants.floor?.instructionsPerRequest.median;
   const thousands = (value: number): string => `${(value / 1000).toFixed(0)}k`;
@@ -130,7 +147,11 @@ export function details(sections: Sections): string {
   const forwarder = sections.throughput["hop-forwarder"];
   if (forwarder?.available) {
     const extraOver = (id: string): Spread =>
-      spread((sections.throughput[id]?.serverCpuUsPerRequest.rounds ?? []).map((us, round) => us - (forwarder.serverCpuUsPerRequest.rounds[round] ?? Number.NaN)));
+      spread(
+        (sections.throughput[id]?.serverCpuUsPerRequest.rounds ?? []).map(
+          (us, round) => us - (forwarder.serverCpuUsPerRequest.rounds[round] ?? Number.NaN),
+        ),
+      );
     const router = extraOver("hop-router");
     lines.push(
       "",
@@ -139,7 +160,9 @@ export function details(sections: Sections): string {
   }
   const steps = sections.hopSteps;
   if (steps) {
-    const parts = Object.entries(steps.stepUs).map(([step, us]) => `${step} ${us.median.toFixed(1)} µs (${us.min.toFixed(1)} – ${us.max.toFixed(1)})`);
+    const parts = Object.entries(steps.stepUs).map(
+      ([step, us]) => `${step} ${us.median.toFixed(1)} µs (${us.min.toFixed(1)} – ${us.max.toFixed(1)})`,
+    );
     lines.push(
       "",
       `Hop profile, step by step (the router's own functions, and one media-style log line, each in a loop of ${steps.batch} inside workerd; workerd CPU per execution beyond an empty loop): ${parts.join("; ")}.`,
@@ -160,7 +183,8 @@ export function details(sections: Sections): string {
       );
     }
   }
-  for (const [id, problem] of Object.entries(sections.sseUnavailable)) lines.push("", `SSE ${id}: not measured (${problem}).`);
+  for (const [id, problem] of Object.entries(sections.sseUnavailable))
+    lines.push("", `SSE ${id}: not measured (${problem}).`);
   const heaps = heapLines(sections.isolateHeaps);
   if (heaps.length > 0) lines.push("", ...heaps);
   const large = sections.largeObject;

@@ -68,7 +68,8 @@ async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
 }
 
 function versions(): Record<string, string> {
-  const packageVersion = (name: string): string => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
+  const packageVersion = (name: string): string =>
+    (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
   return {
     harness: "Miniflare API (one workerd process, a direct socket per Worker; not wrangler dev)",
     workerd: execFileSync("node_modules/.bin/workerd", ["--version"]).toString().trim(),
@@ -83,7 +84,10 @@ function versions(): Record<string, string> {
 }
 
 /** Instructions per request of INSTRUCTION_VARIANTS, in a gateway whose workerd runs under callgrind. */
-async function countInstructions(valgrindUnavailable: string | undefined, options: GatewayOptions): Promise<InstructionsSection> {
+async function countInstructions(
+  valgrindUnavailable: string | undefined,
+  options: GatewayOptions,
+): Promise<InstructionsSection> {
   const section: InstructionsSection = { settings: settings.instructions, variants: {} };
   if (valgrindUnavailable !== undefined) {
     console.log(`bench: callgrind unavailable: ${valgrindUnavailable}`);
@@ -95,11 +99,19 @@ async function countInstructions(valgrindUnavailable: string | undefined, option
     const secrets = newSecrets();
     // Every request of the fresh-token variant (check, warm-up, counted) gets its own token.
     const paths = await signedPaths(secrets, 1 + warmup + requests * rounds);
-    const variants = [...gatewayVariants(paths).filter((variant) => INSTRUCTION_VARIANTS.includes(variant.id)), ...sseOpenVariants()];
+    const variants = [
+      ...gatewayVariants(paths).filter((variant) => INSTRUCTION_VARIANTS.includes(variant.id)),
+      ...sseOpenVariants(),
+    ];
     // Only the Workers counted (and media and the bare cache, which fill the cache) start under valgrind.
     const sockets = new Set<SocketName>(["media", "bareCache", ...variants.map((variant) => socketOf(variant.url))]);
     const starting = performance.now();
-    const counted = await startGateway({ ...options, secrets, sockets, workerdCommand: await callgrindWrapper(directory) });
+    const counted = await startGateway({
+      ...options,
+      secrets,
+      sockets,
+      workerdCommand: await callgrindWrapper(directory),
+    });
     try {
       section.startupSeconds = (performance.now() - starting) / 1000;
       // Instrumentation is still off: a run of this section alone starts with an empty cache.
@@ -121,7 +133,12 @@ async function countInstructions(valgrindUnavailable: string | undefined, option
 }
 
 /** The SSE levels, each with every variant whose first stream works. */
-async function measureSse(sections: Sections, rig: SseRig, variants: readonly SseVariant[], processes: Record<string, () => number>): Promise<void> {
+async function measureSse(
+  sections: Sections,
+  rig: SseRig,
+  variants: readonly SseVariant[],
+  processes: Record<string, () => number>,
+): Promise<void> {
   const runnable: SseVariant[] = [];
   for (const variant of variants) {
     const problem = await checkSseVariant(variant);
@@ -137,12 +154,20 @@ async function measureSse(sections: Sections, rig: SseRig, variants: readonly Ss
   ];
   for (const { streams, events, rounds } of levels) {
     console.log(`bench: SSE, ${streams} stream(s), an event every 100 ms`);
-    sections.sse.push(await timed(`sse ${streams}`, () => measureSseLevel(rig, runnable, streams, events, rounds, processes, settings.sseSettleMs)));
+    sections.sse.push(
+      await timed(`sse ${streams}`, () =>
+        measureSseLevel(rig, runnable, streams, events, rounds, processes, settings.sseSettleMs),
+      ),
+    );
   }
 }
 
 /** Every wall-clock section, in one gateway: large objects first (while workerd's memory is fresh), then throughput, hop, verify, SSE. */
-async function measureWallClock(sections: Sections, gatewayOptions: Omit<GatewayOptions, "sseOriginUrl">, rig: SseRig): Promise<number> {
+async function measureWallClock(
+  sections: Sections,
+  gatewayOptions: Omit<GatewayOptions, "sseOriginUrl">,
+  rig: SseRig,
+): Promise<number> {
   let nginx: Nginx | undefined;
   let gateway: Gateway | undefined;
   try {
@@ -154,7 +179,9 @@ async function measureWallClock(sections: Sections, gatewayOptions: Omit<Gateway
     if (runsSection("large")) {
       console.log("bench: large objects (1 GiB), first, while workerd's memory is fresh");
       try {
-        sections.largeObject = await timed("large", () => measureLargeObject(`${live.url("routerNoAssets")}${paths.large}`, live.workerdPid, settings.largeRounds));
+        sections.largeObject = await timed("large", () =>
+          measureLargeObject(`${live.url("routerNoAssets")}${paths.large}`, live.workerdPid, settings.largeRounds),
+        );
       } catch (error) {
         sections.largeObjectError = String(error instanceof Error ? error.message : error);
         console.log(`bench: large objects unavailable: ${sections.largeObjectError}`);
@@ -168,16 +195,30 @@ async function measureWallClock(sections: Sections, gatewayOptions: Omit<Gateway
     };
     if (runsSection("throughput")) {
       console.log("bench: throughput (64 KiB)");
-      sections.throughput = await timed("throughput", () => measureThroughput([...gatewayVariants(paths), ...nginxVariants(liveNginx)], settings, processes));
+      sections.throughput = await timed("throughput", () =>
+        measureThroughput([...gatewayVariants(paths), ...nginxVariants(liveNginx)], settings, processes),
+      );
     }
     if (runsSection("hop")) {
       console.log("bench: the router's hop profile (-> floor), and its steps one at a time");
-      Object.assign(sections.throughput, await timed("hop", () => measureThroughput(hopVariants(), settings, processes)));
-      sections.hopSteps = await timed("hop", () => measureHopSteps(live.url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds));
+      Object.assign(
+        sections.throughput,
+        await timed("hop", () => measureThroughput(hopVariants(), settings, processes)),
+      );
+      sections.hopSteps = await timed("hop", () =>
+        measureHopSteps(live.url("hopSteps"), live.workerdPid, settings.rounds, settings.stepSeconds),
+      );
     }
     if (runsSection("verify")) {
       console.log("bench: token verification");
-      sections.tokenVerify = await timed("verify", () => measureTokenVerify(live.url("verify"), paths.small.slice("/media/v1/".length), settings.rounds, settings.verifySeconds));
+      sections.tokenVerify = await timed("verify", () =>
+        measureTokenVerify(
+          live.url("verify"),
+          paths.small.slice("/media/v1/".length),
+          settings.rounds,
+          settings.verifySeconds,
+        ),
+      );
     }
     if (runsSection("sse")) await measureSse(sections, rig, sseVariants(live, rig, liveNginx), processes);
     return live.logLines();
@@ -191,7 +232,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const started = performance.now();
   const tools = ensureTools();
-  console.log(`bench: ${settings.rounds} rounds x ${settings.seconds} s per throughput variant, wrk -t1 -c${settings.connections}; ports from ${PORTS.floor}`);
+  console.log(
+    `bench: ${settings.rounds} rounds x ${settings.seconds} s per throughput variant, wrk -t1 -c${settings.connections}; ports from ${PORTS.floor}`,
+  );
 
   await timed("build", buildAll);
   const stateDir = await mkdtemp(join(tmpdir(), "gateway-bench-"));
@@ -226,9 +269,14 @@ async function main(): Promise<void> {
       const secrets = newSecrets();
       const paths = await signedPaths(secrets, 1);
       sections.isolateHeaps = await timed("heap", () =>
-        measureIsolateHeaps({ ...gatewayOptions, sseOriginUrl: rig.originUrl, secrets }, rig, paths.large, settings.sseManyStreams, settings.sseManyEvents, settings.sseSettleMs).catch(
-          (error: unknown) => ({ unavailable: error instanceof Error ? error.message : String(error) }),
-        ),
+        measureIsolateHeaps(
+          { ...gatewayOptions, sseOriginUrl: rig.originUrl, secrets },
+          rig,
+          paths.large,
+          settings.sseManyStreams,
+          settings.sseManyEvents,
+          settings.sseSettleMs,
+        ).catch((error: unknown) => ({ unavailable: error instanceof Error ? error.message : String(error) })),
       );
     }
 
@@ -237,7 +285,9 @@ async function main(): Promise<void> {
     // measured while valgrind slows workerd down.
     if (runsSection("instructions")) {
       console.log("bench: instructions per request (callgrind)");
-      sections.instructions = await timed("instructions", () => countInstructions(tools.valgrindUnavailable, { ...gatewayOptions, sseOriginUrl: rig.originUrl }));
+      sections.instructions = await timed("instructions", () =>
+        countInstructions(tools.valgrindUnavailable, { ...gatewayOptions, sseOriginUrl: rig.originUrl }),
+      );
     }
   } finally {
     await rig.stop();
@@ -252,12 +302,22 @@ async function main(): Promise<void> {
   const durationSeconds = (performance.now() - started) / 1000;
   const harness = versions();
   const header = [
-    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings).map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`).join(", ")}); ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds} at ${settings.sseManyStreams} streams); load avg at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings)
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`)
+      .join(
+        ", ",
+      )}); ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds} at ${settings.sseManyStreams} streams); load avg at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
     ...Object.entries(harness).map(([name, version]) => `${name}: ${version}`),
   ];
   // A table without rows (a cut-down run) is left out with its title.
   const tables = [
-    { title: "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):", checks: judged },
+    {
+      title:
+        "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):",
+      checks: judged,
+    },
     { title: "Wall-clock checks (reports, and the targets no instruction count can stand in for):", checks: others },
   ].filter((table) => table.checks.length > 0);
   console.log(`\n${header.join("\n")}\n`);
@@ -288,7 +348,9 @@ async function main(): Promise<void> {
   // A quick or cut-down run (BENCH_QUICK, BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
   const directory = partialRun || settings.quick ? "dist/bench-results" : "bench/results";
   await writeResults(directory, json, markdown, svgChart(checks));
-  console.log(`\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`);
+  console.log(
+    `\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`,
+  );
 }
 
 await main();

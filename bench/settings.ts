@@ -26,12 +26,16 @@ const ON_REQUEST: readonly Section[] = ["hop"];
 function listOf(name: string): string[] | undefined {
   const text = process.env[name]?.trim();
   if (!text) return undefined;
-  return text.split(",").map((item) => item.trim()).filter(Boolean);
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 const only = listOf("BENCH_ONLY");
 const unknownSection = only?.find((name) => !(SECTIONS as readonly string[]).includes(name));
-if (unknownSection !== undefined) throw new Error(`bench: BENCH_ONLY names no section "${unknownSection}" (sections: ${SECTIONS.join(", ")})`);
+if (unknownSection !== undefined)
+  throw new Error(`bench: BENCH_ONLY names no section "${unknownSection}" (sections: ${SECTIONS.join(", ")})`);
 
 /** Variant ids to keep (the floor always stays: rows over it need it); undefined keeps all. */
 const variantFilter = listOf("BENCH_VARIANTS");
@@ -75,7 +79,8 @@ export const settings = {
   },
 };
 
-if (!Number.isInteger(settings.seconds) || settings.seconds < 1) throw new Error(`bench: BENCH_SECONDS must be a whole number of seconds, got ${process.env.BENCH_SECONDS ?? ""}`);
+if (!Number.isInteger(settings.seconds) || settings.seconds < 1)
+  throw new Error(`bench: BENCH_SECONDS must be a whole number of seconds, got ${process.env.BENCH_SECONDS ?? ""}`);
 
 /**
  * Distinct tokens for media-hit-fresh-token: more than its wrk rounds send

@@ -19,9 +19,17 @@ export function sseChecks(sections: Pick<Sections, "sse" | "sseUnavailable">): C
     // "No worse than either peer": at most the better (smaller) of the two peers' added p99.
     const bestPeer = Math.min(...peers.filter((value) => !Number.isNaN(value)));
     const many = level.streams === settings.sseManyStreams;
-    const sseMissing = (id: string): string | undefined => (v[id] === undefined ? (sections.sseUnavailable[id] ?? "not run") : undefined);
+    const sseMissing = (id: string): string | undefined =>
+      v[id] === undefined ? (sections.sseUnavailable[id] ?? "not run") : undefined;
     checks.push(
-      spreadCheck(`sse-${level.streams}-lost`, `SSE ${level.streams} stream(s): events lost via router+api`, "events", routerApi?.lost, { op: "<=", value: 0, text: "0" }, sseMissing("router-api")),
+      spreadCheck(
+        `sse-${level.streams}-lost`,
+        `SSE ${level.streams} stream(s): events lost via router+api`,
+        "events",
+        routerApi?.lost,
+        { op: "<=", value: 0, text: "0" },
+        sseMissing("router-api"),
+      ),
     );
     for (const id of SSE_PROXIES) {
       const variant = v[id];
@@ -33,19 +41,41 @@ export function sseChecks(sections: Pick<Sections, "sse" | "sseUnavailable">): C
           `SSE ${level.streams} stream(s), all open: added p99 via ${via}`,
           "ms",
           variant?.addedSteadyP99Ms,
-          isOurs && many && Number.isFinite(bestPeer) ? { op: "<=", value: bestPeer, text: `<= both peers' (nginx ${peers.map((p) => p.toFixed(2)).join(" ms, pump ")} ms)` } : undefined,
+          isOurs && many && Number.isFinite(bestPeer)
+            ? {
+                op: "<=",
+                value: bestPeer,
+                text: `<= both peers' (nginx ${peers.map((p) => p.toFixed(2)).join(" ms, pump ")} ms)`,
+              }
+            : undefined,
           sseMissing(id),
         ),
       );
     }
     for (const id of SSE_PROXIES) {
       checks.push(
-        spreadCheck(`sse-${level.streams}-${id}-added-p99`, `SSE ${level.streams} stream(s), every event (opening burst included): added p99 via ${v[id]?.description ?? id}`, "ms", v[id]?.addedP99Ms, undefined, sseMissing(id)),
+        spreadCheck(
+          `sse-${level.streams}-${id}-added-p99`,
+          `SSE ${level.streams} stream(s), every event (opening burst included): added p99 via ${v[id]?.description ?? id}`,
+          "ms",
+          v[id]?.addedP99Ms,
+          undefined,
+          sseMissing(id),
+        ),
       );
     }
     if (many) {
       for (const id of ["direct", ...SSE_PROXIES]) {
-        checks.push(spreadCheck(`sse-${level.streams}-${id}-open`, `SSE ${level.streams} streams: time to open them all via ${v[id]?.description ?? id}`, "ms", v[id]?.openMs, undefined, id === "direct" ? undefined : sseMissing(id)));
+        checks.push(
+          spreadCheck(
+            `sse-${level.streams}-${id}-open`,
+            `SSE ${level.streams} streams: time to open them all via ${v[id]?.description ?? id}`,
+            "ms",
+            v[id]?.openMs,
+            undefined,
+            id === "direct" ? undefined : sseMissing(id),
+          ),
+        );
       }
     }
   }

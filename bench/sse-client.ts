@@ -67,7 +67,10 @@ function run(command: Command): Promise<SseRunResult> {
     const finish = (): void => {
       clearTimeout(deadline);
       for (const close of sockets) close();
-      const steady = latencies.subarray(0, received).filter((_, i) => (writtenAt[i] ?? 0) >= allOpenAt + (command.settleMs ?? 0)).sort();
+      const steady = latencies
+        .subarray(0, received)
+        .filter((_, i) => (writtenAt[i] ?? 0) >= allOpenAt + (command.settleMs ?? 0))
+        .sort();
       const sorted = latencies.subarray(0, received).sort();
       resolve({
         openMs: allOpenAt - startedAt,
@@ -98,38 +101,42 @@ function run(command: Command): Promise<SseRunResult> {
         done = true;
         streamDone();
       };
-      const req = httpRequest(url, { agent: false, headers: { Accept: "text/event-stream", ...command.headers } }, (response) => {
-        if (response.statusCode !== 200) {
-          failedStreams++;
-          response.resume();
-          doneOnce();
-          return;
-        }
-        open++;
-        if (open === command.streams) {
-          allOpenAt = now();
-          console.log(JSON.stringify({ allOpen: true }));
-        }
-        let buffered = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          const readAt = now();
-          buffered += chunk;
-          let boundary = buffered.indexOf("\n\n");
-          while (boundary !== -1) {
-            const event = buffered.slice(0, boundary);
-            buffered = buffered.slice(boundary + 2);
-            const data = /^data: (.*)$/m.exec(event)?.[1];
-            if (data !== undefined && received < latencies.length) {
-              writtenAt[received] = Number(data);
-              latencies[received++] = readAt - Number(data);
-            }
-            boundary = buffered.indexOf("\n\n");
+      const req = httpRequest(
+        url,
+        { agent: false, headers: { Accept: "text/event-stream", ...command.headers } },
+        (response) => {
+          if (response.statusCode !== 200) {
+            failedStreams++;
+            response.resume();
+            doneOnce();
+            return;
           }
-        });
-        response.on("end", doneOnce);
-        response.on("error", doneOnce);
-      });
+          open++;
+          if (open === command.streams) {
+            allOpenAt = now();
+            console.log(JSON.stringify({ allOpen: true }));
+          }
+          let buffered = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            const readAt = now();
+            buffered += chunk;
+            let boundary = buffered.indexOf("\n\n");
+            while (boundary !== -1) {
+              const event = buffered.slice(0, boundary);
+              buffered = buffered.slice(boundary + 2);
+              const data = /^data: (.*)$/m.exec(event)?.[1];
+              if (data !== undefined && received < latencies.length) {
+                writtenAt[received] = Number(data);
+                latencies[received++] = readAt - Number(data);
+              }
+              boundary = buffered.indexOf("\n\n");
+            }
+          });
+          response.on("end", doneOnce);
+          response.on("error", doneOnce);
+        },
+      );
       req.on("error", () => {
         if (!done) failedStreams++;
         doneOnce();

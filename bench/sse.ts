@@ -85,7 +85,10 @@ class JsonLineProcess {
   /** The next line the process prints; rejects after `timeoutMs` (a crashed child never answers). */
   next(timeoutMs: number): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bench: ${this.script} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`bench: ${this.script} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push((line) => {
         clearTimeout(timer);
         resolve(line);
@@ -116,7 +119,12 @@ export interface SseRig {
   clientPid: number;
   stop(): Promise<void>;
   /** `settleMs`: how long after the last stream opened the steady state starts (see sse-client.ts). */
-  run(variant: SseVariant, streams: number, events: number, settleMs: number): Promise<SseRunResult & { rssPerStreamKiB: number }>;
+  run(
+    variant: SseVariant,
+    streams: number,
+    events: number,
+    settleMs: number,
+  ): Promise<SseRunResult & { rssPerStreamKiB: number }>;
 }
 
 /** Starts the origin on `port` and the client; both stay up for the whole section. */
@@ -150,8 +158,12 @@ export async function startSseRig(port: number): Promise<SseRig> {
       }
       // JSON has no NaN: a run without a single event reports its percentiles as null.
       const result = line as unknown as SseRunResult;
-      for (const field of ["p50Ms", "p99Ms", "maxMs", "steadyP50Ms", "steadyP99Ms", "openMs"] as const) result[field] ??= Number.NaN;
-      return { ...result, rssPerStreamKiB: variant.proxyPids().length === 0 ? Number.NaN : (during - before) / 1024 / streams };
+      for (const field of ["p50Ms", "p99Ms", "maxMs", "steadyP50Ms", "steadyP99Ms", "openMs"] as const)
+        result[field] ??= Number.NaN;
+      return {
+        ...result,
+        rssPerStreamKiB: variant.proxyPids().length === 0 ? Number.NaN : (during - before) / 1024 / streams,
+      };
     },
   };
 }
@@ -161,7 +173,10 @@ export async function checkSseVariant(variant: SseVariant): Promise<string | und
   try {
     const url = new URL(variant.url);
     url.searchParams.set("events", "1");
-    const response = await fetch(url, { headers: { Accept: "text/event-stream", ...variant.headers }, signal: AbortSignal.timeout(5000) });
+    const response = await fetch(url, {
+      headers: { Accept: "text/event-stream", ...variant.headers },
+      signal: AbortSignal.timeout(5000),
+    });
     const body = await response.text();
     if (response.status !== 200) return `answered ${response.status}`;
     if (!body.includes("data: ")) return "answered without an event";
@@ -182,21 +197,33 @@ export async function measureSseLevel(
   settleMs: number,
 ): Promise<SseLevelSummary> {
   const byId = new Map(variants.map((variant) => [variant.id, variant]));
-  const groups = { ...processes, sseOrigin: () => cpuSeconds(rig.originPid), sseClient: () => cpuSeconds(rig.clientPid) };
+  const groups = {
+    ...processes,
+    sseOrigin: () => cpuSeconds(rig.originPid),
+    sseClient: () => cpuSeconds(rig.clientPid),
+  };
   const results = await interleave(
     variants.map((variant) => variant.id),
     rounds,
     async (id, round) => {
       const variant = byId.get(id);
       if (variant === undefined) throw new Error(`bench: no SSE variant ${id}`);
-      const { result, shares, cpuSeconds: used } = await withCpuShares(groups, async () => ({ result: await rig.run(variant, streams, events, settleMs) }));
+      const {
+        result,
+        shares,
+        cpuSeconds: used,
+      } = await withCpuShares(groups, async () => ({ result: await rig.run(variant, streams, events, settleMs) }));
       const proxySeconds = variant.proxyPids().length === 0 ? Number.NaN : (used.workerd ?? 0) + (used.nginx ?? 0);
       // /proc counts CPU in 10 ms ticks: below about 20 ticks the per-event figure is mostly rounding.
       const measurable = proxySeconds >= 0.2;
       process.stdout.write(
         `  round ${round + 1} ${id.padEnd(14)} ${String(streams).padStart(5)} streams: lost ${result.lost}, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (all open: p99 ${result.steadyP99Ms.toFixed(2)} ms; opening took ${result.openMs.toFixed(0)} ms)\n`,
       );
-      return { ...result, shares, proxyCpuUsPerEvent: measurable ? (proxySeconds / result.received) * 1e6 : Number.NaN };
+      return {
+        ...result,
+        shares,
+        proxyCpuUsPerEvent: measurable ? (proxySeconds / result.received) * 1e6 : Number.NaN,
+      };
     },
   );
   const direct = results.direct ?? [];
@@ -215,7 +242,9 @@ export async function measureSseLevel(
       openMs: spread(runs.map((run) => run.openMs)),
       rssPerStreamKiB: spread(runs.map((run) => run.rssPerStreamKiB)),
       proxyCpuUsPerEvent: spread(runs.map((run) => run.proxyCpuUsPerEvent)),
-      cpuShares: Object.fromEntries(shareGroups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))])),
+      cpuShares: Object.fromEntries(
+        shareGroups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))]),
+      ),
     };
   }
   return summary;

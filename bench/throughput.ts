@@ -71,8 +71,10 @@ export async function checkVariant(variant: HttpVariant, turn = 0): Promise<stri
   try {
     const response = await fetch(requestUrl(variant, turn), requestInit(variant));
     const body = await response.arrayBuffer();
-    if (response.status !== variant.expectStatus) return `answered ${response.status}, expected ${variant.expectStatus}`;
-    if (body.byteLength !== variant.expectBytes) return `answered ${body.byteLength} bytes, expected ${variant.expectBytes}`;
+    if (response.status !== variant.expectStatus)
+      return `answered ${response.status}, expected ${variant.expectStatus}`;
+    if (body.byteLength !== variant.expectBytes)
+      return `answered ${body.byteLength} bytes, expected ${variant.expectBytes}`;
     return undefined;
   } catch (error) {
     return `failed: ${String(error)}`;
@@ -113,7 +115,11 @@ export async function measureThroughput(
       if (variant === undefined) throw new Error(`bench: no variant ${id}`);
       // checkVariant sent the first path already.
       const firstPath = nextPath.get(id) ?? 1;
-      const { result, shares, cpuSeconds: used } = await withCpuShares(processes, async () => {
+      const {
+        result,
+        shares,
+        cpuSeconds: used,
+      } = await withCpuShares(processes, async () => {
         const wrk = await runWrk(variant.url, {
           seconds: settings.seconds,
           connections: settings.connections,
@@ -126,9 +132,13 @@ export async function measureThroughput(
       // Requests still in flight when wrk stopped were sent too: at most one per connection.
       if (variant.paths) nextPath.set(id, firstPath + result.requests + settings.connections);
       if (result.non2xx > 0 || result.socketErrors > 0) {
-        throw new Error(`bench: ${id} had ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors under load`);
+        throw new Error(
+          `bench: ${id} had ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors under load`,
+        );
       }
-      process.stdout.write(`  round ${round + 1} ${id.padEnd(20)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s\n`);
+      process.stdout.write(
+        `  round ${round + 1} ${id.padEnd(20)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s\n`,
+      );
       const serverSeconds = (used.workerd ?? 0) + (used.nginx ?? 0);
       return { ...result, shares, serverCpuUsPerRequest: (serverSeconds / result.requests) * 1e6 };
     },
@@ -141,12 +151,16 @@ export async function measureThroughput(
     summary.p99Ms = spread(runs.map((run) => run.p99Ms));
     summary.serverCpuUsPerRequest = spread(runs.map((run) => run.serverCpuUsPerRequest));
     const groups = Object.keys(runs[0]?.shares ?? {});
-    summary.cpuShares = Object.fromEntries(groups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))]));
+    summary.cpuShares = Object.fromEntries(
+      groups.map((group) => [group, spread(runs.map((run) => run.shares[group] ?? 0))]),
+    );
     const paths = byId.get(id)?.paths;
     if (paths) {
       summary.pathTurns = { sent: nextPath.get(id) ?? 0, distinct: paths.length };
       if (summary.pathTurns.sent > paths.length) {
-        console.log(`bench: ${id} sent up to ${summary.pathTurns.sent} requests over ${paths.length} distinct paths: some paths were sent again`);
+        console.log(
+          `bench: ${id} sent up to ${summary.pathTurns.sent} requests over ${paths.length} distinct paths: some paths were sent again`,
+        );
       }
     }
   }

@@ -16,12 +16,20 @@ export interface TokenVerifySummary {
   ratio: Spread;
 }
 
-export async function measureTokenVerify(verifyUrl: string, token: string, rounds: number, seconds: number, batch = 200): Promise<TokenVerifySummary> {
+export async function measureTokenVerify(
+  verifyUrl: string,
+  token: string,
+  rounds: number,
+  seconds: number,
+  batch = 200,
+): Promise<TokenVerifySummary> {
   const rate = async (mode: "cached" | "import"): Promise<number> => {
     const started = performance.now();
     let verified = 0;
     while (performance.now() - started < seconds * 1000) {
-      const response = await fetch(`${verifyUrl}/?mode=${mode}&n=${batch}`, { headers: { Authorization: `Bearer ${token}` } });
+      const response = await fetch(`${verifyUrl}/?mode=${mode}&n=${batch}`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       const text = await response.text();
       if (response.status !== 200) throw new Error(`bench: verify (${mode}) answered ${response.status}: ${text}`);
       verified += batch;

@@ -27,7 +27,9 @@ let aptUpdated = false;
 function aptInstall(packages: string): void {
   console.log(`bench: installing ${packages} from Debian (apt-get)`);
   const update = aptUpdated ? "" : "apt-get update -qq && ";
-  execFileSync("sh", ["-c", `${update}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages} >/dev/null`], { stdio: "inherit" });
+  execFileSync("sh", ["-c", `${update}DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${packages} >/dev/null`], {
+    stdio: "inherit",
+  });
   aptUpdated = true;
 }
 
@@ -46,7 +48,8 @@ export function ensureTools(): Tools {
   const missing = ["wrk", "nginx"].filter((tool) => !has(tool));
   if (missing.length > 0) {
     const packages = missing.join(" ");
-    if (!canInstall()) throw new Error(`bench: needs ${packages}. Install with: sudo apt-get install -y ${packages} (Debian/Ubuntu)`);
+    if (!canInstall())
+      throw new Error(`bench: needs ${packages}. Install with: sudo apt-get install -y ${packages} (Debian/Ubuntu)`);
     aptInstall(packages);
   }
   const hasValgrind = (): boolean => has("valgrind") && has("callgrind_control");
@@ -55,7 +58,9 @@ export function ensureTools(): Tools {
   try {
     aptInstall("valgrind");
   } catch (error) {
-    return { valgrindUnavailable: `installing valgrind failed: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      valgrindUnavailable: `installing valgrind failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   return hasValgrind() ? {} : { valgrindUnavailable: "valgrind installed without callgrind_control" };
 }
@@ -64,7 +69,12 @@ export function ensureTools(): Tools {
 export function toolVersion(command: string, args: string[]): string {
   try {
     // nginx prints its version on stderr; wrk exits 1 after printing it.
-    return execFileSync("sh", ["-c", `${command} ${args.join(" ")} 2>&1 || true`]).toString().split("\n")[0]?.trim() ?? "unknown";
+    return (
+      execFileSync("sh", ["-c", `${command} ${args.join(" ")} 2>&1 || true`])
+        .toString()
+        .split("\n")[0]
+        ?.trim() ?? "unknown"
+    );
   } catch {
     return "unknown";
   }
@@ -103,7 +113,13 @@ function parseDurationMs(text: string): number {
   const match = /^([\d.]+)(us|ms|s|m)$/.exec(text);
   if (!match) return Number.NaN;
   const value = Number(match[1]);
-  return match[2] === "us" ? value / 1000 : match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : value * 60_000;
+  return match[2] === "us"
+    ? value / 1000
+    : match[2] === "ms"
+      ? value
+      : match[2] === "s"
+        ? value * 1000
+        : value * 60_000;
 }
 
 function parseClock(text: string): number {
@@ -130,7 +146,7 @@ function methodScript(method: string, bodyFile: string): string {
   return [
     `local file = io.open(${JSON.stringify(bodyFile)}, "rb")`,
     `wrk.method = ${JSON.stringify(method)}`,
-    "wrk.body = file:read(\"*a\")",
+    'wrk.body = file:read("*a")',
     "file:close()",
     "",
   ].join("\n");
@@ -142,7 +158,8 @@ function methodScript(method: string, bodyFile: string): string {
  */
 export async function runWrk(url: string, options: WrkOptions): Promise<WrkResult> {
   if (options.paths === undefined && options.method === undefined) return runWrkWith(url, options, []);
-  if (options.paths !== undefined && options.method !== undefined) throw new Error("bench: wrk rotates paths for GETs only");
+  if (options.paths !== undefined && options.method !== undefined)
+    throw new Error("bench: wrk rotates paths for GETs only");
   const directory = await mkdtemp(join(tmpdir(), "gateway-bench-wrk-"));
   try {
     const script = join(directory, "request.lua");
@@ -162,11 +179,21 @@ export async function runWrk(url: string, options: WrkOptions): Promise<WrkResul
 }
 
 function runWrkWith(url: string, options: WrkOptions, extraArgs: readonly string[]): Promise<WrkResult> {
-  const args = ["-t1", `-c${options.connections}`, `-d${options.seconds}s`, "--latency", "--timeout", "10s", ...extraArgs];
+  const args = [
+    "-t1",
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    "--latency",
+    "--timeout",
+    "10s",
+    ...extraArgs,
+  ];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
   args.push(url);
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", 'wrk "$@"; status=$?; times; exit $status', "bash", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["-c", 'wrk "$@"; status=$?; times; exit $status', "bash", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

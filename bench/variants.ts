@@ -36,7 +36,9 @@ export function seededBytes(size: number): Uint8Array {
 /** Writes an object of `size` bytes to local R2 through the seed Worker; returns the seconds it took. */
 export async function seed(url: string, key: string, size: number): Promise<number> {
   const started = performance.now();
-  const response = await fetch(`${url}/?key=${encodeURIComponent(key)}&size=${size}&type=video%2Fmp4`, { method: "PUT" });
+  const response = await fetch(`${url}/?key=${encodeURIComponent(key)}&size=${size}&type=video%2Fmp4`, {
+    method: "PUT",
+  });
   if (!response.ok) throw new Error(`bench: seeding ${key} answered ${response.status}: ${await response.text()}`);
   return (performance.now() - started) / 1000;
 }
@@ -54,8 +56,15 @@ export interface SignedPaths {
 /** Signs `freshCount` distinct tokens for the small object (they differ in `exp`), besides the one reused everywhere. */
 export async function signedPaths(secrets: BenchSecrets, freshCount: number): Promise<SignedPaths> {
   const now = Math.floor(Date.now() / 1000);
-  const secret = await crypto.subtle.importKey("raw", new TextEncoder().encode(secrets.mediaTokenSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const sign = (key: string, ttlSeconds = 3600): Promise<string> => signMediaToken({ key, ttlSeconds, kid: "v1", secret, now });
+  const secret = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secrets.mediaTokenSecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sign = (key: string, ttlSeconds = 3600): Promise<string> =>
+    signMediaToken({ key, ttlSeconds, kid: "v1", secret, now });
   const fresh = await Promise.all(Array.from({ length: freshCount }, (_, i) => sign(SMALL_KEY, 3601 + i)));
   const prefixToken = await signMediaToken({ pfx: SMALL_PREFIX, ttlSeconds: 3600, kid: "v1", secret, now });
   return {
@@ -89,8 +98,20 @@ export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
   const url = socketUrl;
   const smallPath = paths.small;
   const variants: HttpVariant[] = [
-    { id: "floor", description: "Floor Worker: 64 KiB from memory", url: url("floor"), expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "media-hit", description: "Media Worker direct, signed URL, cache hit", url: `${url("media")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    {
+      id: "floor",
+      description: "Floor Worker: 64 KiB from memory",
+      url: url("floor"),
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "media-hit",
+      description: "Media Worker direct, signed URL, cache hit",
+      url: `${url("media")}${smallPath}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
     {
       id: "media-hit-fresh-token",
       description: "Media Worker direct, cache hit, a new signed token every request",
@@ -106,15 +127,64 @@ export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
       expectStatus: 200,
       expectBytes: SMALL_BYTES,
     },
-    { id: "router-hit", description: "Router -> media, signed URL, cache hit", url: `${url("routerNoAssets")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "router-assets-hit", description: "Local assets layer -> router -> media, cache hit", url: `${url("router")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "forwarder-hit", description: "Bare forwarder -> media, cache hit", url: `${url("forwarder")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "bare-cache", description: "Bare cache Worker: caches.default.match only", url: url("bareCache"), expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "media-miss", description: "Media Worker direct, cache cap 0: R2 path", url: `${url("mediaNoCache")}${smallPath}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "bare-r2", description: "Bare R2 Worker: BUCKET.get only", url: url("bareR2"), expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "media-hit-206", description: "Media Worker direct, 16 KiB range on a hit", url: `${url("media")}${smallPath}`, headers: { Range: RANGE_16K }, expectStatus: 206, expectBytes: 16 * 1024 },
+    {
+      id: "router-hit",
+      description: "Router -> media, signed URL, cache hit",
+      url: `${url("routerNoAssets")}${smallPath}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "router-assets-hit",
+      description: "Local assets layer -> router -> media, cache hit",
+      url: `${url("router")}${smallPath}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "forwarder-hit",
+      description: "Bare forwarder -> media, cache hit",
+      url: `${url("forwarder")}${smallPath}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "bare-cache",
+      description: "Bare cache Worker: caches.default.match only",
+      url: url("bareCache"),
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "media-miss",
+      description: "Media Worker direct, cache cap 0: R2 path",
+      url: `${url("mediaNoCache")}${smallPath}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "bare-r2",
+      description: "Bare R2 Worker: BUCKET.get only",
+      url: url("bareR2"),
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "media-hit-206",
+      description: "Media Worker direct, 16 KiB range on a hit",
+      url: `${url("media")}${smallPath}`,
+      headers: { Range: RANGE_16K },
+      expectStatus: 206,
+      expectBytes: 16 * 1024,
+    },
     ...apiVariants(),
-    { id: "limiter", description: "Rate limiter alone: one limit() call, then the floor's 64 KiB", url: url("limiter"), expectStatus: 200, expectBytes: SMALL_BYTES },
+    {
+      id: "limiter",
+      description: "Rate limiter alone: one limit() call, then the floor's 64 KiB",
+      url: url("limiter"),
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
@@ -131,7 +201,13 @@ const API_PATHS = [
 /** A JSON GET and a small POST through each of API_PATHS, every answer a 200 with the origin's exact bytes. */
 function apiVariants(): HttpVariant[] {
   return API_PATHS.flatMap(([id, socket, description]): HttpVariant[] => [
-    { id: `${id}-get`, description: `${description} -> origin, JSON GET`, url: `${socketUrl(socket)}${API_JSON_PATH}`, expectStatus: 200, expectBytes: API_JSON_BODY.length },
+    {
+      id: `${id}-get`,
+      description: `${description} -> origin, JSON GET`,
+      url: `${socketUrl(socket)}${API_JSON_PATH}`,
+      expectStatus: 200,
+      expectBytes: API_JSON_BODY.length,
+    },
     {
       id: `${id}-post`,
       description: `${description} -> origin, ${API_POST_BODY.length}-byte JSON POST`,
@@ -165,7 +241,11 @@ export function sseOpenVariants(): HttpVariant[] {
   });
   const variants = [
     stream("sse-open-router-api", "Router -> api", "routerNoAssets"),
-    stream("sse-open-forwarder-fetch-limited", "Bare forwarder -> bare fetch Worker with the limiter", "forwarderToFetchLimited"),
+    stream(
+      "sse-open-forwarder-fetch-limited",
+      "Bare forwarder -> bare fetch Worker with the limiter",
+      "forwarderToFetchLimited",
+    ),
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
@@ -173,8 +253,20 @@ export function sseOpenVariants(): HttpVariant[] {
 /** The hop's profile (BENCH_ONLY=hop): the router and the bare forwarder, both in front of the floor Worker. */
 export function hopVariants(): HttpVariant[] {
   const variants: HttpVariant[] = [
-    { id: "hop-forwarder", description: "Bare forwarder -> floor", url: `${socketUrl("forwarderToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
-    { id: "hop-router", description: "Router -> floor (the real router bundle)", url: `${socketUrl("routerToFloor")}${HOP_PATH}`, expectStatus: 200, expectBytes: SMALL_BYTES },
+    {
+      id: "hop-forwarder",
+      description: "Bare forwarder -> floor",
+      url: `${socketUrl("forwarderToFloor")}${HOP_PATH}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+    {
+      id: "hop-router",
+      description: "Router -> floor (the real router bundle)",
+      url: `${socketUrl("routerToFloor")}${HOP_PATH}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
@@ -182,7 +274,13 @@ export function hopVariants(): HttpVariant[] {
 /** nginx's variants, beside the gateway's in the wrk rounds. */
 export function nginxVariants(nginx: Nginx): HttpVariant[] {
   const variants: HttpVariant[] = [
-    { id: "nginx-static", description: "nginx: the same 64 KiB file from disk", url: nginx.staticUrl, expectStatus: 200, expectBytes: SMALL_BYTES },
+    {
+      id: "nginx-static",
+      description: "nginx: the same 64 KiB file from disk",
+      url: nginx.staticUrl,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
@@ -214,7 +312,12 @@ export function sseVariants(gateway: Gateway, rig: SseRig, nginx: Nginx): SseVar
     { id: "direct", description: "direct to origin", url: `${rig.originUrl}/api/events`, proxyPids: () => [] },
     { id: "router-api", description: "router + api", url: `${url("routerNoAssets")}/api/events`, proxyPids: workerd },
     { id: "api", description: "api Worker alone (no router)", url: `${url("api")}/api/events`, proxyPids: workerd },
-    { id: "nginx", description: "nginx (proxy_buffering off)", url: `${nginx.sseUrl}/api/events`, proxyPids: () => nginx.pids() },
+    {
+      id: "nginx",
+      description: "nginx (proxy_buffering off)",
+      url: `${nginx.sseUrl}/api/events`,
+      proxyPids: () => nginx.pids(),
+    },
     { id: "pump", description: "TransformStream pump Worker", url: `${url("ssePump")}/api/events`, proxyPids: workerd },
   ];
 }

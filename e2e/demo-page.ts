@@ -22,7 +22,8 @@ export function playerState(page: Page): Promise<PlayerState> {
     if (!video) throw new Error("the page has no #player");
     let bufferedAhead = 0;
     for (let i = 0; i < video.buffered.length; i++) {
-      if (video.buffered.start(i) <= video.currentTime && video.currentTime <= video.buffered.end(i)) bufferedAhead = video.buffered.end(i);
+      if (video.buffered.start(i) <= video.currentTime && video.currentTime <= video.buffered.end(i))
+        bufferedAhead = video.buffered.end(i);
     }
     return {
       currentTime: video.currentTime,
@@ -40,7 +41,12 @@ export function playerState(page: Page): Promise<PlayerState> {
 export type PlayerSelector = "#player" | "#hls-player";
 
 /** Resolves once the video plays past `seconds` (currentTime advanced there by playback or a seek). */
-export async function playsPast(page: Page, seconds: number, timeout = 60_000, selector: PlayerSelector = "#player"): Promise<void> {
+export async function playsPast(
+  page: Page,
+  seconds: number,
+  timeout = 60_000,
+  selector: PlayerSelector = "#player",
+): Promise<void> {
   await page.waitForFunction(
     ([past, which]) => {
       const video = document.querySelector<HTMLVideoElement>(which);
@@ -92,7 +98,9 @@ export function hlsPlayerState(page: Page): Promise<HlsPlayerState> {
       refreshes: Number(video.dataset.refreshes ?? "0"),
       hlsVersion: video.dataset.hlsVersion ?? "",
       subtitles: track && { mode: track.mode, label: track.label, cues: track.cues?.length ?? 0, active },
-      quality: [...document.querySelectorAll<HTMLOptionElement>("#hls-quality option")].map((option) => option.textContent ?? ""),
+      quality: [...document.querySelectorAll<HTMLOptionElement>("#hls-quality option")].map(
+        (option) => option.textContent ?? "",
+      ),
       status: document.querySelector("#hls-status")?.textContent ?? "",
     };
   });
@@ -111,7 +119,11 @@ export async function listedEvents(page: Page): Promise<ListedEvent[]> {
     elements.map((element) => ({ ...(element as HTMLElement).dataset })),
   );
   return items
-    .map((item) => ({ id: Number(item.id), emittedAt: Date.parse(item.emittedAt ?? ""), receivedAt: Date.parse(item.receivedAt ?? "") }))
+    .map((item) => ({
+      id: Number(item.id),
+      emittedAt: Date.parse(item.emittedAt ?? ""),
+      receivedAt: Date.parse(item.receivedAt ?? ""),
+    }))
     .reverse();
 }
 

@@ -19,7 +19,8 @@ describe("the demo page's download button", () => {
     const { page } = session;
     const answers: Record<string, string>[] = [];
     page.on("response", (response) => {
-      if (new URL(response.url()).pathname.startsWith("/media/v1/") && response.request().resourceType() !== "media") answers.push(response.headers());
+      if (new URL(response.url()).pathname.startsWith("/media/v1/") && response.request().resourceType() !== "media")
+        answers.push(response.headers());
     });
     await page.goto("/");
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);

@@ -34,14 +34,18 @@ describe("the demo page's live events", () => {
     await expect.poll(async () => (await listedEvents(page)).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
     await session.stopBackend();
     const lastBefore = lastId(await listedEvents(page));
-    await expect.poll(async () => (await eventsConnection(page)).reconnects, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await eventsConnection(page)).reconnects, { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(2);
     // Still trying: a non-200 answer would have closed the EventSource for good.
     expect((await eventsConnection(page)).state).not.toBe("closed");
     expect(lastId(await listedEvents(page))).toBe(lastBefore);
     await screenshot(page, "events-backend-down");
 
     await session.startBackend();
-    await expect.poll(async () => lastId(await listedEvents(page)), { timeout: 20_000 }).toBeGreaterThanOrEqual(lastBefore + 3);
+    await expect
+      .poll(async () => lastId(await listedEvents(page)), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(lastBefore + 3);
     const events = await listedEvents(page);
     // Last-Event-ID carried the position across the restart: no gap, no repeat.
     expect(events.map((event) => event.id)).toEqual(consecutiveFrom(1, events.length));

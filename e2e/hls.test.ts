@@ -50,7 +50,9 @@ function splitMediaUrl(url: string): { token: string; path: string } {
 }
 
 function segmentsOf(rendition: string, status = 200): MediaExchange[] {
-  return exchanges.filter((exchange) => exchange.status === status && splitMediaUrl(exchange.url).path.startsWith(`${rendition}/seg_`));
+  return exchanges.filter(
+    (exchange) => exchange.status === status && splitMediaUrl(exchange.url).path.startsWith(`${rendition}/seg_`),
+  );
 }
 
 /** Start time of a segment, from the media playlist that lists it. */
@@ -69,10 +71,16 @@ describe("the demo page's HLS player", () => {
     await page.goto("/");
     const types = [
       ...ladder.variants.map((variant) => `video/mp4; codecs="${variant.codecs.join(",")}"`),
-      ...ladder.variants.flatMap((variant) => variant.codecs.map((codec) => `${codec.startsWith("mp4a") ? "audio" : "video"}/mp4; codecs="${codec}"`)),
+      ...ladder.variants.flatMap((variant) =>
+        variant.codecs.map((codec) => `${codec.startsWith("mp4a") ? "audio" : "video"}/mp4; codecs="${codec}"`),
+      ),
     ];
-    const supported = await page.evaluate((candidates) => candidates.map((type) => [type, MediaSource.isTypeSupported(type)] as const), types);
-    for (const [type, ok] of supported) expect(ok, `MediaSource.isTypeSupported('${type}') is false: this Chromium cannot play the ladder`).toBe(true);
+    const supported = await page.evaluate(
+      (candidates) => candidates.map((type) => [type, MediaSource.isTypeSupported(type)] as const),
+      types,
+    );
+    for (const [type, ok] of supported)
+      expect(ok, `MediaSource.isTypeSupported('${type}') is false: this Chromium cannot play the ladder`).toBe(true);
   });
 
   it("plays the ladder through one prefix token, with hls.js and its worker from /app/vendor/, and shows the default subtitles in time", async () => {
@@ -133,7 +141,9 @@ describe("the demo page's HLS player", () => {
     const { page } = browser;
     await page.goto(HLS_PAGE);
     await expect.poll(async () => (await hlsPlayerState(page)).level, { timeout: 20_000 }).toBe(HIGH);
-    await page.selectOption("#hls-quality", { label: (await hlsPlayerState(page)).quality.find((label) => label.startsWith(LOW)) ?? LOW });
+    await page.selectOption("#hls-quality", {
+      label: (await hlsPlayerState(page)).quality.find((label) => label.startsWith(LOW)) ?? LOW,
+    });
     await expect.poll(async () => (await hlsPlayerState(page)).level, { timeout: 20_000 }).toBe(LOW);
     expect(segmentsOf(LOW).length).toBeGreaterThan(0);
     expect((await hlsPlayerState(page)).status).toContain(`Playing ${LOW} (chosen)`);
@@ -166,7 +176,10 @@ describe("the demo page's HLS player", () => {
 
     const after = videoSegmentStarts(seenBefore);
     // The segment that holds the target (4 s segments) was fetched...
-    expect(after.some((start) => start <= target && target < start + 4), JSON.stringify(after)).toBe(true);
+    expect(
+      after.some((start) => start <= target && target < start + 4),
+      JSON.stringify(after),
+    ).toBe(true);
     // ...and none between the old buffer (one load may have been under way) and the target.
     expect(after.filter((start) => start > lastBefore + 4 && start < target - 4)).toEqual([]);
     await screenshot(page, "hls-after-seek");
@@ -176,11 +189,22 @@ describe("the demo page's HLS player", () => {
     const { page } = browser;
     // A 1 s token, honoured for 31 s (the media Worker's 30 s clock tolerance).
     await page.goto(`${HLS_PAGE}&ttl=1`);
-    await expect.poll(() => exchanges.filter((exchange) => exchange.status === 401).length, { timeout: 70_000, interval: 500 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => exchanges.filter((exchange) => exchange.status === 401).length, { timeout: 70_000, interval: 500 })
+      .toBeGreaterThan(0);
     const refused = exchanges.find((exchange) => exchange.status === 401);
     const { token: oldToken, path } = splitMediaUrl(refused?.url ?? "");
     await expect
-      .poll(() => exchanges.some((exchange) => exchange.status === 200 && splitMediaUrl(exchange.url).path === path && splitMediaUrl(exchange.url).token !== oldToken), { timeout: 20_000 })
+      .poll(
+        () =>
+          exchanges.some(
+            (exchange) =>
+              exchange.status === 200 &&
+              splitMediaUrl(exchange.url).path === path &&
+              splitMediaUrl(exchange.url).token !== oldToken,
+          ),
+        { timeout: 20_000 },
+      )
       .toBe(true);
 
     // One refresh, shared by every load that saw the 401 (audio and video expire together).
@@ -190,7 +214,12 @@ describe("the demo page's HLS player", () => {
     expect(tokens.size).toBe(2);
     for (const failed of exchanges.filter((exchange) => exchange.status === 401)) {
       expect(splitMediaUrl(failed.url).token, "only the first token is refused").toBe(oldToken);
-      const retried = exchanges.find((exchange) => exchange.status === 200 && splitMediaUrl(exchange.url).path === splitMediaUrl(failed.url).path && splitMediaUrl(exchange.url).token !== oldToken);
+      const retried = exchanges.find(
+        (exchange) =>
+          exchange.status === 200 &&
+          splitMediaUrl(exchange.url).path === splitMediaUrl(failed.url).path &&
+          splitMediaUrl(exchange.url).token !== oldToken,
+      );
       expect(retried, `no 200 after the 401 for ${splitMediaUrl(failed.url).path}`).toBeDefined();
     }
 
@@ -205,10 +234,15 @@ describe("the demo page's HLS player", () => {
     const { page } = browser;
     // Tokens for a bucket the media Worker does not know are always refused (401).
     await page.goto(`${HLS_PAGE}&bkt=no-such-bucket`);
-    await expect.poll(async () => (await hlsPlayerState(page)).status, { timeout: 20_000 }).toContain("manifestLoadError (HTTP 401)");
+    await expect
+      .poll(async () => (await hlsPlayerState(page)).status, { timeout: 20_000 })
+      .toContain("manifestLoadError (HTTP 401)");
     expect((await hlsPlayerState(page)).refreshes).toBe(1);
     // The manifest policy's one retry, under the refreshed token.
-    expect(exchanges.map((exchange) => `${exchange.status} ${splitMediaUrl(exchange.url).path}`)).toEqual(["401 master.m3u8", "401 master.m3u8"]);
+    expect(exchanges.map((exchange) => `${exchange.status} ${splitMediaUrl(exchange.url).path}`)).toEqual([
+      "401 master.m3u8",
+      "401 master.m3u8",
+    ]);
     const seen = exchanges.length;
     await page.waitForTimeout(3_000);
     expect(exchanges).toHaveLength(seen);
@@ -222,7 +256,11 @@ interface PrefixTokenInPage {
   settled(): Promise<void>;
   retryAfterUnauthorized(url: string): boolean;
 }
-type PrefixTokenClass = new (base: string, mint: () => Promise<{ url: string; expiresAt: string }>, onRefresh: (outcome: string) => void) => PrefixTokenInPage;
+type PrefixTokenClass = new (
+  base: string,
+  mint: () => Promise<{ url: string; expiresAt: string }>,
+  onRefresh: (outcome: string) => void,
+) => PrefixTokenInPage;
 
 describe("the HLS player's token refresh (PrefixToken, in the page)", () => {
   it("shares one refresh among concurrent 401s, retries a URL sent with a replaced token without refreshing, and refreshes at most 3 times a minute", async () => {
@@ -234,7 +272,11 @@ describe("the HLS player's token refresh (PrefixToken, in the page)", () => {
       const { PrefixToken } = window as unknown as { PrefixToken: PrefixTokenClass };
       let mints = 0;
       const events: string[] = [];
-      const token = new PrefixToken("/media/v1/first/", async () => ({ url: `/media/v1/fresh-${++mints}/`, expiresAt: "" }), (result) => events.push(result));
+      const token = new PrefixToken(
+        "/media/v1/first/",
+        async () => ({ url: `/media/v1/fresh-${++mints}/`, expiresAt: "" }),
+        (result) => events.push(result),
+      );
       const segment = `${location.origin}/media/v1/first/360p/seg_001.m4s`;
       const audio = `${location.origin}/media/v1/first/audio/seg_001.m4s`;
       const sent = [token.rewrite(segment), token.rewrite(audio)];
@@ -256,9 +298,16 @@ describe("the HLS player's token refresh (PrefixToken, in the page)", () => {
       const foreign = token.rewrite("https://elsewhere.example/media/v1/first/x.m4s");
       return { sent, concurrent, afterFirst, stale, mintsAfterStale, budget, mints, events, foreign };
     });
-    expect(outcome.sent).toEqual([`${GATEWAY_URL}/media/v1/first/360p/seg_001.m4s`, `${GATEWAY_URL}/media/v1/first/audio/seg_001.m4s`]);
+    expect(outcome.sent).toEqual([
+      `${GATEWAY_URL}/media/v1/first/360p/seg_001.m4s`,
+      `${GATEWAY_URL}/media/v1/first/audio/seg_001.m4s`,
+    ]);
     expect(outcome.concurrent).toEqual([true, true]);
-    expect(outcome.afterFirst).toEqual({ base: "/media/v1/fresh-1/", mints: 1, rewritten: `${GATEWAY_URL}/media/v1/fresh-1/360p/seg_001.m4s` });
+    expect(outcome.afterFirst).toEqual({
+      base: "/media/v1/fresh-1/",
+      mints: 1,
+      rewritten: `${GATEWAY_URL}/media/v1/fresh-1/360p/seg_001.m4s`,
+    });
     expect(outcome.stale).toBe(true);
     expect(outcome.mintsAfterStale).toBe(1);
     expect(outcome.budget).toEqual([true, true, false]);

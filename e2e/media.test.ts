@@ -75,9 +75,13 @@ describe("the demo page's video", () => {
     const state = await playerState(page);
     expect(state.retries).toBe(1);
     expect(state.src).not.toBe(firstUrl);
-    const refused = exchanges.filter((exchange) => exchange.url === firstUrl && exchange.status === 401).map((e) => e.method);
+    const refused = exchanges
+      .filter((exchange) => exchange.url === firstUrl && exchange.status === 401)
+      .map((e) => e.method);
     expect(refused).toEqual(["GET", "HEAD"]);
-    expect(exchanges.some((exchange) => exchange.url === state.src && exchange.status === 206 && rangeStart(exchange) > 0)).toBe(true);
+    expect(
+      exchanges.some((exchange) => exchange.url === state.src && exchange.status === 206 && rangeStart(exchange) > 0),
+    ).toBe(true);
     await screenshot(page, "video-after-expiry");
   });
 
@@ -125,6 +129,7 @@ async function sampleSize(): Promise<number> {
   const { url } = (await minted.json()) as { url: string };
   const head = await fetch(new URL(url, GATEWAY_URL), { method: "HEAD" });
   const length = Number(head.headers.get("Content-Length"));
-  if (head.status !== 200 || !(length > 0)) throw new Error(`HEAD ${SAMPLE_KEY} answered ${head.status}, length ${length}`);
+  if (head.status !== 200 || !(length > 0))
+    throw new Error(`HEAD ${SAMPLE_KEY} answered ${head.status}, length ${length}`);
   return length;
 }

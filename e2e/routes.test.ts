@@ -60,7 +60,11 @@ describe("a browser navigating the gateway", () => {
     // Fetched by the page: Chromium shows its own error page for an empty 401 navigation.
     const answer = await page.evaluate(async () => {
       const response = await fetch("/media/v1/not-a-token", { headers: { Accept: "text/html" } });
-      return { status: response.status, challenge: response.headers.get("WWW-Authenticate"), body: await response.text() };
+      return {
+        status: response.status,
+        challenge: response.headers.get("WWW-Authenticate"),
+        body: await response.text(),
+      };
     });
     expect(answer).toEqual({ status: 401, challenge: 'Bearer error="invalid_token"', body: "" });
   });

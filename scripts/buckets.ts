@@ -19,7 +19,11 @@ export function bucketCreateCommands(environment: Environment): string[][] {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "dry-run": { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { "dry-run": { type: "boolean" } },
+  });
   const environment = environmentNamed(positionals[0]);
   for (const args of bucketCreateCommands(environment)) {
     console.log(`${values["dry-run"] === true ? "would run" : "running"}: ${wranglerLine(args)}`);

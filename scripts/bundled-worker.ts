@@ -15,7 +15,11 @@ interface WranglerConfigSubset {
 }
 
 /** `extraBindings` (secrets, overridden vars) win over the config's own vars. */
-export function bundledWorker(name: string, configPath: string, extraBindings: Record<string, string>): LegacyWorkerOptions {
+export function bundledWorker(
+  name: string,
+  configPath: string,
+  extraBindings: Record<string, string>,
+): LegacyWorkerOptions {
   const config = unstable_readConfig({ config: configPath }) as WranglerConfigSubset;
   // The bundle is already built: module rules (for sources) do not apply to it.
   const { modulesRules: _sourceRules, ...workerOptions } = unstable_getMiniflareWorkerOptions(configPath).workerOptions;

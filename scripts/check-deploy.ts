@@ -69,8 +69,10 @@ export function bundleSize(outdir: string): BundleSize {
 /** The budget lines a bundle breaks, empty when it fits. */
 export function budgetProblems(label: string, size: BundleSize, budget: BundleSize = BUNDLE_BUDGET): string[] {
   const problems: string[] = [];
-  if (size.rawBytes > budget.rawBytes) problems.push(`${label}: ${kib(size.rawBytes)} raw exceeds the budget of ${kib(budget.rawBytes)}`);
-  if (size.gzipBytes > budget.gzipBytes) problems.push(`${label}: ${kib(size.gzipBytes)} gzip exceeds the budget of ${kib(budget.gzipBytes)}`);
+  if (size.rawBytes > budget.rawBytes)
+    problems.push(`${label}: ${kib(size.rawBytes)} raw exceeds the budget of ${kib(budget.rawBytes)}`);
+  if (size.gzipBytes > budget.gzipBytes)
+    problems.push(`${label}: ${kib(size.gzipBytes)} gzip exceeds the budget of ${kib(budget.gzipBytes)}`);
   return problems;
 }
 
@@ -82,22 +84,35 @@ async function startupProblems(): Promise<string[]> {
     const measured = await startupCpuMs(worker.name, worker.config, `dist/production/${worker.name}`);
     const budget = STARTUP_BUDGET_MS[worker.name];
     let line = `  startup    ${worker.name.padEnd(6)} ${measured.toFixed(2).padStart(6)} ms (budget ${budget} ms)`;
-    if (process.argv.includes("--wrangler-startup")) line += `; wrangler check startup: ${await wranglerStartup(worker.config)}`;
+    if (process.argv.includes("--wrangler-startup"))
+      line += `; wrangler check startup: ${await wranglerStartup(worker.config)}`;
     console.log(line);
     if (measured > budget) problems.push(`startup: ${worker.name} ${measured} ms exceeds the budget of ${budget} ms`);
   }
   const secret = randomBytes(32).toString("base64url");
   const path = mediaPath(await signMediaToken({ key: "check-deploy/absent.mp4", ttlSeconds: 600, kid: "v1", secret }));
-  const first = await firstRequestCpuMs("media", "wrangler.media.toml", { MEDIA_TOKEN_SECRET_V1: secret }, `https://gateway.invalid${path}`, "dist/production/media");
+  const first = await firstRequestCpuMs(
+    "media",
+    "wrangler.media.toml",
+    { MEDIA_TOKEN_SECRET_V1: secret },
+    `https://gateway.invalid${path}`,
+    "dist/production/media",
+  );
   const budget = STARTUP_BUDGET_MS.mediaFirstRequest;
-  console.log(`  first req  media  ${first.firstMs.toFixed(2).padStart(6)} ms (budget ${budget} ms; ${first.againMs.toFixed(2)} ms the same request again)`);
-  if (first.firstMs > budget) problems.push(`startup: media's first request ${first.firstMs} ms exceeds the budget of ${budget} ms`);
+  console.log(
+    `  first req  media  ${first.firstMs.toFixed(2).padStart(6)} ms (budget ${budget} ms; ${first.againMs.toFixed(2)} ms the same request again)`,
+  );
+  if (first.firstMs > budget)
+    problems.push(`startup: media's first request ${first.firstMs} ms exceeds the budget of ${budget} ms`);
   return problems;
 }
 
 /** `wrangler check startup`'s "Active" time and sample count for one config (it needs `-c` passed on to its inner build too). */
 async function wranglerStartup(config: string): Promise<string> {
-  const output = await wrangler(["check", "startup", "-c", config, `--args=-c ${config}`, "--outfile", `dist/${config}.cpuprofile`], { quiet: true });
+  const output = await wrangler(
+    ["check", "startup", "-c", config, `--args=-c ${config}`, "--outfile", `dist/${config}.cpuprofile`],
+    { quiet: true },
+  );
   const active = /Active: ([\d.]+) ms/.exec(output)?.[1] ?? "?";
   const samples = /Samples: (\d+)/.exec(output)?.[1] ?? "?";
   return `${active} ms active in ${samples} samples`;
@@ -114,16 +129,22 @@ if (import.meta.main) {
     api: readWorkerConfig({ config: "wrangler.api.toml" }),
   };
   const problems: string[] = [];
-  console.log(`check:deploy: bundle budget per Worker ${kib(BUNDLE_BUDGET.rawBytes)} raw / ${kib(BUNDLE_BUDGET.gzipBytes)} gzip`);
+  console.log(
+    `check:deploy: bundle budget per Worker ${kib(BUNDLE_BUDGET.rawBytes)} raw / ${kib(BUNDLE_BUDGET.gzipBytes)} gzip`,
+  );
   for (const environment of ENVIRONMENTS) {
     await buildWorkers(environment);
     for (const worker of WORKERS) {
       const size = bundleSize(`dist/${environment}/${worker.name}`);
-      console.log(`  ${environment.padEnd(10)} ${worker.name.padEnd(6)} ${kib(size.rawBytes).padStart(10)} raw ${kib(size.gzipBytes).padStart(10)} gzip`);
+      console.log(
+        `  ${environment.padEnd(10)} ${worker.name.padEnd(6)} ${kib(size.rawBytes).padStart(10)} raw ${kib(size.gzipBytes).padStart(10)} gzip`,
+      );
       problems.push(...budgetProblems(`${environment}: ${worker.name}`, size));
     }
     const found = environmentProblems(configs, environment);
-    console.log(`  ${environment.padEnd(10)} routes, run_worker_first, bindings, secrets: ${found.length === 0 ? "ok" : `${found.length} problem(s)`}`);
+    console.log(
+      `  ${environment.padEnd(10)} routes, run_worker_first, bindings, secrets: ${found.length === 0 ? "ok" : `${found.length} problem(s)`}`,
+    );
     problems.push(...found);
   }
   if (!process.argv.includes("--no-startup")) problems.push(...(await startupProblems()));

@@ -10,14 +10,16 @@ import type { Environment, WorkerSpec } from "./workers.ts";
 /** The Worker spec for a name given on the command line, or a clear error. */
 export function workerNamed(name: string | undefined): WorkerSpec {
   const worker = WORKERS.find((candidate) => candidate.name === name);
-  if (worker === undefined) throw new UsageError(`unknown Worker "${name ?? ""}": use one of ${WORKERS.map((w) => w.name).join(", ")}`);
+  if (worker === undefined)
+    throw new UsageError(`unknown Worker "${name ?? ""}": use one of ${WORKERS.map((w) => w.name).join(", ")}`);
   return worker;
 }
 
 /** The environment given on the command line, or a clear error. */
 export function environmentNamed(name: string | undefined): Environment {
   const environment = ENVIRONMENTS.find((candidate) => candidate === name);
-  if (environment === undefined) throw new UsageError(`unknown environment "${name ?? ""}": use one of ${ENVIRONMENTS.join(", ")}`);
+  if (environment === undefined)
+    throw new UsageError(`unknown environment "${name ?? ""}": use one of ${ENVIRONMENTS.join(", ")}`);
   return environment;
 }
 
@@ -25,7 +27,11 @@ export function environmentNamed(name: string | undefined): Environment {
 export class UsageError extends Error {}
 
 /** `wrangler deploy` for one Worker in one environment. */
-export function deployArgs(worker: WorkerSpec, environment: Environment, options: { secretsFile?: string } = {}): string[] {
+export function deployArgs(
+  worker: WorkerSpec,
+  environment: Environment,
+  options: { secretsFile?: string } = {},
+): string[] {
   const secrets = options.secretsFile === undefined ? [] : ["--secrets-file", options.secretsFile];
   return ["deploy", "-c", worker.config, "--env", environment, ...secrets];
 }
@@ -52,7 +58,16 @@ export function tailArgs(worker: WorkerSpec, environment: Environment): string[]
 
 /** Sends all traffic back to one version (the previous one when no id is given). */
 export function rollbackArgs(worker: WorkerSpec, environment: Environment, versionId?: string): string[] {
-  return ["rollback", ...(versionId === undefined ? [] : [versionId]), "-c", worker.config, "--env", environment, "--message", "npm run rollback"];
+  return [
+    "rollback",
+    ...(versionId === undefined ? [] : [versionId]),
+    "-c",
+    worker.config,
+    "--env",
+    environment,
+    "--message",
+    "npm run rollback",
+  ];
 }
 
 /** Stores a secret read from stdin (wrangler trims trailing whitespace, as `npm run fingerprint` does). */
@@ -71,7 +86,9 @@ export function secretListArgs(worker: WorkerSpec, environment: Environment): st
 
 /** How a command line reads when printed for an operator to copy. */
 export function shellLine(words: readonly string[]): string {
-  return words.map((arg) => (/^[A-Za-z0-9_./@%:=,+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(" ");
+  return words
+    .map((arg) => (/^[A-Za-z0-9_./@%:=,+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`))
+    .join(" ");
 }
 
 /** A wrangler command as an operator would type it. */
@@ -86,7 +103,10 @@ export function rollbackHint(worker: WorkerName, environment: string): string {
 
 /** A mistake in how a script was called, including node's parseArgs errors (unknown flag, missing value). */
 function isUsageMistake(error: unknown): boolean {
-  return error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
+  return (
+    error instanceof UsageError ||
+    (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))
+  );
 }
 
 /**

@@ -35,7 +35,8 @@ describe("the route pattern check", () => {
   it("catches run_worker_first missing an owned prefix", () => {
     const configs = repositoryConfigs();
     const assets = stagingOf(configs.router).assets;
-    if (assets === undefined || !Array.isArray(assets.run_worker_first)) throw new Error("staging has no run_worker_first list");
+    if (assets === undefined || !Array.isArray(assets.run_worker_first))
+      throw new Error("staging has no run_worker_first list");
     assets.run_worker_first = assets.run_worker_first.filter((pattern) => !pattern.startsWith("/api"));
     expect(environmentProblems(configs, "staging")).toEqual([
       "staging: router assets.run_worker_first lacks /api, /api/*: the asset layer would answer those paths with the SPA's index.html",
@@ -70,9 +71,9 @@ describe("the route pattern check", () => {
   });
 
   it("treats a zone route without a path as the root only", () => {
-    expect(uncoveredPrefixes([{ pattern: "example.com", zone_name: "example.com" }]).map((miss) => miss.prefix)).toEqual(
-      ROUTE_TABLE.map((route) => route.prefix),
-    );
+    expect(
+      uncoveredPrefixes([{ pattern: "example.com", zone_name: "example.com" }]).map((miss) => miss.prefix),
+    ).toEqual(ROUTE_TABLE.map((route) => route.prefix));
   });
 
   it("needs both /media and /media/* from a segment prefix: /media* alone would also take /mediafoo but covers it", () => {

@@ -48,7 +48,10 @@ function pathMatches(patternPath: string, path: string): boolean {
  * sends to it, per host. Requests to them would reach the zone's origin or
  * nothing at all instead of the gateway.
  */
-export function uncoveredPrefixes(routes: readonly RouteConfig[], table: readonly OwnedRoute[] = ROUTE_TABLE): Array<{ host: string; prefix: string }> {
+export function uncoveredPrefixes(
+  routes: readonly RouteConfig[],
+  table: readonly OwnedRoute[] = ROUTE_TABLE,
+): Array<{ host: string; prefix: string }> {
   const pathsByHost = new Map<string, string[]>();
   for (const route of routes) {
     const { host, path } = splitPattern(route);
@@ -57,7 +60,9 @@ export function uncoveredPrefixes(routes: readonly RouteConfig[], table: readonl
   const missing: Array<{ host: string; prefix: string }> = [];
   for (const [host, patternPaths] of pathsByHost) {
     for (const owned of table) {
-      const covered = probePaths(owned).every((probe) => patternPaths.some((patternPath) => pathMatches(patternPath, probe)));
+      const covered = probePaths(owned).every((probe) =>
+        patternPaths.some((patternPath) => pathMatches(patternPath, probe)),
+      );
       if (!covered) missing.push({ host, prefix: owned.prefix });
     }
   }
@@ -65,7 +70,10 @@ export function uncoveredPrefixes(routes: readonly RouteConfig[], table: readonl
 }
 
 /** The table's run_worker_first patterns that a router assets table lacks. */
-export function missingRunWorkerFirst(runWorkerFirst: boolean | string[] | undefined, table: readonly OwnedRoute[] = ROUTE_TABLE): string[] {
+export function missingRunWorkerFirst(
+  runWorkerFirst: boolean | string[] | undefined,
+  table: readonly OwnedRoute[] = ROUTE_TABLE,
+): string[] {
   // `true` hands every request to the Worker first: nothing can fall through to the SPA.
   if (runWorkerFirst === true) return [];
   const present = new Set(Array.isArray(runWorkerFirst) ? runWorkerFirst : []);
@@ -78,14 +86,20 @@ function activeKidProblem(vars: Record<string, string>, requiredSecrets: readonl
   if (active === "") return undefined;
   const secret = secretNameOfKid(active);
   if (secret === undefined) return `${ACTIVE_KID_SETTING} is "${active}", not of the form v<N>`;
-  return requiredSecrets.includes(secret) ? undefined : `${ACTIVE_KID_SETTING} is ${active} but secrets.required lacks ${secret}: sign() would have no key`;
+  return requiredSecrets.includes(secret)
+    ? undefined
+    : `${ACTIVE_KID_SETTING} is ${active} but secrets.required lacks ${secret}: sign() would have no key`;
 }
 
 /**
  * Every problem with one environment's three configs, as sentences an
  * operator can act on; empty when the environment is deployable.
  */
-export function environmentProblems(configs: GatewayConfigs, environment: Environment, table: readonly OwnedRoute[] = ROUTE_TABLE): string[] {
+export function environmentProblems(
+  configs: GatewayConfigs,
+  environment: Environment,
+  table: readonly OwnedRoute[] = ROUTE_TABLE,
+): string[] {
   const router = resolveEnvironment(configs.router, environment);
   const media = resolveEnvironment(configs.media, environment);
   const api = resolveEnvironment(configs.api, environment);
@@ -93,31 +107,52 @@ export function environmentProblems(configs: GatewayConfigs, environment: Enviro
   const where = (worker: string) => `${environment}: ${worker}`;
 
   if (router.routes.length === 0) {
-    problems.push(`${where("router")} has no routes or custom domains ([env.${environment}] does not inherit them): the deploy would report "No targets deployed" and no hostname would reach the gateway`);
+    problems.push(
+      `${where("router")} has no routes or custom domains ([env.${environment}] does not inherit them): the deploy would report "No targets deployed" and no hostname would reach the gateway`,
+    );
   }
   for (const { host, prefix } of uncoveredPrefixes(router.routes, table)) {
-    problems.push(`${where("router")} route patterns for ${host} miss the owned prefix ${prefix}: requests there never reach the router`);
+    problems.push(
+      `${where("router")} route patterns for ${host} miss the owned prefix ${prefix}: requests there never reach the router`,
+    );
   }
   const missingPatterns = missingRunWorkerFirst(router.assets?.run_worker_first, table);
   if (missingPatterns.length > 0) {
-    problems.push(`${where("router")} assets.run_worker_first lacks ${missingPatterns.join(", ")}: the asset layer would answer those paths with the SPA's index.html`);
+    problems.push(
+      `${where("router")} assets.run_worker_first lacks ${missingPatterns.join(", ")}: the asset layer would answer those paths with the SPA's index.html`,
+    );
   }
   if (router.assets?.not_found_handling !== "single-page-application") {
     problems.push(`${where("router")} assets.not_found_handling is not "single-page-application"`);
   }
-  for (const [binding, target] of [["MEDIA", media], ["API", api]] as const) {
+  for (const [binding, target] of [
+    ["MEDIA", media],
+    ["API", api],
+  ] as const) {
     const service = router.services.find((candidate) => candidate.binding === binding)?.service;
     if (service !== target.scriptName) {
-      problems.push(`${where("router")} binds ${binding} to ${service ?? "nothing"}, but this environment's Worker is ${target.scriptName}`);
+      problems.push(
+        `${where("router")} binds ${binding} to ${service ?? "nothing"}, but this environment's Worker is ${target.scriptName}`,
+      );
     }
   }
-  for (const [name, worker] of [["media", media], ["api", api]] as const) {
-    if (worker.workersDev !== false) problems.push(`${where(name)} must set workers_dev = false: it is reachable only through the router`);
+  for (const [name, worker] of [
+    ["media", media],
+    ["api", api],
+  ] as const) {
+    if (worker.workersDev !== false)
+      problems.push(`${where(name)} must set workers_dev = false: it is reachable only through the router`);
     if (worker.routes.length > 0) problems.push(`${where(name)} has routes: it is reachable only through the router`);
   }
-  for (const [name, worker] of [["router", router], ["media", media], ["api", api]] as const) {
-    if (!worker.observabilityEnabled) problems.push(`${where(name)} lacks observability.enabled = true: its logs would not be kept`);
-    if (worker.requiredSecrets.length === 0) problems.push(`${where(name)} declares no secrets.required ([env.${environment}] does not inherit them)`);
+  for (const [name, worker] of [
+    ["router", router],
+    ["media", media],
+    ["api", api],
+  ] as const) {
+    if (!worker.observabilityEnabled)
+      problems.push(`${where(name)} lacks observability.enabled = true: its logs would not be kept`);
+    if (worker.requiredSecrets.length === 0)
+      problems.push(`${where(name)} declares no secrets.required ([env.${environment}] does not inherit them)`);
   }
   if (!media.requiredSecrets.some((secret) => kidOfSecretName(secret) !== undefined)) {
     problems.push(`${where("media")} requires no MEDIA_TOKEN_SECRET_V<N>: every media request would answer 401`);

@@ -23,17 +23,32 @@ describe("npm run deploy", () => {
   });
 
   it("deploy:media deploys the media Worker alone, with the required secrets found in the environment as a secrets file", async () => {
-    const result = await runScript("deploy.ts", ["--worker", "media", "production", "--dry-run", "--secrets-from-env"], {
-      env: offlineEnvironment({ MEDIA_TOKEN_SECRET_V1: "a-secret-that-must-never-be-printed-0123", ADMIN_TOKEN: "not-media's" }),
-    });
+    const result = await runScript(
+      "deploy.ts",
+      ["--worker", "media", "production", "--dry-run", "--secrets-from-env"],
+      {
+        env: offlineEnvironment({
+          MEDIA_TOKEN_SECRET_V1: "a-secret-that-must-never-be-printed-0123",
+          ADMIN_TOKEN: "not-media's",
+        }),
+      },
+    );
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/deploy: 1\/1 npx wrangler deploy -c wrangler\.media\.toml --env production --secrets-file \S+\/media\.json\n/);
+    expect(result.stdout).toMatch(
+      /deploy: 1\/1 npx wrangler deploy -c wrangler\.media\.toml --env production --secrets-file \S+\/media\.json\n/,
+    );
     expect(result.stdout).toContain("with secrets MEDIA_TOKEN_SECRET_V1 (values not shown)");
     expect(result.stdout + result.stderr).not.toContain("a-secret-that-must-never-be-printed");
   });
 
   it("puts only a Worker's own required secrets in its secrets file", () => {
-    expect(secretsFromEnvironment(["MEDIA_TOKEN_SECRET_V1", "MEDIA_TOKEN_SECRET_V2"], { MEDIA_TOKEN_SECRET_V1: "one", MEDIA_TOKEN_SECRET_V2: "", ADMIN_TOKEN: "x" })).toEqual({
+    expect(
+      secretsFromEnvironment(["MEDIA_TOKEN_SECRET_V1", "MEDIA_TOKEN_SECRET_V2"], {
+        MEDIA_TOKEN_SECRET_V1: "one",
+        MEDIA_TOKEN_SECRET_V2: "",
+        ADMIN_TOKEN: "x",
+      }),
+    ).toEqual({
       MEDIA_TOKEN_SECRET_V1: "one",
     });
   });
@@ -54,12 +69,30 @@ describe("versions and rollback", () => {
   const id = "0b5d4a36-1111-2222-3333-444455556666";
 
   it.each([
-    [["upload", "media", "staging"], ["versions", "upload", "-c", "wrangler.media.toml", "--env", "staging"]],
-    [["list", "api", "production"], ["versions", "list", "-c", "wrangler.api.toml", "--env", "production"]],
-    [["tail", "media", "production"], ["tail", "-c", "wrangler.media.toml", "--env", "production", "--format", "json"]],
-    [["deploy", "router", "staging", `${id}@10`, "1c2d3e4f-0000@90"], ["versions", "deploy", `${id}@10`, "1c2d3e4f-0000@90", "-c", "wrangler.router.toml", "--env", "staging", "--yes"]],
-    [["rollback", "media", "production"], ["rollback", "-c", "wrangler.media.toml", "--env", "production", "--message", "npm run rollback"]],
-    [["rollback", "media", "production", id], ["rollback", id, "-c", "wrangler.media.toml", "--env", "production", "--message", "npm run rollback"]],
+    [
+      ["upload", "media", "staging"],
+      ["versions", "upload", "-c", "wrangler.media.toml", "--env", "staging"],
+    ],
+    [
+      ["list", "api", "production"],
+      ["versions", "list", "-c", "wrangler.api.toml", "--env", "production"],
+    ],
+    [
+      ["tail", "media", "production"],
+      ["tail", "-c", "wrangler.media.toml", "--env", "production", "--format", "json"],
+    ],
+    [
+      ["deploy", "router", "staging", `${id}@10`, "1c2d3e4f-0000@90"],
+      ["versions", "deploy", `${id}@10`, "1c2d3e4f-0000@90", "-c", "wrangler.router.toml", "--env", "staging", "--yes"],
+    ],
+    [
+      ["rollback", "media", "production"],
+      ["rollback", "-c", "wrangler.media.toml", "--env", "production", "--message", "npm run rollback"],
+    ],
+    [
+      ["rollback", "media", "production", id],
+      ["rollback", id, "-c", "wrangler.media.toml", "--env", "production", "--message", "npm run rollback"],
+    ],
   ])("%j runs wrangler %j", ([action, worker, environment, ...rest], expected) => {
     expect(versionCommand(action, worker, environment, rest)).toEqual(expected);
   });
@@ -76,7 +109,9 @@ describe("versions and rollback", () => {
   it("--dry-run prints the command and runs nothing", async () => {
     const result = await runScript("versions.ts", ["rollback", "api", "staging", "--dry-run"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("would run: npx wrangler rollback -c wrangler.api.toml --env staging --message 'npm run rollback'\n");
+    expect(result.stdout).toBe(
+      "would run: npx wrangler rollback -c wrangler.api.toml --env staging --message 'npm run rollback'\n",
+    );
   });
 
   it("names the rollback an operator types for one Worker", () => {

@@ -26,7 +26,8 @@ import { readWorkerConfig, resolveEnvironment } from "./wrangler-config.ts";
 import { WORKERS } from "./workers.ts";
 import type { Environment, WorkerSpec } from "./workers.ts";
 
-const USAGE = "usage: npm run deploy -- <staging|production> [--worker media|api|router] [--dry-run] [--secrets-from-env]";
+const USAGE =
+  "usage: npm run deploy -- <staging|production> [--worker media|api|router] [--dry-run] [--secrets-from-env]";
 
 export interface DeployStep {
   worker: WorkerSpec;
@@ -41,7 +42,10 @@ export function deployOrder(only?: WorkerSpec): readonly WorkerSpec[] {
 }
 
 /** A Worker's required secrets that are set in `variables`, as the JSON wrangler's --secrets-file takes. */
-export function secretsFromEnvironment(required: readonly string[], variables: NodeJS.ProcessEnv): Record<string, string> {
+export function secretsFromEnvironment(
+  required: readonly string[],
+  variables: NodeJS.ProcessEnv,
+): Record<string, string> {
   const secrets: Record<string, string> = {};
   for (const name of required) {
     const value = variables[name];
@@ -76,7 +80,8 @@ async function main(argv: string[]): Promise<void> {
   const secretsDir = mkdtempSync(join(tmpdir(), "gateway-secrets-"));
   try {
     const steps: DeployStep[] = deployOrder(only).map((worker) => {
-      if (values["secrets-from-env"] !== true) return { worker, args: deployArgs(worker, environment), secretNames: [] };
+      if (values["secrets-from-env"] !== true)
+        return { worker, args: deployArgs(worker, environment), secretNames: [] };
       const required = resolveEnvironment(configs[worker.name], environment).requiredSecrets;
       const secrets = secretsFromEnvironment(required, process.env);
       const secretsFile = join(secretsDir, `${worker.name}.json`);
@@ -84,16 +89,27 @@ async function main(argv: string[]): Promise<void> {
       return { worker, args: deployArgs(worker, environment, { secretsFile }), secretNames: Object.keys(secrets) };
     });
 
-    console.log(`deploy: ${environment}${dryRun ? " (dry run: nothing is uploaded)" : ""}, in order: ${steps.map((step) => step.worker.name).join(", ")}`);
+    console.log(
+      `deploy: ${environment}${dryRun ? " (dry run: nothing is uploaded)" : ""}, in order: ${steps.map((step) => step.worker.name).join(", ")}`,
+    );
     for (const [index, step] of steps.entries()) {
       console.log(`deploy: ${index + 1}/${steps.length} ${wranglerLine(step.args)}`);
-      if (step.secretNames.length > 0) console.log(`deploy:   with secrets ${step.secretNames.join(", ")} (values not shown)`);
-      const args = dryRun ? [...step.args, "--dry-run", "--outdir", `dist/${environment}/${step.worker.name}`] : step.args;
+      if (step.secretNames.length > 0)
+        console.log(`deploy:   with secrets ${step.secretNames.join(", ")} (values not shown)`);
+      const args = dryRun
+        ? [...step.args, "--dry-run", "--outdir", `dist/${environment}/${step.worker.name}`]
+        : step.args;
       // Dry runs stay quiet (wrangler's binding table is noise here); a failure still shows wrangler's output.
       await wrangler(args, { quiet: dryRun });
     }
-    const host = resolveEnvironment(configs.router, environment).routes[0]?.pattern.split("/")[0] ?? `<your ${environment} hostname>`;
-    console.log(dryRun ? `deploy: dry run of ${environment} ok` : `deploy: ${environment} deployed; next: npm run smoke -- https://${host}`);
+    const host =
+      resolveEnvironment(configs.router, environment).routes[0]?.pattern.split("/")[0] ??
+      `<your ${environment} hostname>`;
+    console.log(
+      dryRun
+        ? `deploy: dry run of ${environment} ok`
+        : `deploy: ${environment} deployed; next: npm run smoke -- https://${host}`,
+    );
   } finally {
     rmSync(secretsDir, { recursive: true, force: true });
   }

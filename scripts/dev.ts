@@ -30,12 +30,25 @@ const backend = await devBackend();
 console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
 
 // The router is the primary Worker: its config comes first.
-const configs = [...WORKERS].reverse().flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
+const configs = [...WORKERS]
+  .reverse()
+  .flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
 // Its own process group: npx does not pass signals on to wrangler and workerd,
 // so a SIGTERM to this script (a test harness, a supervisor) must reach the group.
 const wranglerDev = spawn(
   "npx",
-  ["wrangler", "dev", ...configs, "--port", PORT, "--ip", "127.0.0.1", "--persist-to", ".wrangler/state", ...inspectorArgs],
+  [
+    "wrangler",
+    "dev",
+    ...configs,
+    "--port",
+    PORT,
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    ".wrangler/state",
+    ...inspectorArgs,
+  ],
   { stdio: "inherit", detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 

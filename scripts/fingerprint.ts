@@ -28,7 +28,9 @@ async function main(argv: string[]): Promise<void> {
   if (values.kid !== undefined && !isKid(values.kid)) throw new UsageError(`--kid must be v<N>, not "${values.kid}"`);
   const secret = await readSecret("secret (not echoed): ");
   if (secret === "") throw new UsageError("no secret on stdin");
-  console.error(`fingerprint: ${new TextEncoder().encode(secret).byteLength} bytes as stored (trailing whitespace trimmed, as wrangler secret put does)`);
+  console.error(
+    `fingerprint: ${new TextEncoder().encode(secret).byteLength} bytes as stored (trailing whitespace trimmed, as wrangler secret put does)`,
+  );
   console.log(await fingerprintLine(secret, values.kid));
 }
 

@@ -99,7 +99,8 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   const segments: MediaSegment[] = [];
   lines.forEach((line, index) => {
     if (line.startsWith("#EXT-X-MAP:")) initUri = parseAttributes(line.slice("#EXT-X-MAP:".length))["URI"];
-    if (line.startsWith("#EXTINF:")) segments.push({ uri: lines[index + 1] ?? "", duration: Number.parseFloat(line.slice("#EXTINF:".length)) });
+    if (line.startsWith("#EXTINF:"))
+      segments.push({ uri: lines[index + 1] ?? "", duration: Number.parseFloat(line.slice("#EXTINF:".length)) });
   });
   return { initUri, segments };
 }

@@ -28,7 +28,13 @@ interface InspectorReply {
   id?: number;
   method?: string;
   params?: { chunk?: string };
-  result?: { usedSize?: number; totalSize?: number; embedderHeapUsedSize?: number; backingStorageSize?: number; profile?: unknown };
+  result?: {
+    usedSize?: number;
+    totalSize?: number;
+    embedderHeapUsedSize?: number;
+    backingStorageSize?: number;
+    profile?: unknown;
+  };
   error?: { message: string };
 }
 
@@ -43,7 +49,8 @@ export class IsolateSession {
     this.#socket = socket;
     socket.on("message", (data: Buffer) => {
       const reply = JSON.parse(data.toString("utf8")) as InspectorReply;
-      if (reply.method === "HeapProfiler.addHeapSnapshotChunk" && reply.params?.chunk !== undefined) this.#onChunk?.(reply.params.chunk);
+      if (reply.method === "HeapProfiler.addHeapSnapshotChunk" && reply.params?.chunk !== undefined)
+        this.#onChunk?.(reply.params.chunk);
       if (reply.id === undefined) return;
       const waiter = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
@@ -120,20 +127,29 @@ export function workerTarget(workerName: string): string {
 }
 
 /** Sessions to the given inspector targets (ids from workerd's /json/list), keyed by target id. */
-export async function openIsolates(inspectorPort: number, targetIds: readonly string[]): Promise<Map<string, IsolateSession>> {
+export async function openIsolates(
+  inspectorPort: number,
+  targetIds: readonly string[],
+): Promise<Map<string, IsolateSession>> {
   const response = await fetch(`http://127.0.0.1:${inspectorPort}/json/list`);
   const targets = (await response.json()) as InspectorTarget[];
   const sessions = new Map<string, IsolateSession>();
   for (const id of targetIds) {
     const target = targets.find((candidate) => candidate.id === id);
     if (!target) throw new Error(`no inspector target ${id} (targets: ${targets.map((t) => t.id).join(", ")})`);
-    sessions.set(id, await IsolateSession.open(target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`));
+    sessions.set(
+      id,
+      await IsolateSession.open(target.webSocketDebuggerUrl ?? `ws://127.0.0.1:${inspectorPort}/${target.id}`),
+    );
   }
   return sessions;
 }
 
 /** Every session's heap, read one isolate after the other. */
-export async function readHeaps(sessions: Map<string, IsolateSession>, nudge?: () => Promise<void>): Promise<Map<string, HeapReading>> {
+export async function readHeaps(
+  sessions: Map<string, IsolateSession>,
+  nudge?: () => Promise<void>,
+): Promise<Map<string, HeapReading>> {
   const readings = new Map<string, HeapReading>();
   for (const [name, session] of sessions) readings.set(name, await session.heap(nudge));
   return readings;

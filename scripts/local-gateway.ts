@@ -45,7 +45,10 @@ export interface LocalGateway {
 /** Starts router, media and api (bundles must be built: `npm run build`). */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const router = bundledWorker("router", "wrangler.router.toml", { ADMIN_TOKEN: options.secrets.ADMIN_TOKEN });
-  const media = bundledWorker("media", "wrangler.media.toml", { MEDIA_TOKEN_SECRET_V1: options.secrets.MEDIA_TOKEN_SECRET_V1, ...options.mediaVars });
+  const media = bundledWorker("media", "wrangler.media.toml", {
+    MEDIA_TOKEN_SECRET_V1: options.secrets.MEDIA_TOKEN_SECRET_V1,
+    ...options.mediaVars,
+  });
   const api = bundledWorker("api", "wrangler.api.toml", {
     BACKEND_AUTH_TOKEN: options.secrets.BACKEND_AUTH_TOKEN,
     BACKEND_URL: options.backendUrl,
@@ -53,7 +56,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   });
   if (options.liftRateLimit) {
     api.ratelimits = Object.fromEntries(
-      Object.entries(api.ratelimits ?? {}).map(([binding, limiter]) => [binding, { ...limiter, simple: { limit: 1_000_000_000, period: 60 as const } }]),
+      Object.entries(api.ratelimits ?? {}).map(([binding, limiter]) => [
+        binding,
+        { ...limiter, simple: { limit: 1_000_000_000, period: 60 as const } },
+      ]),
     );
   }
   const miniflare = new Miniflare(
@@ -64,9 +70,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ...(options.stateDir ? { resourcePersistencePath: options.stateDir } : {}),
       ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       workers: [
-        options.directPort === undefined ? router : { ...router, unsafeDirectSockets: [{ host: "127.0.0.1", port: options.directPort }] },
+        options.directPort === undefined
+          ? router
+          : { ...router, unsafeDirectSockets: [{ host: "127.0.0.1", port: options.directPort }] },
         media,
-        options.apiDirectPort === undefined ? api : { ...api, unsafeDirectSockets: [{ host: "127.0.0.1", port: options.apiDirectPort }] },
+        options.apiDirectPort === undefined
+          ? api
+          : { ...api, unsafeDirectSockets: [{ host: "127.0.0.1", port: options.apiDirectPort }] },
       ],
     }),
   );

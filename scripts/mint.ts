@@ -8,10 +8,19 @@
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
 import type { MintInput } from "../shared/media-token.ts";
-import { ACTIVE_KID_SETTING, DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, readSigningSecrets, signMediaToken } from "../shared/media-token.ts";
+import {
+  ACTIVE_KID_SETTING,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  mediaPath,
+  mediaPrefixPath,
+  mintProblem,
+  readSigningSecrets,
+  signMediaToken,
+} from "../shared/media-token.ts";
 import { readDevVars } from "./dev-vars.ts";
 
-const USAGE = "usage: npm run mint -- <key | prefix/> [--bkt media|assets] [--kid v<N>] [--ttl seconds] [--dl file-name] [--ip address-or-cidr]";
+const USAGE =
+  "usage: npm run mint -- <key | prefix/> [--bkt media|assets] [--kid v<N>] [--ttl seconds] [--dl file-name] [--ip address-or-cidr]";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,7 +37,13 @@ if (name === undefined || positionals.length > 1) {
   console.error(USAGE);
   process.exit(2);
 }
-const input: MintInput = { ...(name.endsWith("/") ? { pfx: name } : { key: name }), ttl: values.ttl === undefined ? DEFAULT_TOKEN_TTL_SECONDS : Number(values.ttl), bkt: values.bkt, dl: values.dl, ip: values.ip };
+const input: MintInput = {
+  ...(name.endsWith("/") ? { pfx: name } : { key: name }),
+  ttl: values.ttl === undefined ? DEFAULT_TOKEN_TTL_SECONDS : Number(values.ttl),
+  bkt: values.bkt,
+  dl: values.dl,
+  ip: values.ip,
+};
 const problem = mintProblem(input);
 if (problem !== undefined) {
   console.error(`mint: ${problem}\n${USAGE}`);
@@ -38,8 +53,13 @@ if (problem !== undefined) {
 // wrangler dev hands the media Worker only the secrets its config lists under
 // [secrets] required, and its vars overlaid by .dev.vars: the same view here.
 const devVars = readDevVars();
-const config = unstable_readConfig({ config: "wrangler.media.toml" }) as { secrets?: { required?: string[] }; vars?: Record<string, unknown> };
-const workerView: Record<string, unknown> = { [ACTIVE_KID_SETTING]: devVars[ACTIVE_KID_SETTING] ?? config.vars?.[ACTIVE_KID_SETTING] };
+const config = unstable_readConfig({ config: "wrangler.media.toml" }) as {
+  secrets?: { required?: string[] };
+  vars?: Record<string, unknown>;
+};
+const workerView: Record<string, unknown> = {
+  [ACTIVE_KID_SETTING]: devVars[ACTIVE_KID_SETTING] ?? config.vars?.[ACTIVE_KID_SETTING],
+};
 for (const secretName of config.secrets?.required ?? []) workerView[secretName] = devVars[secretName];
 const secrets = readSigningSecrets(workerView);
 const loadedKids = secrets.loaded.map((entry) => entry.kid);
@@ -55,5 +75,12 @@ if (signer === undefined) {
   process.exit(2);
 }
 
-const token = await signMediaToken({ ...input, ttlSeconds: input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS, kid: signer.kid, secret: signer.secret });
-console.log(`http://127.0.0.1:${process.env.PORT ?? "8787"}${input.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token)}`);
+const token = await signMediaToken({
+  ...input,
+  ttlSeconds: input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS,
+  kid: signer.kid,
+  secret: signer.secret,
+});
+console.log(
+  `http://127.0.0.1:${process.env.PORT ?? "8787"}${input.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token)}`,
+);

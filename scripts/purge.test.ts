@@ -26,10 +26,22 @@ async function bodyOf(request: IncomingMessage): Promise<string> {
 beforeAll(async () => {
   server = createServer((request, response) => {
     void bodyOf(request).then((body) => {
-      recorded.push({ method: request.method, url: request.url, authorization: request.headers.authorization, contentType: request.headers["content-type"], body });
+      recorded.push({
+        method: request.method,
+        url: request.url,
+        authorization: request.headers.authorization,
+        contentType: request.headers["content-type"],
+        body,
+      });
       const refused = request.headers.authorization !== "Bearer purge-token";
       response.writeHead(refused ? 403 : 200, { "Content-Type": "application/json" });
-      response.end(JSON.stringify(refused ? { success: false, errors: [{ code: 10000, message: "Authentication error" }] } : { success: true, errors: [], result: { id: ZONE } }));
+      response.end(
+        JSON.stringify(
+          refused
+            ? { success: false, errors: [{ code: 10000, message: "Authentication error" }] }
+            : { success: true, errors: [], result: { id: ZONE } },
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(PORT, "127.0.0.1", resolve));
@@ -40,7 +52,11 @@ afterAll(async () => {
 });
 
 const apiEnvironment = (token: string) =>
-  offlineEnvironment({ CLOUDFLARE_ZONE_ID: ZONE, CLOUDFLARE_API_TOKEN: token, CLOUDFLARE_API_BASE_URL: `http://127.0.0.1:${PORT}/client/v4` });
+  offlineEnvironment({
+    CLOUDFLARE_ZONE_ID: ZONE,
+    CLOUDFLARE_API_TOKEN: token,
+    CLOUDFLARE_API_BASE_URL: `http://127.0.0.1:${PORT}/client/v4`,
+  });
 
 describe("npm run purge", () => {
   it("POSTs the object's Cache-Tag to the zone's purge_cache endpoint with the API token", async () => {
@@ -69,7 +85,9 @@ describe("npm run purge", () => {
 
   it("--dry-run prints the request with the token redacted and sends nothing", async () => {
     recorded.length = 0;
-    const result = await runScript("purge.ts", ["assets/a,b c.jpg", "--dry-run"], { env: apiEnvironment("purge-token") });
+    const result = await runScript("purge.ts", ["assets/a,b c.jpg", "--dry-run"], {
+      env: apiEnvironment("purge-token"),
+    });
     expect(result.code).toBe(0);
     expect(recorded).toEqual([]);
     expect(result.stdout).toBe(
@@ -87,17 +105,22 @@ describe("npm run purge", () => {
     const missing = await runScript("purge.ts", ["media/a.mp4"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("set CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN");
-    const bad = await runScript("purge.ts", ["media/a.mp4"], { env: offlineEnvironment({ CLOUDFLARE_ZONE_ID: "../accounts", CLOUDFLARE_API_TOKEN: "t" }) });
+    const bad = await runScript("purge.ts", ["media/a.mp4"], {
+      env: offlineEnvironment({ CLOUDFLARE_ZONE_ID: "../accounts", CLOUDFLARE_API_TOKEN: "t" }),
+    });
     expect(bad.code).toBe(2);
   });
 
   it("tags objects as the media Worker does and refuses what is not <bkt>/<key>", () => {
     expect(tagForObject("media/dir/clip.mp4")).toBe("media/dir/clip.mp4");
     expect(tagForObject("media/é.jpg")).toBe("media/%C3%A9.jpg");
-    for (const target of ["media", "/clip.mp4", "media/"]) expect(() => tagForObject(target)).toThrow("is not <bkt>/<key>");
+    for (const target of ["media", "/clip.mp4", "media/"])
+      expect(() => tagForObject(target)).toThrow("is not <bkt>/<key>");
   });
 
   it("builds the request against the public API by default", () => {
-    expect(purgeRequest(ZONE, "t", ["media/a"]).url).toBe(`https://api.cloudflare.com/client/v4/zones/${ZONE}/purge_cache`);
+    expect(purgeRequest(ZONE, "t", ["media/a"]).url).toBe(
+      `https://api.cloudflare.com/client/v4/zones/${ZONE}/purge_cache`,
+    );
   });
 });

@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { cacheTagFor } from "../shared/cache-tag.ts";
 import { runScript, UsageError } from "./commands.ts";
 
-const USAGE = "usage: npm run purge -- <bkt>/<key> [<bkt>/<key> …] [--dry-run]   (env: CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN)";
+const USAGE =
+  "usage: npm run purge -- <bkt>/<key> [<bkt>/<key> …] [--dry-run]   (env: CLOUDFLARE_ZONE_ID, CLOUDFLARE_API_TOKEN)";
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 /** The purge API takes at most this many tags per request. */
 export const MAX_TAGS_PER_REQUEST = 30;
@@ -34,7 +35,12 @@ export function tagForObject(target: string): string {
 }
 
 /** One purge-by-tag request to the zone's purge_cache endpoint. */
-export function purgeRequest(zoneId: string, apiToken: string, tags: readonly string[], baseUrl: string = DEFAULT_API_BASE_URL): PurgeRequest {
+export function purgeRequest(
+  zoneId: string,
+  apiToken: string,
+  tags: readonly string[],
+  baseUrl: string = DEFAULT_API_BASE_URL,
+): PurgeRequest {
   return {
     url: `${baseUrl.replace(/\/+$/, "")}/zones/${zoneId}/purge_cache`,
     method: "POST",
@@ -49,19 +55,30 @@ interface PurgeApiAnswer {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "dry-run": { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { "dry-run": { type: "boolean" } },
+  });
   if (positionals.length === 0) throw new UsageError("name at least one <bkt>/<key>");
   const tags = positionals.map(tagForObject);
   const dryRun = values["dry-run"] === true;
   const zoneId = process.env.CLOUDFLARE_ZONE_ID ?? "";
   const apiToken = process.env.CLOUDFLARE_API_TOKEN ?? "";
-  if (!dryRun && (zoneId === "" || apiToken === "")) throw new UsageError("set CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN (or use --dry-run)");
+  if (!dryRun && (zoneId === "" || apiToken === ""))
+    throw new UsageError("set CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN (or use --dry-run)");
   // A zone id is 32 hex characters; anything else would put a path into the URL.
-  if (zoneId !== "" && !/^[0-9a-f]{32}$/.test(zoneId)) throw new UsageError("CLOUDFLARE_ZONE_ID is not a zone id (32 hex characters)");
+  if (zoneId !== "" && !/^[0-9a-f]{32}$/.test(zoneId))
+    throw new UsageError("CLOUDFLARE_ZONE_ID is not a zone id (32 hex characters)");
   const baseUrl = process.env.CLOUDFLARE_API_BASE_URL ?? DEFAULT_API_BASE_URL;
 
   for (let start = 0; start < tags.length; start += MAX_TAGS_PER_REQUEST) {
-    const request = purgeRequest(zoneId || "<CLOUDFLARE_ZONE_ID>", apiToken, tags.slice(start, start + MAX_TAGS_PER_REQUEST), baseUrl);
+    const request = purgeRequest(
+      zoneId || "<CLOUDFLARE_ZONE_ID>",
+      apiToken,
+      tags.slice(start, start + MAX_TAGS_PER_REQUEST),
+      baseUrl,
+    );
     if (dryRun) {
       console.log(`would send: ${request.method} ${request.url}`);
       console.log("  Authorization: Bearer <CLOUDFLARE_API_TOKEN, not shown>");
@@ -72,7 +89,9 @@ async function main(argv: string[]): Promise<void> {
     const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
     const answer = (await response.json().catch(() => ({}))) as PurgeApiAnswer;
     if (!response.ok || answer.success !== true) {
-      const reasons = (answer.errors ?? []).map((error) => `${error.code ?? "?"} ${error.message ?? ""}`.trim()).join("; ");
+      const reasons = (answer.errors ?? [])
+        .map((error) => `${error.code ?? "?"} ${error.message ?? ""}`.trim())
+        .join("; ");
       throw new Error(`purge: the API answered ${response.status}${reasons === "" ? "" : `: ${reasons}`}`);
     }
     console.log(`purge: purged ${request.body}`);

@@ -1,7 +1,11 @@
 /** Runs a command with inherited stdio; rejects with its exit code. */
 import { spawn } from "node:child_process";
 
-export function run(command: string, args: readonly string[], options: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: options.quiet ? ["ignore", "pipe", "pipe"] : "inherit",

@@ -72,7 +72,9 @@ describe("npm run secrets:check", () => {
 
 describe("npm run secrets:put and secrets:delete", () => {
   it("put --dry-run shows the wrangler command and the fingerprint of what it would store, never the value", async () => {
-    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V1", "--dry-run"], { input: `${V2}\n` });
+    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V1", "--dry-run"], {
+      input: `${V2}\n`,
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       `would run: npx wrangler secret put MEDIA_TOKEN_SECRET_V1 -c wrangler.media.toml --env staging < value (fingerprint v1:${vectors.fingerprints.v2})\n`,
@@ -80,16 +82,22 @@ describe("npm run secrets:put and secrets:delete", () => {
   });
 
   it("put refuses a signing secret shorter than the contract's 32 bytes, which the media Worker would not load", async () => {
-    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V1", "--dry-run"], { input: "only-31-bytes-long-0123456789ab\n" });
+    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V1", "--dry-run"], {
+      input: "only-31-bytes-long-0123456789ab\n",
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("MEDIA_TOKEN_SECRET_V1 must be at least 32 bytes");
     expect(result.stdout).not.toContain("would run");
   });
 
   it("put refuses a secret the config does not require: rotation adds it to secrets.required first", async () => {
-    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V2", "--dry-run"], { input: V2 });
+    const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V2", "--dry-run"], {
+      input: V2,
+    });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("MEDIA_TOKEN_SECRET_V2 is not in wrangler.media.toml [env.staging] secrets.required");
+    expect(result.stderr).toContain(
+      "MEDIA_TOKEN_SECRET_V2 is not in wrangler.media.toml [env.staging] secrets.required",
+    );
   });
 
   it("delete refuses a secret the config still requires, and --dry-run prints the command for one it does not", async () => {
@@ -97,6 +105,8 @@ describe("npm run secrets:put and secrets:delete", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("still in wrangler.media.toml [env.staging] secrets.required");
     const planned = await runScript("secrets.ts", ["delete", "media", "staging", "MEDIA_TOKEN_SECRET_V0", "--dry-run"]);
-    expect(planned.stdout).toBe("would run: npx wrangler secret delete MEDIA_TOKEN_SECRET_V0 -c wrangler.media.toml --env staging --force\n");
+    expect(planned.stdout).toBe(
+      "would run: npx wrangler secret delete MEDIA_TOKEN_SECRET_V0 -c wrangler.media.toml --env staging --force\n",
+    );
   });
 });

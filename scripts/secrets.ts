@@ -33,7 +33,8 @@ import { readWorkerConfig, resolveEnvironment } from "./wrangler-config.ts";
 import { WORKERS } from "./workers.ts";
 import type { Environment, WorkerSpec } from "./workers.ts";
 
-const USAGE = "usage: npm run secrets:check -- <env> | npm run secrets:put -- <worker> <env> <NAME> [--dry-run] < value | npm run secrets:delete -- <worker> <env> <NAME> [--dry-run]";
+const USAGE =
+  "usage: npm run secrets:check -- <env> | npm run secrets:put -- <worker> <env> <NAME> [--dry-run] < value | npm run secrets:delete -- <worker> <env> <NAME> [--dry-run]";
 
 /** The secret names a Worker requires in an environment. */
 export function requiredSecrets(worker: WorkerSpec, environment: Environment): string[] {
@@ -48,7 +49,10 @@ export function requiredSecrets(worker: WorkerSpec, environment: Environment): s
 export function hasWranglerCredentials(variables: NodeJS.ProcessEnv = process.env, home: string = homedir()): boolean {
   if ((variables.CLOUDFLARE_API_TOKEN ?? "") !== "") return true;
   const configHome = variables.XDG_CONFIG_HOME ?? join(home, ".config");
-  return [join(configHome, ".wrangler", "config", "default.toml"), join(home, ".wrangler", "config", "default.toml")].some((path) => existsSync(path));
+  return [
+    join(configHome, ".wrangler", "config", "default.toml"),
+    join(home, ".wrangler", "config", "default.toml"),
+  ].some((path) => existsSync(path));
 }
 
 export interface SecretComparison {
@@ -76,7 +80,9 @@ async function heldSecrets(worker: WorkerSpec, environment: Environment): Promis
 
 async function check(environment: Environment): Promise<void> {
   const credentials = hasWranglerCredentials();
-  console.log(`secrets:check ${environment}: expected secrets per Worker (from secrets.required; values are never read)`);
+  console.log(
+    `secrets:check ${environment}: expected secrets per Worker (from secrets.required; values are never read)`,
+  );
   let missingAny = false;
   for (const worker of WORKERS) {
     const resolved = resolveEnvironment(readWorkerConfig(worker), environment);
@@ -90,36 +96,50 @@ async function check(environment: Environment): Promise<void> {
     }
     const { missing, extra } = compareSecrets(resolved.requiredSecrets, held);
     if (missing.length > 0) missingAny = true;
-    console.log(`    held: ${held.join(", ") || "none"}${missing.length > 0 ? `; MISSING: ${missing.join(", ")}` : ""}${extra.length > 0 ? `; no longer required: ${extra.join(", ")}` : ""}`);
+    console.log(
+      `    held: ${held.join(", ") || "none"}${missing.length > 0 ? `; MISSING: ${missing.join(", ")}` : ""}${extra.length > 0 ? `; no longer required: ${extra.join(", ")}` : ""}`,
+    );
   }
   if (!credentials) {
-    console.log("secrets:check: no wrangler credentials (CLOUDFLARE_API_TOKEN or `wrangler login`): listed what each Worker expects, compared nothing remotely");
+    console.log(
+      "secrets:check: no wrangler credentials (CLOUDFLARE_API_TOKEN or `wrangler login`): listed what each Worker expects, compared nothing remotely",
+    );
     console.log(`  set one with: npm run secrets:put -- <worker> ${environment} <NAME> < value`);
     return;
   }
-  if (missingAny) throw new Error("secrets:check: a Worker lacks a required secret: its deploy fails, or its requests do");
+  if (missingAny)
+    throw new Error("secrets:check: a Worker lacks a required secret: its deploy fails, or its requests do");
 }
 
 /** Runs wrangler with the secret on its stdin (never in argv). */
 function wranglerWithInput(args: readonly string[], input: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["wrangler", ...args], { stdio: ["pipe", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+    const child = spawn("npx", ["wrangler", ...args], {
+      stdio: ["pipe", "inherit", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`wrangler ${args.slice(0, 2).join(" ")} exited with ${code}`)),
+    );
     child.stdin.end(input);
   });
 }
 
 async function put(worker: WorkerSpec, environment: Environment, name: string, dryRun: boolean): Promise<void> {
   if (!requiredSecrets(worker, environment).includes(name)) {
-    throw new UsageError(`${name} is not in ${worker.config} [env.${environment}] secrets.required: add it there first, so deploys and secrets:check expect it`);
+    throw new UsageError(
+      `${name} is not in ${worker.config} [env.${environment}] secrets.required: add it there first, so deploys and secrets:check expect it`,
+    );
   }
   const secret = await readSecret(`${name} (not echoed): `);
   if (secret === "") throw new UsageError("no secret on stdin");
   const kid = kidOfSecretName(name);
   // The media Worker does not load a signing secret under the contract's floor: refuse it here, before it is stored.
   if (kid !== undefined && secretProblem(secret) !== undefined) {
-    throw new UsageError(`${name} must be at least ${MIN_SECRET_BYTES} bytes: the media Worker would not load it and would refuse every ${kid} token`);
+    throw new UsageError(
+      `${name} must be at least ${MIN_SECRET_BYTES} bytes: the media Worker would not load it and would refuse every ${kid} token`,
+    );
   }
   const print = await fingerprintLine(secret, kid);
   const args = secretPutArgs(worker, environment, name);
@@ -129,7 +149,9 @@ async function put(worker: WorkerSpec, environment: Environment, name: string, d
 
 async function remove(worker: WorkerSpec, environment: Environment, name: string, dryRun: boolean): Promise<void> {
   if (requiredSecrets(worker, environment).includes(name)) {
-    throw new UsageError(`${name} is still in ${worker.config} [env.${environment}] secrets.required: remove it there and deploy first, or the next deploy fails`);
+    throw new UsageError(
+      `${name} is still in ${worker.config} [env.${environment}] secrets.required: remove it there and deploy first, or the next deploy fails`,
+    );
   }
   const args = secretDeleteArgs(worker, environment, name);
   console.log(`${dryRun ? "would run" : "running"}: ${wranglerLine(args)}`);
@@ -137,7 +159,11 @@ async function remove(worker: WorkerSpec, environment: Environment, name: string
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "dry-run": { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { "dry-run": { type: "boolean" } },
+  });
   const [action, ...rest] = positionals;
   const dryRun = values["dry-run"] === true;
   if (action === "check") return check(environmentNamed(rest[0]));

@@ -35,21 +35,39 @@ const HLS_LADDER_TYPES: Readonly<Record<string, string>> = {
 /** Every file of the committed HLS ladder (samples/hls/), keyed by its path in the repository. */
 export function hlsLadderObjects(): SampleObject[] {
   const files = readdirSync(HLS_LADDER_DIR, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-  return files.map((entry) => {
-    const file = `${entry.parentPath.replace(/\/+$/, "")}/${entry.name}`;
-    const extension = entry.name.split(".").at(-1) ?? "";
-    const contentType = HLS_LADDER_TYPES[extension];
-    if (contentType === undefined) throw new Error(`${file}: no upload type for .${extension} files in ${HLS_LADDER_DIR}`);
-    return { binding: "MEDIA_BUCKET" as const, key: file, file, contentType };
-  }).sort((a, b) => a.key.localeCompare(b.key));
+  return files
+    .map((entry) => {
+      const file = `${entry.parentPath.replace(/\/+$/, "")}/${entry.name}`;
+      const extension = entry.name.split(".").at(-1) ?? "";
+      const contentType = HLS_LADDER_TYPES[extension];
+      if (contentType === undefined)
+        throw new Error(`${file}: no upload type for .${extension} files in ${HLS_LADDER_DIR}`);
+      return { binding: "MEDIA_BUCKET" as const, key: file, file, contentType };
+    })
+    .sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** What each sample shows is in samples/README.md. */
 export const SAMPLE_OBJECTS: readonly SampleObject[] = [
-  { binding: "MEDIA_BUCKET", key: "samples/testsrc-640x360.mp4", file: "samples/testsrc-640x360.mp4", contentType: "video/mp4" },
+  {
+    binding: "MEDIA_BUCKET",
+    key: "samples/testsrc-640x360.mp4",
+    file: "samples/testsrc-640x360.mp4",
+    contentType: "video/mp4",
+  },
   { binding: "MEDIA_BUCKET", key: "samples/thumbs/sprite.jpg", file: "samples/sprite.jpg", contentType: "image/jpeg" },
-  { binding: "MEDIA_BUCKET", key: "samples/stored-as-html.html", file: "samples/stored-as-html.html", contentType: "text/html; charset=utf-8" },
-  { binding: "MEDIA_FALLBACK_BUCKET", key: "archive/testsrc-640x360.mp4", file: "samples/testsrc-640x360.mp4", contentType: "video/mp4" },
+  {
+    binding: "MEDIA_BUCKET",
+    key: "samples/stored-as-html.html",
+    file: "samples/stored-as-html.html",
+    contentType: "text/html; charset=utf-8",
+  },
+  {
+    binding: "MEDIA_FALLBACK_BUCKET",
+    key: "archive/testsrc-640x360.mp4",
+    file: "samples/testsrc-640x360.mp4",
+    contentType: "video/mp4",
+  },
   { binding: "ASSETS_BUCKET", key: "logo/sprite.jpg", file: "samples/sprite.jpg", contentType: "image/jpeg" },
   ...hlsLadderObjects(),
 ];
@@ -85,5 +103,7 @@ export async function seedLocalMedia(): Promise<number> {
 
 if (import.meta.main) {
   const written = await seedLocalMedia();
-  console.log(`seed: ${written} of ${SAMPLE_OBJECTS.length} sample objects written to local R2 (${LOCAL_PERSIST_PATH})`);
+  console.log(
+    `seed: ${written} of ${SAMPLE_OBJECTS.length} sample objects written to local R2 (${LOCAL_PERSIST_PATH})`,
+  );
 }

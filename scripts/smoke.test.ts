@@ -80,7 +80,9 @@ describe("the GitHub Actions workflow", () => {
 
   it.each(ENVIRONMENTS)("passes every secret %s's configs require from the CI secret store", (environment) => {
     const deploy = job(`deploy-${environment}`);
-    const required = WORKERS.flatMap((worker) => resolveEnvironment(readWorkerConfig(worker), environment).requiredSecrets);
+    const required = WORKERS.flatMap(
+      (worker) => resolveEnvironment(readWorkerConfig(worker), environment).requiredSecrets,
+    );
     for (const name of [...required, "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]) {
       expect(deploy).toContain(`${name}: \${{ secrets.${name} }}`);
     }

@@ -25,7 +25,8 @@ import { readSecret } from "./secret-input.ts";
 import { readWorkerConfig, resolveEnvironment } from "./wrangler-config.ts";
 import { ENVIRONMENTS } from "./workers.ts";
 
-const USAGE = "usage: printf %s <expected fingerprint> | ADMIN_TOKEN=… npm run smoke -- <base-url> [--key _smoke/hello.txt] [--bkt media] [--sse /api/v1/events] [--env staging|production]";
+const USAGE =
+  "usage: printf %s <expected fingerprint> | ADMIN_TOKEN=… npm run smoke -- <base-url> [--key _smoke/hello.txt] [--bkt media] [--sse /api/v1/events] [--env staging|production]";
 
 /** Where `npm run smoke:seed` puts the smoke object. */
 export const SMOKE_OBJECT = { bkt: "media", key: "_smoke/hello.txt" } as const;
@@ -70,7 +71,11 @@ interface HealthDocument {
 }
 
 /** Whether the active kid's fingerprint is the one the operator expects (`v2:c33b55fc` or `c33b55fc`). */
-export function fingerprintMatches(expected: string, activeKid: string | null | undefined, kids: ReadonlyArray<{ kid: string; fingerprint: string }>): boolean {
+export function fingerprintMatches(
+  expected: string,
+  activeKid: string | null | undefined,
+  kids: ReadonlyArray<{ kid: string; fingerprint: string }>,
+): boolean {
   const active = kids.find((entry) => entry.kid === activeKid);
   if (active === undefined) return false;
   const [kid, print] = expected.includes(":") ? expected.split(":", 2) : [active.kid, expected];
@@ -84,7 +89,9 @@ export function environmentForHost(host: string): string | undefined {
     const patternHost = pattern.split("/")[0] ?? "";
     return patternHost === host || (patternHost.startsWith("*") && host.endsWith(patternHost.slice(1)));
   };
-  return ENVIRONMENTS.find((environment) => resolveEnvironment(router, environment).routes.some((route) => servesHost(route.pattern)));
+  return ENVIRONMENTS.find((environment) =>
+    resolveEnvironment(router, environment).routes.some((route) => servesHost(route.pattern)),
+  );
 }
 
 /** Every request of one run carries `X-Request-Id: smoke-<run>-<n>`, so its log lines are easy to find. */
@@ -111,13 +118,23 @@ export function isCacheHit(serverTiming: string | null): boolean {
 
 async function checkHealth(options: SmokeOptions): Promise<CheckResult> {
   const name = "/_health";
-  const response = await timedFetch(`${options.baseUrl}/_health`, { headers: { Authorization: `Bearer ${options.adminToken}` } });
+  const response = await timedFetch(`${options.baseUrl}/_health`, {
+    headers: { Authorization: `Bearer ${options.adminToken}` },
+  });
   const body = (await response.json().catch(() => ({}))) as HealthDocument;
   const workers = body.workers ?? {};
   const failed = WORKER_NAMES.filter((worker) => workers[worker]?.status !== "ok");
-  const versions = Object.entries(workers).map(([worker, health]) => `${worker} ${health.version?.id?.slice(0, 8) ?? "?"}`).join(", ");
-  if (response.status === 200 && failed.length === 0) return { name, ok: true, detail: `router, media, api ok (versions: ${versions})`, suspects: [] };
-  return { name, ok: false, detail: `${response.status}, not ok: ${failed.join(", ") || "unreadable body"}`, suspects: failed.length > 0 ? [...failed] : ["router"] };
+  const versions = Object.entries(workers)
+    .map(([worker, health]) => `${worker} ${health.version?.id?.slice(0, 8) ?? "?"}`)
+    .join(", ");
+  if (response.status === 200 && failed.length === 0)
+    return { name, ok: true, detail: `router, media, api ok (versions: ${versions})`, suspects: [] };
+  return {
+    name,
+    ok: false,
+    detail: `${response.status}, not ok: ${failed.join(", ") || "unreadable body"}`,
+    suspects: failed.length > 0 ? [...failed] : ["router"],
+  };
 }
 
 async function checkSigningKey(options: SmokeOptions): Promise<CheckResult> {
@@ -125,12 +142,24 @@ async function checkSigningKey(options: SmokeOptions): Promise<CheckResult> {
   const anonymous = await timedFetch(`${options.baseUrl}/_status`);
   await anonymous.body?.cancel();
   if (anonymous.status !== 401) {
-    return { name, ok: false, detail: `/_status answered ${anonymous.status} without the admin token: it must be 401`, suspects: ["router"] };
+    return {
+      name,
+      ok: false,
+      detail: `/_status answered ${anonymous.status} without the admin token: it must be 401`,
+      suspects: ["router"],
+    };
   }
-  const response = await timedFetch(`${options.baseUrl}/_status`, { headers: { Authorization: `Bearer ${options.adminToken}` } });
+  const response = await timedFetch(`${options.baseUrl}/_status`, {
+    headers: { Authorization: `Bearer ${options.adminToken}` },
+  });
   if (response.status !== 200) {
     await response.body?.cancel();
-    return { name, ok: false, detail: `/_status answered ${response.status} with the admin token (is ADMIN_TOKEN the router's?)`, suspects: ["router"] };
+    return {
+      name,
+      ok: false,
+      detail: `/_status answered ${response.status} with the admin token (is ADMIN_TOKEN the router's?)`,
+      suspects: ["router"],
+    };
   }
   const media = ((await response.json()) as StatusDocument).workers?.media;
   const kids = media?.kids ?? [];
@@ -157,9 +186,24 @@ async function signUrl(options: SmokeOptions): Promise<{ result: CheckResult; ur
   });
   const body = (await response.json().catch(() => ({}))) as { path?: string; error?: { message?: string } };
   if (response.status !== 200 || typeof body.path !== "string") {
-    return { result: { name, ok: false, detail: `${response.status}: ${body.error?.message ?? "no path"}`, suspects: ["router", "media"] } };
+    return {
+      result: {
+        name,
+        ok: false,
+        detail: `${response.status}: ${body.error?.message ?? "no path"}`,
+        suspects: ["router", "media"],
+      },
+    };
   }
-  return { result: { name, ok: true, detail: `sign() gave a ${SMOKE_TTL_SECONDS} s URL for ${options.bkt}/${options.key}`, suspects: [] }, url: `${options.baseUrl}${body.path}` };
+  return {
+    result: {
+      name,
+      ok: true,
+      detail: `sign() gave a ${SMOKE_TTL_SECONDS} s URL for ${options.bkt}/${options.key}`,
+      suspects: [],
+    },
+    url: `${options.baseUrl}${body.path}`,
+  };
 }
 
 async function checkHead(url: string, options: SmokeOptions): Promise<CheckResult> {
@@ -168,9 +212,11 @@ async function checkHead(url: string, options: SmokeOptions): Promise<CheckResul
   const detail = `${response.status}, ${response.headers.get("Content-Length") ?? "?"} bytes, ${response.headers.get("Content-Type") ?? "no type"}`;
   if (response.status === 200) return { name, ok: true, detail, suspects: [] };
   const hint =
-    response.status === 404 ? `No ${options.bkt}/${options.key} in the bucket: run npm run smoke:seed -- <env> first.`
-    : response.status === 401 ? "The media Worker refused its own signature: a secret changed between sign() and verification, or the clocks disagree."
-    : undefined;
+    response.status === 404
+      ? `No ${options.bkt}/${options.key} in the bucket: run npm run smoke:seed -- <env> first.`
+      : response.status === 401
+        ? "The media Worker refused its own signature: a secret changed between sign() and verification, or the clocks disagree."
+        : undefined;
   return { name, ok: false, detail, suspects: ["media"], ...(hint === undefined ? {} : { hint }) };
 }
 
@@ -180,10 +226,22 @@ async function checkCacheHit(url: string): Promise<CheckResult> {
     const response = await timedFetch(url);
     await response.arrayBuffer();
     const timing = response.headers.get("Server-Timing");
-    if (isCacheHit(timing)) return { name, ok: true, detail: `hit on GET ${attempt} after the HEAD (Server-Timing: ${timing ?? ""})`, suspects: [] };
+    if (isCacheHit(timing))
+      return {
+        name,
+        ok: true,
+        detail: `hit on GET ${attempt} after the HEAD (Server-Timing: ${timing ?? ""})`,
+        suspects: [],
+      };
     if (attempt < CACHE_ATTEMPTS) await sleep(CACHE_RETRY_MS);
   }
-  return { name, ok: false, detail: `no hit in ${CACHE_ATTEMPTS} GETs of the same object`, suspects: ["media"], hint: NO_CACHE_HIT_HINT };
+  return {
+    name,
+    ok: false,
+    detail: `no hit in ${CACHE_ATTEMPTS} GETs of the same object`,
+    suspects: ["media"],
+    hint: NO_CACHE_HIT_HINT,
+  };
 }
 
 /** Reads an SSE stream until its first complete event (a block ending in a blank line with a `data:` line). */
@@ -193,7 +251,10 @@ async function checkServerSentEvent(options: SmokeOptions): Promise<CheckResult>
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), SSE_TIMEOUT_MS);
   try {
-    const response = await fetch(`${options.baseUrl}${options.ssePath}`, { ...withRequestId({ headers: { Accept: "text/event-stream" } }), signal: controller.signal });
+    const response = await fetch(`${options.baseUrl}${options.ssePath}`, {
+      ...withRequestId({ headers: { Accept: "text/event-stream" } }),
+      signal: controller.signal,
+    });
     const type = response.headers.get("Content-Type") ?? "";
     if (response.status !== 200 || !type.startsWith("text/event-stream") || response.body === null) {
       await response.body?.cancel();
@@ -203,14 +264,28 @@ async function checkServerSentEvent(options: SmokeOptions): Promise<CheckResult>
     let buffered = "";
     for await (const chunk of response.body) {
       buffered += decoder.decode(chunk, { stream: true }).replaceAll("\r\n", "\n");
-      const event = buffered.split("\n\n").slice(0, -1).find((block) => /^data:/m.test(block));
+      const event = buffered
+        .split("\n\n")
+        .slice(0, -1)
+        .find((block) => /^data:/m.test(block));
       if (event !== undefined) {
-        return { name, ok: true, detail: `first event after ${Math.round(performance.now() - started)} ms`, suspects: [] };
+        return {
+          name,
+          ok: true,
+          detail: `first event after ${Math.round(performance.now() - started)} ms`,
+          suspects: [],
+        };
       }
     }
     return { name, ok: false, detail: "the stream ended without an event", suspects: ["api"] };
   } catch {
-    return { name, ok: false, detail: `no event within ${SSE_TIMEOUT_MS / 1000} s`, suspects: ["api"], hint: "Events buffered until the end point at compression or buffering between the backend and the client (see docs/operations.md, SSE arriving all at once)." };
+    return {
+      name,
+      ok: false,
+      detail: `no event within ${SSE_TIMEOUT_MS / 1000} s`,
+      suspects: ["api"],
+      hint: "Events buffered until the end point at compression or buffering between the backend and the client (see docs/operations.md, SSE arriving all at once).",
+    };
   } finally {
     clearTimeout(timer);
     controller.abort();
@@ -228,7 +303,12 @@ export async function smoke(options: SmokeOptions, report: (result: CheckResult)
     try {
       record(await check());
     } catch (error) {
-      record({ name, ok: false, detail: `request failed: ${error instanceof Error ? error.message : String(error)}`, suspects });
+      record({
+        name,
+        ok: false,
+        detail: `request failed: ${error instanceof Error ? error.message : String(error)}`,
+        suspects,
+      });
     }
   };
   await guarded("/_health", ["router"], () => checkHealth(options));
@@ -255,11 +335,15 @@ async function main(argv: string[]): Promise<void> {
     options: { key: { type: "string" }, bkt: { type: "string" }, sse: { type: "string" }, env: { type: "string" } },
   });
   const base = positionals[0];
-  if (base === undefined || !/^https?:\/\/[^/]+\/?$/.test(base)) throw new UsageError("give the base URL, such as https://staging.example.com");
+  if (base === undefined || !/^https?:\/\/[^/]+\/?$/.test(base))
+    throw new UsageError("give the base URL, such as https://staging.example.com");
   const adminToken = process.env.ADMIN_TOKEN ?? "";
   if (adminToken === "") throw new UsageError("set ADMIN_TOKEN (the router's admin token) in the environment");
   const expectedFingerprint = await readSecret("expected signing fingerprint (v<N>:<8 hex>): ");
-  if (!/^(v[1-9][0-9]*:)?[0-9a-f]{8}$/.test(expectedFingerprint)) throw new UsageError("stdin must hold the expected fingerprint: v<N>:<8 hex> or <8 hex> (npm run fingerprint prints it)");
+  if (!/^(v[1-9][0-9]*:)?[0-9a-f]{8}$/.test(expectedFingerprint))
+    throw new UsageError(
+      "stdin must hold the expected fingerprint: v<N>:<8 hex> or <8 hex> (npm run fingerprint prints it)",
+    );
   const baseUrl = base.replace(/\/$/, "");
   const environment = values.env ?? environmentForHost(new URL(baseUrl).hostname) ?? "<staging|production>";
   const options: SmokeOptions = {
@@ -282,7 +366,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const suspects = [...new Set(failed.flatMap((result) => result.suspects))];
-  console.log(`smoke: ${failed.length} of ${results.length} checks failed. If the last deploy caused it, roll back the Worker involved:`);
+  console.log(
+    `smoke: ${failed.length} of ${results.length} checks failed. If the last deploy caused it, roll back the Worker involved:`,
+  );
   for (const worker of suspects) console.log(`  ${rollbackHint(worker, environment)}`);
   process.exitCode = 1;
 }

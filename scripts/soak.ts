@@ -214,14 +214,14 @@ async function requestOnce(kind: Kind, plan: TrafficPlan): Promise<void> {
       return;
     }
     const bytes = (await response.arrayBuffer()).byteLength;
-    if (plan.checkBodies && expectBytes !== undefined && response.status < 300 && bytes !== expectBytes) tally.wrongBodies += 1;
+    if (plan.checkBodies && expectBytes !== undefined && response.status < 300 && bytes !== expectBytes)
+      tally.wrongBodies += 1;
   } catch (error) {
     if (signal.aborted) tally.hung += 1;
     else tally.networkErrors += 1;
     if (process.env.SOAK_VERBOSE) console.error(kind, error);
   }
 }
-
 
 async function main(): Promise<void> {
   console.log(`soak: building the Worker bundles`);
@@ -232,7 +232,11 @@ async function main(): Promise<void> {
     BACKEND_AUTH_TOKEN: randomBytes(24).toString("base64url"),
   };
   // The bare fetch Worker adds no proxy token: against the peers the backend asks for none.
-  const backend = createBackendServer(PEERS ? { MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 } : { BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 });
+  const backend = createBackendServer(
+    PEERS
+      ? { MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 }
+      : { BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 },
+  );
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   let logLines = 0;
@@ -251,7 +255,9 @@ async function main(): Promise<void> {
   });
   const pid = await workerdPid();
   const targets = [...WORKERS.map(workerTarget), ...SIMULATORS];
-  const isolates: Map<string, IsolateSession> = INSPECT ? await openIsolates(INSPECTOR_PORT, targets) : new Map<string, IsolateSession>();
+  const isolates: Map<string, IsolateSession> = INSPECT
+    ? await openIsolates(INSPECTOR_PORT, targets)
+    : new Map<string, IsolateSession>();
 
   try {
     // Miniflare's R2 type comes from a workers-types copy this program cannot resolve: only put() is used.
@@ -261,26 +267,37 @@ async function main(): Promise<void> {
     for (let i = 0; i < SMALL_OBJECTS; i++) {
       const key = `soak/small-${i}.mp4`;
       await bucket.put(key, randomBytes(SMALL_SIZE), { httpMetadata: { contentType: "video/mp4" } });
-      small.push(mediaPath(await signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: secrets.MEDIA_TOKEN_SECRET_V1 })));
+      small.push(
+        mediaPath(await signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: secrets.MEDIA_TOKEN_SECRET_V1 })),
+      );
     }
     for (let i = 0; i < LARGE_OBJECTS; i++) {
       const key = `soak/large-${i}.mp4`;
       await bucket.put(key, randomBytes(LARGE_SIZE), { httpMetadata: { contentType: "video/mp4" } });
-      large.push(mediaPath(await signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: secrets.MEDIA_TOKEN_SECRET_V1 })));
+      large.push(
+        mediaPath(await signMediaToken({ key, ttlSeconds: 3600, kid: "v1", secret: secrets.MEDIA_TOKEN_SECRET_V1 })),
+      );
     }
     const uploadBody = randomBytes(256 * 1024);
     const base = gateway.url;
 
-    const one = (kind: Kind) => requestOnce(kind, { small, large, uploadBody, urlOf: (_kind, path) => new URL(path, base), checkBodies: true });
+    const one = (kind: Kind) =>
+      requestOnce(kind, { small, large, uploadBody, urlOf: (_kind, path) => new URL(path, base), checkBodies: true });
 
     const started = Date.now();
     const samples: { second: number; rssKiB: number; requests: number }[] = [];
     const sampler = setInterval(() => {
-      void rssKiB(pid).then((rss) => samples.push({ second: Math.round((Date.now() - started) / 1000), rssKiB: rss, requests: tally.requests }));
+      void rssKiB(pid).then((rss) =>
+        samples.push({ second: Math.round((Date.now() - started) / 1000), rssKiB: rss, requests: tally.requests }),
+      );
     }, 5_000);
     /** One request through each isolate (router, media via the cache, media via R2, api): workerd runs a forced collection only when a request enters it. */
     const nudge = async (): Promise<void> => {
-      await Promise.all([any(small), any(large), "/api/v1/hello"].map((path) => nudgeOnce(new URL(path, base).href, { headers: { Range: "bytes=0-0" } })));
+      await Promise.all(
+        [any(small), any(large), "/api/v1/hello"].map((path) =>
+          nudgeOnce(new URL(path, base).href, { headers: { Range: "bytes=0-0" } }),
+        ),
+      );
     };
     const heapSamples: HeapSample[] = [];
     const snapshots: string[] = [];
@@ -319,7 +336,9 @@ async function main(): Promise<void> {
       await snapshotAll(label);
     };
 
-    console.log(`soak: ${CLIENTS} clients for ${WARMUP_SECONDS} s of warm-up and ${SECONDS} s measured, against ${base.href} (workerd pid ${pid})`);
+    console.log(
+      `soak: ${CLIENTS} clients for ${WARMUP_SECONDS} s of warm-up and ${SECONDS} s measured, against ${base.href} (workerd pid ${pid})`,
+    );
     await traffic(started + WARMUP_SECONDS * 1000);
     await atRest("warm");
     const measuredStart = Date.now();
@@ -329,14 +348,20 @@ async function main(): Promise<void> {
     const elapsed = (Date.now() - started) / 1000;
     await atRest("end");
     const smaps = await smapsRollup(pid);
-    const rssAt = (second: number) => samples.reduce((best, sample) => (Math.abs(sample.second - second) < Math.abs(best.second - second) ? sample : best), samples[0] ?? { second: 0, rssKiB: 0, requests: 0 });
+    const rssAt = (second: number) =>
+      samples.reduce(
+        (best, sample) => (Math.abs(sample.second - second) < Math.abs(best.second - second) ? sample : best),
+        samples[0] ?? { second: 0, rssKiB: 0, requests: 0 },
+      );
     const measuredFrom = Math.round((measuredStart - started) / 1000);
     const first = rssAt(measuredFrom + 20);
     const last = rssAt(measuredFrom + SECONDS);
     const change = first.rssKiB > 0 ? ((last.rssKiB - first.rssKiB) / first.rssKiB) * 100 : 0;
     // Idle keep-alive connections from workerd may stay a while; streams the clients left must not.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const openAtBackend = await new Promise<number>((resolve) => backend.getConnections((_error, count) => resolve(count)));
+    const openAtBackend = await new Promise<number>((resolve) =>
+      backend.getConnections((_error, count) => resolve(count)),
+    );
 
     const report = {
       seconds: Math.round(elapsed),
@@ -358,14 +383,23 @@ async function main(): Promise<void> {
         samples: samples.map((sample) => `${sample.second}s:${Math.round(sample.rssKiB / 1024)}`).join(" "),
       },
       workerdSmapsRollupMiB: smaps,
-      heapMiB: Object.fromEntries(targets.filter((target) => isolates.has(target)).map((target) => {
-        const { peakBytes: _peak, ...row } = heapSummary(heapSamples, target);
-        return [target, row];
-      })),
+      heapMiB: Object.fromEntries(
+        targets
+          .filter((target) => isolates.has(target))
+          .map((target) => {
+            const { peakBytes: _peak, ...row } = heapSummary(heapSamples, target);
+            return [target, row];
+          }),
+      ),
       heapSamplesMiB: Object.fromEntries(
         WORKERS.filter((name) => isolates.has(workerTarget(name))).map((name) => [
           name,
-          heapSamples.map((sample) => `${sample.second}s${sample.atRest ? "(rest)" : ""}:${mib(sample.readings.get(workerTarget(name))?.usedBytes ?? 0)}`).join(" "),
+          heapSamples
+            .map(
+              (sample) =>
+                `${sample.second}s${sample.atRest ? "(rest)" : ""}:${mib(sample.readings.get(workerTarget(name))?.usedBytes ?? 0)}`,
+            )
+            .join(" "),
         ]),
       ),
       ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
@@ -376,8 +410,12 @@ async function main(): Promise<void> {
     const heapProblems = WORKERS.filter((name) => isolates.has(workerTarget(name))).flatMap((name) => {
       const row = heapSummary(heapSamples, workerTarget(name));
       const problems: string[] = [];
-      if (row.peakBytes >= HEAP_BUDGET_BYTES) problems.push(`${name}: used heap peaked at ${row.peakMiB} MiB (budget ${mib(HEAP_BUDGET_BYTES)} MiB)`);
-      if (Math.abs(row.changePercent) > HEAP_FLAT_PERCENT) problems.push(`${name}: used heap changed ${row.changePercent}% after warm-up (${row.afterWarmupMiB} → ${row.endMiB} MiB)`);
+      if (row.peakBytes >= HEAP_BUDGET_BYTES)
+        problems.push(`${name}: used heap peaked at ${row.peakMiB} MiB (budget ${mib(HEAP_BUDGET_BYTES)} MiB)`);
+      if (Math.abs(row.changePercent) > HEAP_FLAT_PERCENT)
+        problems.push(
+          `${name}: used heap changed ${row.changePercent}% after warm-up (${row.afterWarmupMiB} → ${row.endMiB} MiB)`,
+        );
       return problems;
     });
     for (const name of WORKERS) {
@@ -388,7 +426,13 @@ async function main(): Promise<void> {
       );
     }
     for (const problem of heapProblems) console.log(`soak: heap FAIL ${problem}`);
-    const ok = tally.serverErrors === 0 && tally.hung === 0 && tally.networkErrors === 0 && tally.wrongBodies === 0 && Math.abs(change) <= 10 && heapProblems.length === 0;
+    const ok =
+      tally.serverErrors === 0 &&
+      tally.hung === 0 &&
+      tally.networkErrors === 0 &&
+      tally.wrongBodies === 0 &&
+      Math.abs(change) <= 10 &&
+      heapProblems.length === 0;
     console.log(
       `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% at rest from warm-up to the end)`,
     );
@@ -420,19 +464,31 @@ async function soakPeers(backendUrl: string, backend: { close(): void; closeAllC
     sockets: new Set(["bareCache", "bareR2", "bareFetchLimited", "seed"] as const),
   });
   try {
-    await (await fetch(`${peers.url("seed")}/?key=${encodeURIComponent(objectKey)}&size=${SMALL_SIZE}`, { method: "PUT" })).arrayBuffer();
+    await (
+      await fetch(`${peers.url("seed")}/?key=${encodeURIComponent(objectKey)}&size=${SMALL_SIZE}`, { method: "PUT" })
+    ).arrayBuffer();
     await (await fetch(peers.url("bareCache"), { method: "POST" })).arrayBuffer();
     const plan: TrafficPlan = {
       small: ["/peer"],
       large: ["/peer"],
       uploadBody: randomBytes(256 * 1024),
-      urlOf: (kind, path) => new URL(path, kind === "media-hit" ? peers.url("bareCache") : kind === "media-miss" ? peers.url("bareR2") : peers.url("bareFetchLimited")),
+      urlOf: (kind, path) =>
+        new URL(
+          path,
+          kind === "media-hit"
+            ? peers.url("bareCache")
+            : kind === "media-miss"
+              ? peers.url("bareR2")
+              : peers.url("bareFetchLimited"),
+        ),
       checkBodies: false,
     };
     const started = Date.now();
     const rss: string[] = [];
     const sampler = setInterval(() => {
-      void rssKiB(peers.workerdPid).then((kib) => rss.push(`${Math.round((Date.now() - started) / 1000)}s:${Math.round(kib / 1024)}`));
+      void rssKiB(peers.workerdPid).then((kib) =>
+        rss.push(`${Math.round((Date.now() - started) / 1000)}s:${Math.round(kib / 1024)}`),
+      );
     }, 5_000);
     console.log(`soak: peers, ${CLIENTS} clients for ${WARMUP_SECONDS + SECONDS} s (workerd pid ${peers.workerdPid})`);
     const until = started + (WARMUP_SECONDS + SECONDS) * 1000;

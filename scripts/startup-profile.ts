@@ -43,7 +43,13 @@ export interface FirstRequestCpu {
  * again: each copy of the bundle is a module of its own (its own module-level
  * state, as a fresh isolate has), its entrypoint class called directly.
  */
-export async function firstRequestCpuMs(worker: string, config: string, bindings: Record<string, string>, url: string, bundleDir = `dist/${worker}`): Promise<FirstRequestCpu> {
+export async function firstRequestCpuMs(
+  worker: string,
+  config: string,
+  bindings: Record<string, string>,
+  url: string,
+  bundleDir = `dist/${worker}`,
+): Promise<FirstRequestCpu> {
   const source = readFileSync(`${bundleDir}/index.js`, "utf8");
   const run = await cpuOfCopies(worker, config, bindings, (index) => `${source}\n// copy ${index}\n`, url);
   return { firstMs: perCopy(run.first), againMs: perCopy(run.again) };
@@ -54,8 +60,18 @@ function perCopy(totalMs: number): number {
 }
 
 /** workerd's CPU time while one isolate imports every copy, then (with a url) sends the request through each copy twice. */
-async function cpuOfCopies(worker: string, config: string, bindings: Record<string, string>, copyOf: (index: number) => string, url?: string) {
-  const copies = Array.from({ length: STARTUP_COPIES }, (_, index) => ({ type: "ESModule" as const, path: `/module-${index}.js`, contents: copyOf(index) }));
+async function cpuOfCopies(
+  worker: string,
+  config: string,
+  bindings: Record<string, string>,
+  copyOf: (index: number) => string,
+  url?: string,
+) {
+  const copies = Array.from({ length: STARTUP_COPIES }, (_, index) => ({
+    type: "ESModule" as const,
+    path: `/module-${index}.js`,
+    contents: copyOf(index),
+  }));
   const entry = `
     const paths = ${JSON.stringify(copies.map((copy) => `.${copy.path}`))};
     const modules = [];
@@ -88,7 +104,9 @@ async function cpuOfCopies(worker: string, config: string, bindings: Record<stri
     const pid = await workerdPid();
     const cpuOf = async (phase: string): Promise<number> => {
       const before = await cpuMs(pid);
-      const response = await miniflare.dispatchFetch(`http://startup.invalid${phase}`, { headers: { "x-target": url ?? "http://startup.invalid/" } });
+      const response = await miniflare.dispatchFetch(`http://startup.invalid${phase}`, {
+        headers: { "x-target": url ?? "http://startup.invalid/" },
+      });
       if (!response.ok) throw new Error(`${worker}: ${phase} failed (${response.status}: ${await response.text()})`);
       await response.arrayBuffer();
       return (await cpuMs(pid)) - before;

@@ -12,9 +12,19 @@ const mode = check ? ["--check"] : [];
 for (const worker of WORKERS) {
   const configs = [worker.config, ...worker.bindsTo].flatMap((config) => ["-c", config]);
   await wrangler(
-    ["types", `workers/${worker.name}/worker-configuration.d.ts`, ...configs, "--env-interface", worker.envInterface, "--include-runtime=false", ...mode],
+    [
+      "types",
+      `workers/${worker.name}/worker-configuration.d.ts`,
+      ...configs,
+      "--env-interface",
+      worker.envInterface,
+      "--include-runtime=false",
+      ...mode,
+    ],
     { quiet: true },
   );
 }
-await wrangler(["types", "types/runtime.d.ts", "-c", "wrangler.router.toml", "--include-env=false", ...mode], { quiet: true });
+await wrangler(["types", "types/runtime.d.ts", "-c", "wrangler.router.toml", "--include-env=false", ...mode], {
+  quiet: true,
+});
 console.log(check ? "types: generated files are up to date" : "types: written");

@@ -16,7 +16,12 @@ import { dirname, join } from "node:path";
 export const PLAYER_VENDOR_DIR = "public/app/vendor";
 
 /** The files the page loads (and their source maps, which the files name): hls.js's ESM full build and its worker. */
-export const HLS_VENDOR_FILES: readonly string[] = ["hls.min.mjs", "hls.min.mjs.map", "hls.worker.js", "hls.worker.js.map"];
+export const HLS_VENDOR_FILES: readonly string[] = [
+  "hls.min.mjs",
+  "hls.min.mjs.map",
+  "hls.worker.js",
+  "hls.worker.js.map",
+];
 
 export interface VendoredPlayer {
   version: string;
@@ -55,5 +60,7 @@ export function vendorPlayer(targetDir = PLAYER_VENDOR_DIR): VendoredPlayer {
 
 if (import.meta.main) {
   const { version, written } = vendorPlayer();
-  console.log(`vendor: hls.js ${version} in ${PLAYER_VENDOR_DIR}/ (${HLS_VENDOR_FILES.length} files, ${written} written)`);
+  console.log(
+    `vendor: hls.js ${version} in ${PLAYER_VENDOR_DIR}/ (${HLS_VENDOR_FILES.length} files, ${written} written)`,
+  );
 }

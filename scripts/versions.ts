@@ -26,13 +26,19 @@ import {
 import { wrangler } from "./run.ts";
 import { vendorPlayer } from "./vendor-player.ts";
 
-const USAGE = "usage: node scripts/versions.ts <upload|list|deploy|rollback|tail> <media|api|router> <staging|production> [version specs…] [--dry-run]";
+const USAGE =
+  "usage: node scripts/versions.ts <upload|list|deploy|rollback|tail> <media|api|router> <staging|production> [version specs…] [--dry-run]";
 
 /** `<version-id>@<percent>`: wrangler's notation for one share of a split. */
 const VERSION_SPEC = /^[0-9a-f-]{8,}@(100|[1-9]?[0-9])(\.[0-9]+)?%?$/;
 
 /** The wrangler arguments for one action, or a usage error naming what is wrong. */
-export function versionCommand(action: string | undefined, workerName: string | undefined, environmentName: string | undefined, rest: readonly string[]): string[] {
+export function versionCommand(
+  action: string | undefined,
+  workerName: string | undefined,
+  environmentName: string | undefined,
+  rest: readonly string[],
+): string[] {
   const worker = workerNamed(workerName);
   const environment = environmentNamed(environmentName);
   switch (action) {
@@ -57,7 +63,11 @@ export function versionCommand(action: string | undefined, workerName: string | 
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "dry-run": { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { "dry-run": { type: "boolean" } },
+  });
   const [action, workerName, environmentName, ...rest] = positionals;
   const args = versionCommand(action, workerName, environmentName, rest);
   console.log(`${values["dry-run"] === true ? "would run" : "running"}: ${wranglerLine(args)}`);

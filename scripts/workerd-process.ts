@@ -11,8 +11,16 @@ export async function rssKiB(pid: number): Promise<number> {
 /** /proc/<pid>/smaps_rollup's totals in MiB (resident, anonymous, file-backed, swapped). */
 export async function smapsRollup(pid: number): Promise<Record<string, number>> {
   const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
-  const field = (name: string) => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) / 1024);
-  return { Rss: field("Rss"), Pss: field("Pss"), Anonymous: field("Anonymous"), Private_Dirty: field("Private_Dirty"), Shared_Clean: field("Shared_Clean"), Swap: field("Swap") };
+  const field = (name: string) =>
+    Math.round(Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0) / 1024);
+  return {
+    Rss: field("Rss"),
+    Pss: field("Pss"),
+    Anonymous: field("Anonymous"),
+    Private_Dirty: field("Private_Dirty"),
+    Shared_Clean: field("Shared_Clean"),
+    Swap: field("Swap"),
+  };
 }
 
 /** The workerd process Miniflare started (a child of this process). */
@@ -22,7 +30,6 @@ export async function workerdPid(): Promise<number> {
   if (!line) throw new Error("no workerd child process found");
   return Number(line.trim().split(/\s+/)[0]);
 }
-
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;

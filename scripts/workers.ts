@@ -18,7 +18,12 @@ export interface WorkerSpec {
 export const WORKERS: readonly WorkerSpec[] = [
   { name: "media", config: "wrangler.media.toml", envInterface: "MediaEnv", bindsTo: [] },
   { name: "api", config: "wrangler.api.toml", envInterface: "ApiEnv", bindsTo: [] },
-  { name: "router", config: "wrangler.router.toml", envInterface: "RouterEnv", bindsTo: ["wrangler.media.toml", "wrangler.api.toml"] },
+  {
+    name: "router",
+    config: "wrangler.router.toml",
+    envInterface: "RouterEnv",
+    bindsTo: ["wrangler.media.toml", "wrangler.api.toml"],
+  },
 ];
 
 export const ENVIRONMENTS = ["staging", "production"] as const;

@@ -48,7 +48,11 @@ export function corsPolicy(options: CorsOptions): CorsPolicy {
  * it sent none): nothing without an allow-list, `Vary: Origin` for an origin
  * off it, the grant for one on it.
  */
-export function corsHeaders(policy: CorsPolicy, allowed: ReadonlySet<string>, origin: string | null): Record<string, string> {
+export function corsHeaders(
+  policy: CorsPolicy,
+  allowed: ReadonlySet<string>,
+  origin: string | null,
+): Record<string, string> {
   if (allowed.size === 0) return {};
   if (origin === null || !allowed.has(origin)) return { Vary: "Origin" };
   return { Vary: "Origin", "Access-Control-Allow-Origin": origin, ...policy.grant };
@@ -59,7 +63,11 @@ export function corsHeaders(policy: CorsPolicy, allowed: ReadonlySet<string>, or
  * `corsHeaders`, plus, for an allowed origin, the methods, the request
  * headers (the policy's list, or the ones asked for) and the cache lifetime.
  */
-export function preflightHeaders(policy: CorsPolicy, allowed: ReadonlySet<string>, requestHeaders: Headers): Record<string, string> {
+export function preflightHeaders(
+  policy: CorsPolicy,
+  allowed: ReadonlySet<string>,
+  requestHeaders: Headers,
+): Record<string, string> {
   const headers = corsHeaders(policy, allowed, requestHeaders.get("Origin"));
   if (!("Access-Control-Allow-Origin" in headers)) return headers;
   Object.assign(headers, policy.preflight);
@@ -79,7 +87,12 @@ export function preflightHeaders(policy: CorsPolicy, allowed: ReadonlySet<string
  * Adds the CORS headers of an answer to `origin` to a response this Worker
  * built (mutable headers); `Vary` is appended to what the response already varies on.
  */
-export function addCorsHeaders(headers: Headers, policy: CorsPolicy, allowed: ReadonlySet<string>, origin: string | null): void {
+export function addCorsHeaders(
+  headers: Headers,
+  policy: CorsPolicy,
+  allowed: ReadonlySet<string>,
+  origin: string | null,
+): void {
   for (const [name, value] of Object.entries(corsHeaders(policy, allowed, origin))) {
     if (name === "Vary") headers.append(name, value);
     else headers.set(name, value);

@@ -34,8 +34,20 @@ export interface LogFields {
 }
 
 const ALLOWED_FIELDS: ReadonlySet<string> = new Set<keyof LogFields>([
-  "requestId", "method", "path", "status", "reason", "durationMs", "bucket",
-  "keyHint", "cache", "servedFrom", "kid", "registry", "target", "bytes",
+  "requestId",
+  "method",
+  "path",
+  "status",
+  "reason",
+  "durationMs",
+  "bucket",
+  "keyHint",
+  "cache",
+  "servedFrom",
+  "kid",
+  "registry",
+  "target",
+  "bytes",
 ]);
 
 /** Longest string a log field keeps: a runaway value cannot flood the log pipeline. */

@@ -74,7 +74,10 @@ interface SigningSecrets {
  * else the highest N loaded (so a rotation that adds V3 before the setting
  * changes keeps signing).
  */
-export function chooseActiveKid(loadedKids: readonly string[], setting: string | undefined): Pick<SigningSecrets, "activeKid" | "activeKidProblem"> {
+export function chooseActiveKid(
+  loadedKids: readonly string[],
+  setting: string | undefined,
+): Pick<SigningSecrets, "activeKid" | "activeKidProblem"> {
   const wanted = setting?.trim() ?? "";
   const highest = [...loadedKids].sort((a, b) => kidVersion(a) - kidVersion(b)).at(-1);
   if (wanted === "") return { activeKid: highest };
@@ -99,11 +102,21 @@ export function readSigningSecrets(vars: Readonly<Record<string, unknown>>): Sig
   }
   loaded.sort((a, b) => a.version - b.version);
   const setting = vars[ACTIVE_KID_SETTING];
-  return { loaded, refused, ...chooseActiveKid(loaded.map((entry) => entry.kid), typeof setting === "string" ? setting : undefined) };
+  return {
+    loaded,
+    refused,
+    ...chooseActiveKid(
+      loaded.map((entry) => entry.kid),
+      typeof setting === "string" ? setting : undefined,
+    ),
+  };
 }
 
 /** The registry in the backend's log format: `media_token: active=v2 registry=[v1:526d65e9,v2:c33b55fc]`. */
-export function registryLine(activeKid: string | undefined, kids: readonly { kid: string; fingerprint: string }[]): string {
+export function registryLine(
+  activeKid: string | undefined,
+  kids: readonly { kid: string; fingerprint: string }[],
+): string {
   return `media_token: active=${activeKid ?? "none"} registry=[${kids.map((entry) => `${entry.kid}:${entry.fingerprint}`).join(",")}]`;
 }
 
@@ -115,7 +128,8 @@ export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 /** Why a lifetime is refused, or undefined for a whole number of seconds from 1 to a day. */
 function ttlProblem(ttl: unknown): string | undefined {
-  if (typeof ttl === "number" && Number.isSafeInteger(ttl) && ttl >= 1 && ttl <= MAX_TOKEN_TTL_SECONDS) return undefined;
+  if (typeof ttl === "number" && Number.isSafeInteger(ttl) && ttl >= 1 && ttl <= MAX_TOKEN_TTL_SECONDS)
+    return undefined;
   return `ttl must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SECONDS}`;
 }
 
@@ -211,12 +225,14 @@ export function contentDispositionFor(dl: string): string {
   let fallback = "";
   for (const character of dl) {
     const code = character.codePointAt(0) ?? 0;
-    fallback += code < 0x20 || code > 0x7e || character === '"' || character === "\\" || character === "%" ? "_" : character;
+    fallback +=
+      code < 0x20 || code > 0x7e || character === '"' || character === "\\" || character === "%" ? "_" : character;
   }
   let encoded = "";
   for (const byte of encoder.encode(dl)) {
     const character = String.fromCharCode(byte);
-    encoded += byte < 0x80 && ATTR_CHAR.test(character) ? character : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    encoded +=
+      byte < 0x80 && ATTR_CHAR.test(character) ? character : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
@@ -283,7 +299,8 @@ function parseIpv6(text: string): bigint | undefined {
   const missing = 8 - head.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
   let bits = 0n;
-  for (const group of [...head, ...Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...tail]) bits = (bits << 16n) | BigInt(group);
+  for (const group of [...head, ...Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...tail])
+    bits = (bits << 16n) | BigInt(group);
   return bits;
 }
 
@@ -392,7 +409,8 @@ export function readGrant<B extends string>(
   let scope: { key: string } | { pfx: string };
   if (hasPrefix) {
     const problem = prefixProblem(payload.pfx);
-    if (problem !== undefined || typeof payload.pfx !== "string") return { problem: problem ?? "bad-prefix: not-a-string" };
+    if (problem !== undefined || typeof payload.pfx !== "string")
+      return { problem: problem ?? "bad-prefix: not-a-string" };
     scope = { pfx: payload.pfx };
   } else {
     const problem = objectKeyProblem(payload.key);
@@ -421,7 +439,11 @@ export function readGrant<B extends string>(
  * may come from the verified-token cache): the object the path names, and
  * the client address.
  */
-export function authorizeRequest(grant: MediaGrant, path: string, client: string | null): { key: string } | { problem: string } {
+export function authorizeRequest(
+  grant: MediaGrant,
+  path: string,
+  client: string | null,
+): { key: string } | { problem: string } {
   let key: string;
   if ("key" in grant) {
     if (path !== "") return { problem: "bad-path: after-key" };
@@ -454,7 +476,8 @@ export interface MintInput {
  */
 export function mintProblem(input: MintInput, buckets?: readonly string[]): string | undefined {
   if (typeof input !== "object" || input === null) return "give { key } (one object) or { pfx } (a prefix ending in /)";
-  if (input.key !== undefined && input.pfx !== undefined) return "key and pfx are exclusive: a token names one object or one prefix";
+  if (input.key !== undefined && input.pfx !== undefined)
+    return "key and pfx are exclusive: a token names one object or one prefix";
   if (input.pfx !== undefined) {
     const problem = prefixProblem(input.pfx);
     if (problem !== undefined) return `pfx refused (${problem})`;
@@ -463,7 +486,8 @@ export function mintProblem(input: MintInput, buckets?: readonly string[]): stri
     if (problem !== undefined) return `key refused (${problem})`;
   }
   if (input.bkt !== undefined && typeof input.bkt !== "string") return "bkt must be a string";
-  if (buckets !== undefined && !buckets.includes(input.bkt ?? DEFAULT_BUCKET_NAME)) return `bkt must be one of ${buckets.join(", ")}`;
+  if (buckets !== undefined && !buckets.includes(input.bkt ?? DEFAULT_BUCKET_NAME))
+    return `bkt must be one of ${buckets.join(", ")}`;
   if (input.ttl !== undefined) {
     const problem = ttlProblem(input.ttl);
     if (problem !== undefined) return problem;
@@ -508,10 +532,18 @@ export async function signMediaToken(request: SignRequest): Promise<string> {
   if (request.ip !== undefined) claims.ip = request.ip;
   const bound = request.ip !== undefined;
   return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: MEDIA_TOKEN_ALG, typ: "JWT", kid: request.kid, ...(bound ? { crit: [V11_HEADER], [V11_HEADER]: true } : {}) })
+    .setProtectedHeader({
+      alg: MEDIA_TOKEN_ALG,
+      typ: "JWT",
+      kid: request.kid,
+      ...(bound ? { crit: [V11_HEADER], [V11_HEADER]: true } : {}),
+    })
     .setIssuedAt(now)
     .setExpirationTime(now + request.ttlSeconds)
-    .sign(typeof request.secret === "string" ? encoder.encode(request.secret) : request.secret, bound ? { crit: { [V11_HEADER]: true } } : undefined);
+    .sign(
+      typeof request.secret === "string" ? encoder.encode(request.secret) : request.secret,
+      bound ? { crit: { [V11_HEADER]: true } } : undefined,
+    );
 }
 
 /** The path a client fetches for a single-object token: `/media/v1/<jwt>`. */

@@ -25,7 +25,10 @@ function passedRequestId(headers: Headers): string {
  * (or a new one), handed to `answer` for its log lines and error bodies, and
  * put on the answer itself, whichever path built it.
  */
-export async function answerWithPassedRequestId(request: Request, answer: (requestId: string) => Promise<Response>): Promise<Response> {
+export async function answerWithPassedRequestId(
+  request: Request,
+  answer: (requestId: string) => Promise<Response>,
+): Promise<Response> {
   const requestId = passedRequestId(request.headers);
   return withRequestId(await answer(requestId), requestId);
 }

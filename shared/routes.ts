@@ -35,7 +35,12 @@ export const ROUTE_TABLE: readonly OwnedRoute[] = [
   // outside run_worker_first, whatever the request, so the router must see
   // these: the price is one Worker invocation per build-asset request (which
   // browsers cache for a year).
-  { prefix: "/assets", match: "segment", target: "BUILD_ASSETS", description: "build output: served from the static assets, a miss is a 404" },
+  {
+    prefix: "/assets",
+    match: "segment",
+    target: "BUILD_ASSETS",
+    description: "build output: served from the static assets, a miss is a 404",
+  },
 ];
 
 /** The route that owns `pathname`, or undefined when the static assets do. */
@@ -50,7 +55,5 @@ function ownsPath(route: OwnedRoute, pathname: string): boolean {
 
 /** The `assets.run_worker_first` patterns that hand every owned path to the router's code. */
 export function runWorkerFirstPatterns(table: readonly OwnedRoute[] = ROUTE_TABLE): string[] {
-  return table.flatMap((route) =>
-    route.match === "raw" ? [`${route.prefix}*`] : [route.prefix, `${route.prefix}/*`],
-  );
+  return table.flatMap((route) => (route.match === "raw" ? [`${route.prefix}*`] : [route.prefix, `${route.prefix}/*`]));
 }

@@ -12,7 +12,10 @@ import { TEST_SECRETS } from "./secrets.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await buildWorkers();
-  const origin = await startTestOrigin({ ...TEST_SECRETS.media, BACKEND_AUTH_TOKEN: TEST_SECRETS.api.BACKEND_AUTH_TOKEN });
+  const origin = await startTestOrigin({
+    ...TEST_SECRETS.media,
+    BACKEND_AUTH_TOKEN: TEST_SECRETS.api.BACKEND_AUTH_TOKEN,
+  });
   project.provide("backendOrigin", origin.url);
   return () => origin.close();
 }

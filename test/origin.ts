@@ -40,7 +40,12 @@ export async function startTestOrigin(secrets: BackendSecrets): Promise<RunningO
   };
 }
 
-function misbehave(request: IncomingMessage, response: ServerResponse, url: URL, probes: Map<string, ProbeRecord>): void {
+function misbehave(
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  probes: Map<string, ProbeRecord>,
+): void {
   const route = url.pathname.slice("/api/test".length);
   const json = (status: number, body: unknown, headers: Record<string, string | string[]> = {}): void => {
     response.writeHead(status, { "Content-Type": "application/json", ...headers });
@@ -70,7 +75,17 @@ function misbehave(request: IncomingMessage, response: ServerResponse, url: URL,
   }
   request.resume();
   if (route === "/cookies") {
-    json(200, { ok: true }, { "Set-Cookie": ["session=abc; Path=/; HttpOnly", "theme=dark, with comma; Path=/", "lang=en; Expires=Wed, 21 Oct 2037 07:28:00 GMT"] });
+    json(
+      200,
+      { ok: true },
+      {
+        "Set-Cookie": [
+          "session=abc; Path=/; HttpOnly",
+          "theme=dark, with comma; Path=/",
+          "lang=en; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+        ],
+      },
+    );
   } else if (route === "/redirect") {
     response.writeHead(Number(url.searchParams.get("status") ?? 302), { Location: url.searchParams.get("to") ?? "/" });
     response.end();
@@ -98,7 +113,11 @@ function misbehave(request: IncomingMessage, response: ServerResponse, url: URL,
     });
   } else if (route === "/gzip") {
     const compressed = gzipSync(GZIP_TEXT);
-    response.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Content-Encoding": "gzip", "Content-Length": compressed.length });
+    response.writeHead(200, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "Content-Encoding": "gzip",
+      "Content-Length": compressed.length,
+    });
     response.end(compressed);
   } else if (route === "/hold") {
     // One event now, then the stream stays open until the client side goes away.
@@ -115,7 +134,10 @@ function misbehave(request: IncomingMessage, response: ServerResponse, url: URL,
     // One event written in two halves with a pause between: nothing may be inserted inside it.
     response.writeHead(200, { "Content-Type": "text/event-stream" });
     response.write("id: 1\ndata: first half\n");
-    const timer = setTimeout(() => response.end("data: second half\n\n"), Number(url.searchParams.get("pause") ?? 2500));
+    const timer = setTimeout(
+      () => response.end("data: second half\n\n"),
+      Number(url.searchParams.get("pause") ?? 2500),
+    );
     response.on("close", () => clearTimeout(timer));
   } else if (route === "/die-mid-stream") {
     response.writeHead(200, { "Content-Type": "text/event-stream" });

@@ -13,7 +13,9 @@ export default {
   async fetch(request, env): Promise<Response> {
     const { pathname, search } = new URL(request.url);
     if (env.RATE_LIMITER !== undefined) {
-      const { success } = await env.RATE_LIMITER.limit({ key: `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}` });
+      const { success } = await env.RATE_LIMITER.limit({
+        key: `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}`,
+      });
       if (!success) return new Response("rate limited", { status: 429 });
     }
     return fetch(`${env.BACKEND_URL}${pathname}${search}`, request);

@@ -50,7 +50,8 @@ export default {
     const url = new URL(request.url);
     const step = url.searchParams.get("step");
     const count = Number(url.searchParams.get("n") ?? "1");
-    if (!isStep(step) || !Number.isInteger(count) || count < 1) return new Response("step=<step>&n=<count>", { status: 400 });
+    if (!isStep(step) || !Number.isInteger(count) || count < 1)
+      return new Response("step=<step>&n=<count>", { status: 400 });
     let sink = 0;
     for (let i = 0; i < count; i++) {
       if (step === "id") sink += decideRequestId(request.headers).length;
@@ -73,8 +74,7 @@ export default {
           durationMs: 1,
         });
         sink += 1;
-      }
-      else sink += i & 1;
+      } else sink += i & 1;
     }
     return new Response(String(sink));
   },

@@ -12,7 +12,9 @@ const body = new Uint8Array(64 * 1024).fill(0x61);
 
 export default {
   async fetch(request, env): Promise<Response> {
-    const { success } = await env.RATE_LIMITER.limit({ key: `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}` });
+    const { success } = await env.RATE_LIMITER.limit({
+      key: `ip:${request.headers.get("cf-connecting-ip") ?? "unknown"}`,
+    });
     if (!success) return new Response("rate limited", { status: 429 });
     return new Response(body, { headers: { "Content-Type": "application/octet-stream" } });
   },

@@ -22,7 +22,10 @@ export default {
   },
 } satisfies ExportedHandler<SsePumpEnv>;
 
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>): Promise<void> {
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+): Promise<void> {
   try {
     for (;;) {
       const { done, value } = await reader.read();

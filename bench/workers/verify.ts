@@ -29,7 +29,10 @@ export default {
       return new Response("mode=cached|import&n=<count>", { status: 400 });
     }
     for (let i = 0; i < count; i++) {
-      const key = mode === "cached" ? await (cachedKey ??= importVerifyKey(env.MEDIA_TOKEN_SECRET_V1)) : await importVerifyKey(env.MEDIA_TOKEN_SECRET_V1);
+      const key =
+        mode === "cached"
+          ? await (cachedKey ??= importVerifyKey(env.MEDIA_TOKEN_SECRET_V1))
+          : await importVerifyKey(env.MEDIA_TOKEN_SECRET_V1);
       await jwtVerify(token, key, { algorithms: ["HS256"] });
     }
     return new Response(String(count));

@@ -49,7 +49,11 @@ element("download").addEventListener("click", (event) => {
   // Minted on click, so the link never holds a stale token.
   mintMediaUrl({ ...mp4, dl: DOWNLOAD_NAME })
     .then((minted) => location.assign(minted.url))
-    .catch((error) => (element("player-status").textContent = `No download URL: ${error instanceof Error ? error.message : String(error)}`));
+    .catch(
+      (error) =>
+        (element("player-status").textContent =
+          `No download URL: ${error instanceof Error ? error.message : String(error)}`),
+    );
 });
 
 const hlsControls = {
@@ -66,7 +70,10 @@ const startHls = () => {
     bkt: query.get("bkt") ?? undefined,
     ttl: query.get("ttl") ?? undefined,
     maxBufferLength: buffer !== null && Number(buffer) > 0 ? Number(buffer) : undefined,
-  }).catch((error) => (hlsControls.status.textContent = `HLS player failed: ${error instanceof Error ? error.message : String(error)}`));
+  }).catch(
+    (error) =>
+      (hlsControls.status.textContent = `HLS player failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
 };
 hlsControls.start.addEventListener("click", startHls);
 if (hlsOnly) startHls();

@@ -192,7 +192,9 @@ export async function startHlsPlayer(video, controls, media) {
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
     controls.quality.replaceChildren(
       option("-1", "Auto"),
-      ...hls.levels.map((level, index) => option(String(index), `${level.height}p · ${Math.round(level.bitrate / 1000)} kb/s`)),
+      ...hls.levels.map((level, index) =>
+        option(String(index), `${level.height}p · ${Math.round(level.bitrate / 1000)} kb/s`),
+      ),
     );
     controls.quality.disabled = false;
     void video.play().catch((error) => {
@@ -204,12 +206,16 @@ export async function startHlsPlayer(video, controls, media) {
     video.dataset.level = level ? `${level.height}p` : "";
     video.dataset.levelSwitches = String(Number(video.dataset.levelSwitches ?? "-1") + 1);
     const choice = hls.autoLevelEnabled ? "picked by hls.js" : "chosen";
-    show(`Playing ${video.dataset.level} (${choice}) with hls.js ${Hls.version}, one prefix token for the whole ladder.`);
+    show(
+      `Playing ${video.dataset.level} (${choice}) with hls.js ${Hls.version}, one prefix token for the whole ladder.`,
+    );
   });
   hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
     controls.subtitles.replaceChildren(
       option("-1", "Off"),
-      ...hls.subtitleTracks.map((track, index) => option(String(index), track.name || track.lang || `Track ${index + 1}`)),
+      ...hls.subtitleTracks.map((track, index) =>
+        option(String(index), track.name || track.lang || `Track ${index + 1}`),
+      ),
     );
     showSubtitles(hls.subtitleTrack);
     controls.subtitles.disabled = false;

@@ -46,7 +46,8 @@ export function startPlayer(video, statusLine, media) {
     // A failed load rejects play() too; the `error` handler deals with that.
     if (play) {
       await video.play().catch((error) => {
-        if (error instanceof DOMException && error.name === "NotAllowedError") show("Autoplay was blocked: press play.");
+        if (error instanceof DOMException && error.name === "NotAllowedError")
+          show("Autoplay was blocked: press play.");
       });
     }
   };

@@ -15,7 +15,10 @@ describe("public/assets/ holds fingerprinted files only", () => {
   });
 
   it.each(files)("%s is named after its content's hash", (name) => {
-    const hash = createHash("sha256").update(readFileSync(`public/assets/${name}`)).digest("hex").slice(0, 8);
+    const hash = createHash("sha256")
+      .update(readFileSync(`public/assets/${name}`))
+      .digest("hex")
+      .slice(0, 8);
     expect(name).toMatch(/^[\w-]+\.[0-9a-f]{8}\.\w+$/);
     expect(name.split(".").at(-2)).toBe(hash);
   });

@@ -42,7 +42,7 @@ function bitrates(playlist: MediaPlaylist): { peak: number; average: number; dur
 function boxTypesAt(uri: string): string[] {
   const data = readFileSync(posix.join(HLS_LADDER_DIR, uri));
   const types: string[] = [];
-  for (let offset = 0; offset + 8 <= data.length; ) {
+  for (let offset = 0; offset + 8 <= data.length;) {
     const size = data.readUInt32BE(offset);
     types.push(data.toString("latin1", offset + 4, offset + 8));
     if (size < 8) break;
@@ -60,7 +60,10 @@ describe("the HLS sample ladder (samples/hls/)", () => {
   it("has at least two video renditions, each H.264 Main (avc1.4d…) with AAC-LC (mp4a.40.2), in one audio group", () => {
     expect(ladder.variants.length).toBeGreaterThanOrEqual(2);
     for (const variant of ladder.variants) {
-      expect(variant.codecs.some((codec) => /^avc1\.4d[0-9a-f]{4}$/.test(codec)), variant.uri).toBe(true);
+      expect(
+        variant.codecs.some((codec) => /^avc1\.4d[0-9a-f]{4}$/.test(codec)),
+        variant.uri,
+      ).toBe(true);
       expect(variant.codecs, variant.uri).toContain("mp4a.40.2");
       expect(variant.audioGroup, variant.uri).toBeDefined();
     }
@@ -74,7 +77,8 @@ describe("the HLS sample ladder (samples/hls/)", () => {
     expect(track?.attributes).toMatchObject({ DEFAULT: "YES", AUTOSELECT: "YES" });
     for (const variant of ladder.variants) expect(variant.subtitlesGroup, variant.uri).toBe(track?.groupId);
     const playlist = readMediaPlaylist(HLS_LADDER_DIR, track?.uri ?? "");
-    for (const segment of playlist.segments) expect(readFileSync(posix.join(HLS_LADDER_DIR, segment.uri), "utf8")).toMatch(/^WEBVTT\n/);
+    for (const segment of playlist.segments)
+      expect(readFileSync(posix.join(HLS_LADDER_DIR, segment.uri), "utf8")).toMatch(/^WEBVTT\n/);
   });
 
   it("states each variant's BANDWIDTH as at least its peak segment bitrate plus the audio's, and its AVERAGE-BANDWIDTH as at least the average", () => {
@@ -90,7 +94,9 @@ describe("the HLS sample ladder (samples/hls/)", () => {
 
   it(`plays for at least ${MIN_DURATION_SECONDS} s in every rendition`, () => {
     for (const uri of [...ladder.variants.map((variant) => variant.uri), ...audio.map((rendition) => rendition.uri)]) {
-      expect(bitrates(readMediaPlaylist(HLS_LADDER_DIR, uri)).duration, uri).toBeGreaterThanOrEqual(MIN_DURATION_SECONDS);
+      expect(bitrates(readMediaPlaylist(HLS_LADDER_DIR, uri)).duration, uri).toBeGreaterThanOrEqual(
+        MIN_DURATION_SECONDS,
+      );
     }
   });
 
@@ -99,13 +105,17 @@ describe("the HLS sample ladder (samples/hls/)", () => {
       const playlist = readMediaPlaylist(HLS_LADDER_DIR, uri);
       expect(playlist.initUri, uri).toBeDefined();
       expect(boxTypesAt(playlist.initUri ?? "").slice(0, 2), uri).toEqual(["ftyp", "moov"]);
-      for (const segment of playlist.segments) expect(boxTypesAt(segment.uri), segment.uri).toEqual(expect.arrayContaining(["moof", "mdat"]));
+      for (const segment of playlist.segments)
+        expect(boxTypesAt(segment.uri), segment.uri).toEqual(expect.arrayContaining(["moof", "mdat"]));
     }
   });
 
   it("holds exactly the files its playlists name (nothing dangling, nothing stray), and npm run dev seeds each under the same key", () => {
     const named = new Set<string>([HLS_MASTER_PATH]);
-    for (const uri of [...ladder.variants.map((variant) => variant.uri), ...ladder.renditions.map((rendition) => rendition.uri)]) {
+    for (const uri of [
+      ...ladder.variants.map((variant) => variant.uri),
+      ...ladder.renditions.map((rendition) => rendition.uri),
+    ]) {
       named.add(uri);
       const playlist = readMediaPlaylist(HLS_LADDER_DIR, uri);
       if (playlist.initUri !== undefined) named.add(playlist.initUri);

@@ -23,7 +23,10 @@ interface Minted {
 let backend: RunningBackend;
 
 beforeAll(async () => {
-  backend = await startBackend({ port: 0, secrets: { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_SECRET_V2: V2, MEDIA_TOKEN_ACTIVE_KID: "v1" } });
+  backend = await startBackend({
+    port: 0,
+    secrets: { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_SECRET_V2: V2, MEDIA_TOKEN_ACTIVE_KID: "v1" },
+  });
 });
 
 afterAll(async () => {
@@ -76,9 +79,21 @@ describe("the backend's mint endpoint", () => {
 
 describe("the backend's active kid", () => {
   it.each([
-    ["the setting when it names a loaded kid", { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_SECRET_V2: V2, MEDIA_TOKEN_ACTIVE_KID: "v1" }, "v1"],
-    ["the highest kid when the setting names one not loaded (as the Worker does)", { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_ACTIVE_KID: "v7" }, "v1"],
-    ["the highest kid when the setting is empty", { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_SECRET_V2: V2, MEDIA_TOKEN_ACTIVE_KID: "" }, "v2"],
+    [
+      "the setting when it names a loaded kid",
+      { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_SECRET_V2: V2, MEDIA_TOKEN_ACTIVE_KID: "v1" },
+      "v1",
+    ],
+    [
+      "the highest kid when the setting names one not loaded (as the Worker does)",
+      { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_ACTIVE_KID: "v7" },
+      "v1",
+    ],
+    [
+      "the highest kid when the setting is empty",
+      { MEDIA_TOKEN_SECRET_V1: V1, MEDIA_TOKEN_SECRET_V2: V2, MEDIA_TOKEN_ACTIVE_KID: "" },
+      "v2",
+    ],
     ["no kid for a secret under 32 bytes", { MEDIA_TOKEN_SECRET_V1: "short" }, undefined],
   ])("is %s", (_what, secrets: BackendSecrets, kid) => {
     expect(activeSigner(secrets)?.kid).toBe(kid);
@@ -87,7 +102,15 @@ describe("the backend's active kid", () => {
 
 describe("npm run mint", () => {
   it("prints a prefix URL ending in / for a key ending in /, with dl and ip in its claims", async () => {
-    const result = await runScript("mint.ts", ["clips/0042/hls/", "--dl", "a b.mp4", "--ip", "2001:db8:1:2::/64", "--ttl", "60"]);
+    const result = await runScript("mint.ts", [
+      "clips/0042/hls/",
+      "--dl",
+      "a b.mp4",
+      "--ip",
+      "2001:db8:1:2::/64",
+      "--ttl",
+      "60",
+    ]);
     expect(result.code).toBe(0);
     const url = result.stdout.trim();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\/v1\/[\w-]+\.[\w-]+\.[\w-]+\/$/);

@@ -38,7 +38,9 @@ let media: Miniflare;
  * finds in a local .dev.vars, and a step's secret set must be exactly its own.
  */
 function configBindings(bindings: unknown): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(bindings as Record<string, unknown>).filter(([name]) => !name.startsWith("MEDIA_TOKEN_SECRET_")));
+  return Object.fromEntries(
+    Object.entries(bindings as Record<string, unknown>).filter(([name]) => !name.startsWith("MEDIA_TOKEN_SECRET_")),
+  );
 }
 
 /**
@@ -46,7 +48,8 @@ function configBindings(bindings: unknown): Record<string, unknown> {
  * between steps; storage persists across them as R2 does across deploys.
  */
 function mediaDeployment(secrets: Record<string, string>): MiniflareOptions {
-  const { modulesRules: _sourceRules, ...options } = unstable_getMiniflareWorkerOptions("wrangler.media.toml").workerOptions;
+  const { modulesRules: _sourceRules, ...options } =
+    unstable_getMiniflareWorkerOptions("wrangler.media.toml").workerOptions;
   const worker: LegacyWorkerOptions = {
     ...options,
     name: "gateway-media",
@@ -54,7 +57,12 @@ function mediaDeployment(secrets: Record<string, string>): MiniflareOptions {
     scriptPath: "dist/media/index.js",
     compatibilityDate: "2026-11-01",
     // Every delivery logged (production samples them): the log checks below read the lines of successful ones.
-    bindings: { ...configBindings(options.bindings), MEDIA_TOKEN_ACTIVE_KID: "", MEDIA_SERVED_LOG_RATE: "1", ...secrets },
+    bindings: {
+      ...configBindings(options.bindings),
+      MEDIA_TOKEN_ACTIVE_KID: "",
+      MEDIA_SERVED_LOG_RATE: "1",
+      ...secrets,
+    },
   };
   return convertV4MiniflareOptions({
     ...worker,
@@ -92,7 +100,9 @@ beforeAll(async () => {
   persistDirectory = mkdtempSync(join(tmpdir(), "ops-rotation-"));
   media = new Miniflare(mediaDeployment({ MEDIA_TOKEN_SECRET_V1: V1 }));
   // Miniflare's R2 type is the Workers one, which this Node program does not load: only put() is used.
-  const bucket = (await media.getR2Bucket("MEDIA_BUCKET")) as unknown as { put(key: string, value: string, options: { httpMetadata: { contentType: string } }): Promise<unknown> };
+  const bucket = (await media.getR2Bucket("MEDIA_BUCKET")) as unknown as {
+    put(key: string, value: string, options: { httpMetadata: { contentType: string } }): Promise<unknown>;
+  };
   await bucket.put(KEY, BODY, { httpMetadata: { contentType: "video/mp4" } });
 });
 
@@ -112,7 +122,11 @@ describe("rotating the media token secret from v1 to v2", () => {
     expect(await logLine((entry) => entry.event === "media-token-registry")).toMatchObject({
       registry: `media_token: active=v1 registry=[v1:${vectors.fingerprints.v1}]`,
     });
-    expect(await logLine((entry) => entry.requestId === "rot-1-v2")).toMatchObject({ event: "media-token-rejected", status: 401, reason: "unknown-kid" });
+    expect(await logLine((entry) => entry.requestId === "rot-1-v2")).toMatchObject({
+      event: "media-token-rejected",
+      status: 401,
+      reason: "unknown-kid",
+    });
   });
 
   it("2. after V2 is added, tokens of both kids verify during the overlap", async () => {
@@ -148,7 +162,11 @@ describe("rotating the media token secret from v1 to v2", () => {
     expect(await logLine((entry) => entry.event === "media-token-registry")).toMatchObject({
       registry: `media_token: active=v2 registry=[v2:${vectors.fingerprints.v2}]`,
     });
-    expect(await logLine((entry) => entry.requestId === "rot-4-v1")).toMatchObject({ event: "media-token-rejected", reason: "unknown-kid", kid: "v1" });
+    expect(await logLine((entry) => entry.requestId === "rot-4-v1")).toMatchObject({
+      event: "media-token-rejected",
+      reason: "unknown-kid",
+      kid: "v1",
+    });
   });
 
   it("tells a really expired token apart from an unknown kid in the log", async () => {
@@ -156,7 +174,10 @@ describe("rotating the media token secret from v1 to v2", () => {
     const response = await fetchMedia(expired, "rot-expired");
     expect(response.status).toBe(401);
     await response.body?.cancel();
-    expect(await logLine((entry) => entry.requestId === "rot-expired")).toMatchObject({ event: "media-token-rejected", reason: "expired" });
+    expect(await logLine((entry) => entry.requestId === "rot-expired")).toMatchObject({
+      event: "media-token-rejected",
+      reason: "expired",
+    });
   });
 
   it("wrote every log line as one JSON object, with the caller's request id on request lines and no secret or token", async () => {

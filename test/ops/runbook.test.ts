@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 
 const runbook = readFileSync("docs/operations.md", "utf8");
 const readme = readFileSync("README.md", "utf8");
-const scripts = Object.keys((JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts);
+const scripts = Object.keys(
+  (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts,
+);
 /** Scripts of the foundation (dev server, builds, the test command itself), tested by their own suites. */
 const FOUNDATION = new Set(["dev", "test", "check", "types", "types:check", "build", "lint"]);
 
@@ -17,7 +19,9 @@ function namedScripts(text: string): string[] {
 }
 
 const coverageSection = runbook.slice(runbook.indexOf("## Which test covers what"));
-const coverageRows = coverageSection.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| ---") && !line.startsWith("| Command"));
+const coverageRows = coverageSection
+  .split("\n")
+  .filter((line) => line.startsWith("| ") && !line.startsWith("| ---") && !line.startsWith("| Command"));
 
 /** The row of the coverage table that names a script (`deploy:<worker>` stands for each Worker, `versions:*` for each action). */
 function coverageRowFor(script: string): string | undefined {
@@ -39,20 +43,36 @@ describe("docs/operations.md", () => {
     expect(named.filter((script) => !scripts.includes(script))).toEqual([]);
   });
 
-  it.each(namedScripts(runbook).filter((script) => !FOUNDATION.has(script)))("covers `npm run %s` with a test that exists", (script) => {
-    const row = coverageRowFor(script);
-    expect(row, `no row of "Which test covers what" names ${script}`).toBeDefined();
-    const testFiles = [...(row ?? "").matchAll(/`([\w./-]+\.test\.ts)`/g)].map((match) => match[1] ?? "");
-    expect(testFiles.length + ((row ?? "").includes("runs in `npm test`") ? 1 : 0)).toBeGreaterThan(0);
-    for (const file of testFiles) expect(existsSync(file), file).toBe(true);
-  });
+  it.each(namedScripts(runbook).filter((script) => !FOUNDATION.has(script)))(
+    "covers `npm run %s` with a test that exists",
+    (script) => {
+      const row = coverageRowFor(script);
+      expect(row, `no row of "Which test covers what" names ${script}`).toBeDefined();
+      const testFiles = [...(row ?? "").matchAll(/`([\w./-]+\.test\.ts)`/g)].map((match) => match[1] ?? "");
+      expect(testFiles.length + ((row ?? "").includes("runs in `npm test`") ? 1 : 0)).toBeGreaterThan(0);
+      for (const file of testFiles) expect(existsSync(file), file).toBe(true);
+    },
+  );
 
   it("has every troubleshooting row the issue asks for", () => {
     const table = runbook.slice(runbook.indexOf("## Troubleshooting"), runbook.indexOf("## Which test covers what"));
-    for (const symptom of ["index.html", "401 on every media request", "invalid: signature", "expired", "404", "SSE events arrive all at once", "502", "504", "429", "No targets deployed"]) {
+    for (const symptom of [
+      "index.html",
+      "401 on every media request",
+      "invalid: signature",
+      "expired",
+      "404",
+      "SSE events arrive all at once",
+      "502",
+      "504",
+      "429",
+      "No targets deployed",
+    ]) {
       expect(table).toContain(symptom);
     }
-    for (const row of table.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| ---") && !line.startsWith("| Symptom"))) {
+    for (const row of table
+      .split("\n")
+      .filter((line) => line.startsWith("| ") && !line.startsWith("| ---") && !line.startsWith("| Symptom"))) {
       expect(row.split("|").filter((cell) => cell.trim() !== "")).toHaveLength(4);
     }
   });

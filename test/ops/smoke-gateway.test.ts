@@ -33,14 +33,25 @@ beforeAll(async () => {
       response.end(JSON.stringify(body));
     };
     const path = request.url ?? "";
-    if (path === "/_health") return json(200, { status: "ok", workers: { router: { status: "ok" }, media: { status: "ok" }, api: { status: "ok" } } });
+    if (path === "/_health")
+      return json(200, {
+        status: "ok",
+        workers: { router: { status: "ok" }, media: { status: "ok" }, api: { status: "ok" } },
+      });
     if (path === "/_status") {
       if (!operator && !behaviour.statusIsPublic) return json(401, { error: { code: "unauthorized" } });
-      return json(200, { status: "ok", workers: { media: { status: "ok", activeKid: "v2", kids: [{ kid: "v2", fingerprint: "c33b55fc" }] } } });
+      return json(200, {
+        status: "ok",
+        workers: { media: { status: "ok", activeKid: "v2", kids: [{ kid: "v2", fingerprint: "c33b55fc" }] } },
+      });
     }
     if (path === "/_sign" && request.method === "POST" && operator) return json(200, { path: "/media/v1/aaa.bbb.ccc" });
     if (path === "/media/v1/aaa.bbb.ccc") {
-      response.writeHead(200, { "Content-Type": "video/mp4", "Content-Length": "5", "Server-Timing": `cache;desc=${behaviour.cacheHits ? "hit" : "miss"}` });
+      response.writeHead(200, {
+        "Content-Type": "video/mp4",
+        "Content-Length": "5",
+        "Server-Timing": `cache;desc=${behaviour.cacheHits ? "hit" : "miss"}`,
+      });
       return response.end(request.method === "HEAD" ? undefined : "12345");
     }
     if (path === "/api/v1/events" && behaviour.sse === "events") {
@@ -62,7 +73,11 @@ beforeEach(() => {
   requestIds.length = 0;
 });
 
-const smoke = (expected = "v2:c33b55fc") => runScript("smoke.ts", [BASE, "--env", "staging"], { input: expected, env: offlineEnvironment({ ADMIN_TOKEN: ADMIN }) });
+const smoke = (expected = "v2:c33b55fc") =>
+  runScript("smoke.ts", [BASE, "--env", "staging"], {
+    input: expected,
+    env: offlineEnvironment({ ADMIN_TOKEN: ADMIN }),
+  });
 
 describe("npm run smoke against a stand-in gateway", () => {
   it("passes all six checks when every answer is right, tagging each request with a smoke request id", async () => {
@@ -76,7 +91,9 @@ describe("npm run smoke against a stand-in gateway", () => {
   it("fails on a fingerprint other than the active kid's and names the media rollback", async () => {
     const result = await smoke("v2:526d65e9");
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("FAIL  signing key: active v2:c33b55fc, loaded [v2:c33b55fc], expected v2:526d65e9");
+    expect(result.stdout).toContain(
+      "FAIL  signing key: active v2:c33b55fc, loaded [v2:c33b55fc], expected v2:526d65e9",
+    );
     expect(result.stdout).toContain("  npm run rollback -- media staging\n");
   });
 
@@ -102,6 +119,8 @@ describe("npm run smoke against a stand-in gateway", () => {
     const result = await smoke();
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("FAIL  SSE /api/v1/events: 502 application/json");
-    expect(result.stdout).toMatch(/checks failed\. If the last deploy caused it, roll back the Worker involved:\n {2}npm run rollback -- api staging\n$/);
+    expect(result.stdout).toMatch(
+      /checks failed\. If the last deploy caused it, roll back the Worker involved:\n {2}npm run rollback -- api staging\n$/,
+    );
   });
 });

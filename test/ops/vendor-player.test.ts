@@ -27,7 +27,9 @@ describe("vendorPlayer", () => {
     expect(result).toMatchObject({ version: manifest.version, written: HLS_VENDOR_FILES.length });
     expect(readdirSync(target).sort()).toEqual([...HLS_VENDOR_FILES].sort());
     for (const name of HLS_VENDOR_FILES) {
-      expect(readFileSync(join(target, name)).equals(readFileSync(join(installedHlsJs().distDir, name))), name).toBe(true);
+      expect(readFileSync(join(target, name)).equals(readFileSync(join(installedHlsJs().distDir, name))), name).toBe(
+        true,
+      );
     }
     // The full build (not hls.light), which names its own version.
     expect(readFileSync(join(target, "hls.min.mjs"), "utf8")).toContain(`"${manifest.version}"`);

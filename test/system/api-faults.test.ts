@@ -35,7 +35,11 @@ let gateway: LocalGateway;
 
 beforeAll(async () => {
   origin = await startFaultOrigin();
-  gateway = await startLocalGateway({ backendUrl: origin.url, secrets: SECRETS, apiVars: { BACKEND_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) } });
+  gateway = await startLocalGateway({
+    backendUrl: origin.url,
+    secrets: SECRETS,
+    apiVars: { BACKEND_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) },
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -178,7 +182,11 @@ describe("1,000 event-stream clients hanging up at once", () => {
 
   it("aborts all 1,000 upstream requests, and the origin holds no connection afterwards", async () => {
     const streamsOrigin = await startFaultOrigin();
-    const streamsGateway = await startLocalGateway({ backendUrl: streamsOrigin.url, secrets: SECRETS, liftRateLimit: true });
+    const streamsGateway = await startLocalGateway({
+      backendUrl: streamsOrigin.url,
+      secrets: SECRETS,
+      liftRateLimit: true,
+    });
     try {
       // Opened in waves of 100 so 2 cores are not asked to accept 1,000 handshakes in one burst.
       const sockets: Socket[] = [];
@@ -190,8 +198,16 @@ describe("1,000 event-stream clients hanging up at once", () => {
 
       for (const socket of sockets) socket.destroy();
 
-      await eventually(() => streamsOrigin.streams.closed === CLIENTS, 20_000, `${CLIENTS} aborts at the origin (saw ${streamsOrigin.streams.closed})`);
-      await eventually(async () => (await streamsOrigin.openConnections()) === 0, 10_000, "the origin's connections all closed");
+      await eventually(
+        () => streamsOrigin.streams.closed === CLIENTS,
+        20_000,
+        `${CLIENTS} aborts at the origin (saw ${streamsOrigin.streams.closed})`,
+      );
+      await eventually(
+        async () => (await streamsOrigin.openConnections()) === 0,
+        10_000,
+        "the origin's connections all closed",
+      );
       const response = await fetch(new URL("/api/ok", streamsGateway.url));
       expect(response.status).toBe(200);
       await response.arrayBuffer();

@@ -31,14 +31,19 @@ export interface FaultOrigin {
 export async function startFaultOrigin(): Promise<FaultOrigin> {
   const streams = { opened: 0, closed: 0 };
   const echoed: EchoedRequest[] = [];
-  const server = createServer({ maxHeaderSize: 64 * 1024 }, (request, response) => answer(request, response, streams, echoed));
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (request, response) =>
+    answer(request, response, streams, echoed),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     echoed,
     streams,
-    openConnections: () => new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
+    openConnections: () =>
+      new Promise((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      ),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -47,11 +52,20 @@ export async function startFaultOrigin(): Promise<FaultOrigin> {
   };
 }
 
-function answer(request: IncomingMessage, response: ServerResponse, streams: FaultOrigin["streams"], echoed: EchoedRequest[]): void {
+function answer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  streams: FaultOrigin["streams"],
+  echoed: EchoedRequest[],
+): void {
   const url = new URL(request.url ?? "/", "http://origin.local");
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
-    response.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...headers });
+    response.writeHead(status, {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(text),
+      ...headers,
+    });
     response.end(text);
   };
   switch (url.pathname) {
@@ -59,7 +73,12 @@ function answer(request: IncomingMessage, response: ServerResponse, streams: Fau
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
-        echoed.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("latin1") });
+        echoed.push({
+          method: request.method ?? "",
+          url: request.url ?? "",
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString("latin1"),
+        });
         json(200, { received: Buffer.concat(chunks).length });
       });
       return;

@@ -87,13 +87,17 @@ describe("framing", () => {
     const headers = origin.echoed[0]?.headers ?? {};
     expect(origin.echoed[0]?.body).toBe("hello");
     // The RFC 9110 §7.6.1 list, plus Proxy-Authorization: credentials for a proxy never reach the backend.
-    for (const name of ["x-hop-secret", "keep-alive", "te", "proxy-authorization"]) expect(headers, name).not.toHaveProperty(name);
+    for (const name of ["x-hop-secret", "keep-alive", "te", "proxy-authorization"])
+      expect(headers, name).not.toHaveProperty(name);
     expect(headers.connection ?? "").not.toMatch(/x-hop-secret/i);
     expect(headers["transfer-encoding"] === undefined || headers["content-length"] === undefined).toBe(true);
   });
 
   it("waits for a body shorter than its Content-Length without sending a truncated request upstream", async () => {
-    await exchange(`POST /api/echo HTTP/1.1\r\n${host()}\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly-some`, 1_500);
+    await exchange(
+      `POST /api/echo HTTP/1.1\r\n${host()}\r\nContent-Length: 100\r\nConnection: close\r\n\r\nonly-some`,
+      1_500,
+    );
     // The client gave up first: whatever reached the origin never claimed the missing bytes as a complete body.
     for (const request of origin.echoed) expect(request.body.length === 100 || request.body === "").toBe(false);
   });

@@ -39,7 +39,12 @@ interface SeedableBucket {
 type FetchInit = Parameters<WholeSystem["harness"]["fetch"]>[1];
 
 /** A media token as the backend mints it (HS256, kid header), for any key, bucket, lifetime and kid. */
-async function mintToken(claims: { key: string; bkt?: string }, ttlSeconds: number, kid: string, secret: string): Promise<string> {
+async function mintToken(
+  claims: { key: string; bkt?: string },
+  ttlSeconds: number,
+  kid: string,
+  secret: string,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: "HS256", typ: "JWT", kid })
@@ -56,9 +61,15 @@ beforeAll(async () => {
   // A short header timeout so one request ends in the api Worker's 504 (and its log line) quickly.
   system = await startWholeSystem({ apiVars: { BACKEND_HEADERS_TIMEOUT_MS: "500" } });
   // The objects the valid vectors name, so part of the traffic is served (200, 206) rather than refused.
-  const media = await system.harness.getWorker<{ MEDIA_BUCKET: SeedableBucket; ASSETS_BUCKET: SeedableBucket }>("gateway-media").getEnv();
-  await media.MEDIA_BUCKET.put("clips/0001/proxy.mp4", new Uint8Array(4096), { httpMetadata: { contentType: "video/mp4" } });
-  await media.ASSETS_BUCKET.put("assets/logo/sprite.jpg", new Uint8Array(512), { httpMetadata: { contentType: "image/jpeg" } });
+  const media = await system.harness
+    .getWorker<{ MEDIA_BUCKET: SeedableBucket; ASSETS_BUCKET: SeedableBucket }>("gateway-media")
+    .getEnv();
+  await media.MEDIA_BUCKET.put("clips/0001/proxy.mp4", new Uint8Array(4096), {
+    httpMetadata: { contentType: "video/mp4" },
+  });
+  await media.ASSETS_BUCKET.put("assets/logo/sprite.jpg", new Uint8Array(512), {
+    httpMetadata: { contentType: "image/jpeg" },
+  });
   const { MEDIA_TOKEN_SECRET_V1: v1, MEDIA_TOKEN_SECRET_V2: v2 } = vectors.secrets;
   tokens.push(
     await mintToken({ key: "clips/private/user-42/passport-scan.jpg" }, 600, "v1", v1),
@@ -109,7 +120,9 @@ describe("log audit of a whole-system run", () => {
   it("read the lines of the Workers that handled the traffic (the audit is not vacuous)", () => {
     const events = logs.map((line) => JSON.parse(line.message) as { worker: string; event: string; reason?: string });
     expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-token-registry" }));
-    expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-token-rejected", reason: "expired" }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ worker: "media", event: "media-token-rejected", reason: "expired" }),
+    );
     expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-served", status: 404 }));
     expect(events).toContainEqual(expect.objectContaining({ worker: "media", event: "media-served", status: 206 }));
     expect(events).toContainEqual(expect.objectContaining({ worker: "api", event: "backend-timeout", status: 504 }));
@@ -117,7 +130,10 @@ describe("log audit of a whole-system run", () => {
 
   it("contains no secret, credential or client cookie value in any Worker's log line", () => {
     for (const secret of SECRET_VALUES) {
-      expect(logs.filter((line) => line.message.includes(secret)), `a log line holds ${secret.slice(0, 6)}…`).toEqual([]);
+      expect(
+        logs.filter((line) => line.message.includes(secret)),
+        `a log line holds ${secret.slice(0, 6)}…`,
+      ).toEqual([]);
     }
   });
 
@@ -138,7 +154,11 @@ describe("log audit of a whole-system run", () => {
   it("writes every line as one JSON object from the shared logger", () => {
     for (const line of logs) {
       const parsed = JSON.parse(line.message) as Record<string, unknown>;
-      expect(parsed).toMatchObject({ level: expect.any(String) as string, worker: expect.any(String) as string, event: expect.any(String) as string });
+      expect(parsed).toMatchObject({
+        level: expect.any(String) as string,
+        worker: expect.any(String) as string,
+        event: expect.any(String) as string,
+      });
     }
   });
 });

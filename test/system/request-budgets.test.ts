@@ -50,7 +50,8 @@ function budgetsFromDocs(): Map<string, Budget> {
     const [, kind = "", invocations = "", subrequests = ""] = cells;
     const leading = /^(\d+)\b/.exec(invocations);
     if (!line.startsWith("|") || leading === null) continue;
-    const count = (pattern: RegExp): number => [...subrequests.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
+    const count = (pattern: RegExp): number =>
+      [...subrequests.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
     rows.set(kind, {
       invocations: Number(leading[1]),
       cacheMatches: count(/(\d+) cache match/g),
@@ -159,24 +160,39 @@ async function seed(key: string, size: number): Promise<void> {
 }
 
 async function tokenPath(key: string): Promise<string> {
-  const token = await signMediaToken({ key, ttlSeconds: 600, kid: "v1", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1 });
+  const token = await signMediaToken({
+    key,
+    ttlSeconds: 600,
+    kid: "v1",
+    secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1,
+  });
   return mediaPath(token);
 }
 
 /** One media request through the router; `fills` says whether a cache fill is expected (then checked by a next request). */
-function media(path: string, headers: Record<string, string> = {}, fills?: boolean): () => Promise<{ serverTiming: string; cachePutShown?: boolean }> {
+function media(
+  path: string,
+  headers: Record<string, string> = {},
+  fills?: boolean,
+): () => Promise<{ serverTiming: string; cachePutShown?: boolean }> {
   return async () => {
     lastMediaPath = path;
     const response = await miniflare.dispatchFetch(new URL(path, entry), { headers });
     expect(response.status, path).toBe(headers.Range === undefined ? 200 : 206);
     await response.arrayBuffer();
-    return { serverTiming: response.headers.get("Server-Timing") ?? "", ...(fills === undefined ? {} : { cachePutShown: fills }) };
+    return {
+      serverTiming: response.headers.get("Server-Timing") ?? "",
+      ...(fills === undefined ? {} : { cachePutShown: fills }),
+    };
   };
 }
 
 function gateway(path: string, init: RequestInit = {}, status = 200): () => Promise<{ serverTiming: string }> {
   return async () => {
-    const response = await miniflare.dispatchFetch(new URL(path, entry), init as Parameters<Miniflare["dispatchFetch"]>[1]);
+    const response = await miniflare.dispatchFetch(
+      new URL(path, entry),
+      init as Parameters<Miniflare["dispatchFetch"]>[1],
+    );
     expect(response.status, path).toBe(status);
     await response.arrayBuffer();
     return { serverTiming: response.headers.get("Server-Timing") ?? "" };
@@ -202,7 +218,11 @@ async function webSocketUpgrade(): Promise<{ serverTiming: string }> {
 beforeAll(async () => {
   const backendUrl = await startCountedBackend();
   const router = bundledWorker("router", "wrangler.router.toml", { ...TEST_SECRETS.router });
-  const mediaWorker = bundledWorker("media", "wrangler.media.toml", { ...TEST_SECRETS.media, SKIP_FALLBACK: "true", CACHE_MAX_BYTES: String(CACHE_MAX_BYTES) });
+  const mediaWorker = bundledWorker("media", "wrangler.media.toml", {
+    ...TEST_SECRETS.media,
+    SKIP_FALLBACK: "true",
+    CACHE_MAX_BYTES: String(CACHE_MAX_BYTES),
+  });
   const api = bundledWorker("api", "wrangler.api.toml", { ...TEST_SECRETS.api, BACKEND_URL: backendUrl });
   const { MEDIA_BUCKET: mainBucket, ...otherBuckets } = (mediaWorker.r2Buckets ?? {}) as Record<string, string>;
   const tails = ["invocation-tally"];
@@ -213,14 +233,27 @@ beforeAll(async () => {
     compatibilityDate: "2026-11-01",
     r2Buckets: { BUCKET: mainBucket ?? "gateway-media" },
   };
-  const tally: LegacyWorkerOptions = { name: "invocation-tally", modules: true, scriptPath: "./test/workers/invocation-tally.js", compatibilityDate: "2026-11-01" };
+  const tally: LegacyWorkerOptions = {
+    name: "invocation-tally",
+    modules: true,
+    scriptPath: "./test/workers/invocation-tally.js",
+    compatibilityDate: "2026-11-01",
+  };
   miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
       workers: [
         { ...router, tails },
-        { ...mediaWorker, tails, r2Buckets: otherBuckets, serviceBindings: { ...(mediaWorker.serviceBindings as Record<string, string> | undefined), MEDIA_BUCKET: "counting-r2" } },
+        {
+          ...mediaWorker,
+          tails,
+          r2Buckets: otherBuckets,
+          serviceBindings: {
+            ...(mediaWorker.serviceBindings as Record<string, string> | undefined),
+            MEDIA_BUCKET: "counting-r2",
+          },
+        },
         { ...api, tails },
         countingR2,
         tally,
@@ -238,32 +271,52 @@ afterAll(async () => {
 describe("invocations and subrequests per request kind equal the table in docs/operations.md", () => {
   const budgets = budgetsFromDocs();
   const scenarios: [string, () => Promise<() => Promise<{ serverTiming: string; cachePutShown?: boolean }>>][] = [
-    ["media miss, plain GET (object within the cache cap)", async () => {
-      await seed("budgets/plain.mp4", 64 * 1024);
-      return media(await tokenPath("budgets/plain.mp4"), {}, true);
-    }],
+    [
+      "media miss, plain GET (object within the cache cap)",
+      async () => {
+        await seed("budgets/plain.mp4", 64 * 1024);
+        return media(await tokenPath("budgets/plain.mp4"), {}, true);
+      },
+    ],
     // The previous row's fill stored the object: these two are hits.
     ["media hit (full 200), via the router", async () => media(await tokenPath("budgets/plain.mp4"))],
     ["media hit, ranged (206)", async () => media(await tokenPath("budgets/plain.mp4"), { Range: "bytes=100-199" })],
-    ["media miss, ranged (within the cap)", async () => {
-      await seed("budgets/ranged.mp4", 64 * 1024);
-      return media(await tokenPath("budgets/ranged.mp4"), { Range: "bytes=0-1023" }, true);
-    }],
-    ["media miss above the cache cap (ranged)", async () => {
-      await seed("budgets/large.mp4", CACHE_MAX_BYTES + 1);
-      return media(await tokenPath("budgets/large.mp4"), { Range: "bytes=0-1023" });
-    }],
-    ["segment under a prefix token (hit)", async () => {
-      await seed("budgets/ladder/seg_1.m4s", 4096);
-      const token = await signMediaToken({ pfx: "budgets/ladder/", ttlSeconds: 600, kid: "v1", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1 });
-      const path = `${mediaPrefixPath(token)}seg_1.m4s`;
-      // The first request misses and fills; the one counted is the hit after it.
-      await media(path)();
-      await settled();
-      return media(path);
-    }],
+    [
+      "media miss, ranged (within the cap)",
+      async () => {
+        await seed("budgets/ranged.mp4", 64 * 1024);
+        return media(await tokenPath("budgets/ranged.mp4"), { Range: "bytes=0-1023" }, true);
+      },
+    ],
+    [
+      "media miss above the cache cap (ranged)",
+      async () => {
+        await seed("budgets/large.mp4", CACHE_MAX_BYTES + 1);
+        return media(await tokenPath("budgets/large.mp4"), { Range: "bytes=0-1023" });
+      },
+    ],
+    [
+      "segment under a prefix token (hit)",
+      async () => {
+        await seed("budgets/ladder/seg_1.m4s", 4096);
+        const token = await signMediaToken({
+          pfx: "budgets/ladder/",
+          ttlSeconds: 600,
+          kid: "v1",
+          secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1,
+        });
+        const path = `${mediaPrefixPath(token)}seg_1.m4s`;
+        // The first request misses and fills; the one counted is the hit after it.
+        await media(path)();
+        await settled();
+        return media(path);
+      },
+    ],
     ["api JSON GET", async () => gateway("/api/v1/hello")],
-    ["upload (POST, body streamed)", async () => gateway("/api/v1/upload", { method: "POST", body: "u".repeat(64 * 1024) })],
+    [
+      "upload (POST, body streamed)",
+      async () => gateway("/api/v1/upload", { method: "POST", body: "u".repeat(64 * 1024) }),
+    ],
     ["SSE setup", async () => gateway("/api/v1/events?every=10&count=2")],
     ["WebSocket upgrade", async () => webSocketUpgrade],
     ["`/_health`", async () => gateway("/_health")],
@@ -278,7 +331,10 @@ describe("invocations and subrequests per request kind equal the table in docs/o
       const expected = budgets.get(kind);
       expect(expected, `docs/operations.md has no row "${kind}"`).toBeDefined();
       const observed = await observe(await prepare());
-      expect(observed.budget, `${kind}: invocations ${observed.invocations.join(", ")}; Server-Timing ${observed.serverTiming}`).toEqual(expected);
+      expect(
+        observed.budget,
+        `${kind}: invocations ${observed.invocations.join(", ")}; Server-Timing ${observed.serverTiming}`,
+      ).toEqual(expected);
     }, 30_000);
   }
 });

@@ -32,16 +32,22 @@ export interface WholeSystemOptions {
 
 /** Starts router (primary), media and api with the test secrets. */
 export async function startWholeSystem(options: WholeSystemOptions = {}): Promise<WholeSystem> {
-  const origin = options.backendUrl === undefined
-    ? await startTestOrigin({ ...TEST_SECRETS.media, BACKEND_AUTH_TOKEN: TEST_SECRETS.api.BACKEND_AUTH_TOKEN })
-    : undefined;
+  const origin =
+    options.backendUrl === undefined
+      ? await startTestOrigin({ ...TEST_SECRETS.media, BACKEND_AUTH_TOKEN: TEST_SECRETS.api.BACKEND_AUTH_TOKEN })
+      : undefined;
   const backendUrl = options.backendUrl ?? origin?.url ?? "";
   const harness = createTestHarness({
     root: ROOT,
     workers: [
       { configPath: "./wrangler.router.toml", prebuiltWorkerDir: "./dist/router", secrets: { ...TEST_SECRETS.router } },
       // Every delivery logged (production samples them): the log audit reads the lines of successful ones too.
-      { configPath: "./wrangler.media.toml", prebuiltWorkerDir: "./dist/media", secrets: { ...TEST_SECRETS.media }, vars: { MEDIA_SERVED_LOG_RATE: "1" } },
+      {
+        configPath: "./wrangler.media.toml",
+        prebuiltWorkerDir: "./dist/media",
+        secrets: { ...TEST_SECRETS.media },
+        vars: { MEDIA_SERVED_LOG_RATE: "1" },
+      },
       {
         configPath: "./wrangler.api.toml",
         prebuiltWorkerDir: "./dist/api",

@@ -23,7 +23,8 @@ afterAll(async () => {
   await system.close();
 });
 
-const send = (method: string, target: string, headers?: Record<string, string>) => rawRequest(system.url, method, target, headers);
+const send = (method: string, target: string, headers?: Record<string, string>) =>
+  rawRequest(system.url, method, target, headers);
 
 function expectJsonClientError(response: RawResponse): void {
   expect(response.status).toBeGreaterThanOrEqual(400);
@@ -100,36 +101,44 @@ describe("raw request targets", () => {
     expect(response.headers.has("x-request-id")).toBe(false);
     await expectStillServing();
   });
-
 });
 
 describe("methods", () => {
-  it.each(["/api/x", "/media/v1/a.b.c", "/_health"])("refuses an unregistered method on %s with the runtime's 501, before any Worker runs", async (target) => {
-    // RFC 9110 §15.6.2: 501 is the answer to a method the server does not recognize; workerd gives it.
-    const response = await send("FROB", target);
-    expect(response.status).toBe(501);
-    expect(response.headers.has("x-request-id")).toBe(false);
-    await expectStillServing();
-  });
+  it.each(["/api/x", "/media/v1/a.b.c", "/_health"])(
+    "refuses an unregistered method on %s with the runtime's 501, before any Worker runs",
+    async (target) => {
+      // RFC 9110 §15.6.2: 501 is the answer to a method the server does not recognize; workerd gives it.
+      const response = await send("FROB", target);
+      expect(response.status).toBe(501);
+      expect(response.headers.has("x-request-id")).toBe(false);
+      await expectStillServing();
+    },
+  );
 
-  it.each(["TRACE", "PROPFIND", "MKCOL"])("answers a registered but unused method %s under /media/ with a JSON 4xx", async (method) => {
-    expectJsonClientError(await send(method, "/media/v1/a.b.c"));
-  });
+  it.each(["TRACE", "PROPFIND", "MKCOL"])(
+    "answers a registered but unused method %s under /media/ with a JSON 4xx",
+    async (method) => {
+      expectJsonClientError(await send(method, "/media/v1/a.b.c"));
+    },
+  );
 
   it.each([
     ["CONNECT", "127.0.0.1:1"],
     ["CONNECT", "/api/x"],
     ["OPTIONS", "*"],
     ["GET", "*"],
-  ])("refuses %s %s in the runtime, before any Worker runs (no request id), and keeps serving", async (method, target) => {
-    system.harness.clearLogs();
-    const response = await send(method, target);
-    // workerd answers these itself with a bare error; on Cloudflare the edge does. No Worker ran.
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.headers.has("x-request-id")).toBe(false);
-    expect(system.harness.getLogs()).toEqual([]);
-    await expectStillServing();
-  });
+  ])(
+    "refuses %s %s in the runtime, before any Worker runs (no request id), and keeps serving",
+    async (method, target) => {
+      system.harness.clearLogs();
+      const response = await send(method, target);
+      // workerd answers these itself with a bare error; on Cloudflare the edge does. No Worker ran.
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.headers.has("x-request-id")).toBe(false);
+      expect(system.harness.getLogs()).toEqual([]);
+      await expectStillServing();
+    },
+  );
 });
 
 describe("headers", () => {

@@ -22,7 +22,12 @@ const backendOrigin = inject("backendOrigin");
 /** Nothing listens on port 1: connections are refused at once, as with a backend that is down. */
 const DEAD_BACKEND = "http://127.0.0.1:1";
 
-function answer(path: string, init: RequestInit = {}, vars: Partial<ProxyVars> = {}, limiter: RateLimit = env.RATE_LIMITER): Promise<Response> {
+function answer(
+  path: string,
+  init: RequestInit = {},
+  vars: Partial<ProxyVars> = {},
+  limiter: RateLimit = env.RATE_LIMITER,
+): Promise<Response> {
   const settings = parseSettings({ ...env, ...vars });
   const headers = new Headers(init.headers);
   headers.set("X-Request-Id", "rid-api");
@@ -37,18 +42,28 @@ async function expectJsonError(response: Response, status: number, code: string)
 
 describe("the Worker entry", () => {
   it("proxies to BACKEND_URL with its own bindings", async () => {
-    const response = await exports.default.fetch(new Request(`${PUBLIC}/api/v1/hello`, { headers: { "X-Request-Id": "rid-entry" } }));
+    const response = await exports.default.fetch(
+      new Request(`${PUBLIC}/api/v1/hello`, { headers: { "X-Request-Id": "rid-entry" } }),
+    );
     expect(await response.json()).toEqual({ message: "Hello from the local backend.", requestId: "rid-entry" });
   });
 });
 
 describe("a backend that is down", () => {
   it("answers 502 upstream_unreachable in the JSON shape", async () => {
-    await expectJsonError(await answer("/api/v1/hello", {}, { BACKEND_URL: DEAD_BACKEND }), 502, "upstream_unreachable");
+    await expectJsonError(
+      await answer("/api/v1/hello", {}, { BACKEND_URL: DEAD_BACKEND }),
+      502,
+      "upstream_unreachable",
+    );
   });
 
   it("answers an EventSource with 200, a retry: line and the end of the stream, so it keeps reconnecting", async () => {
-    const response = await answer("/api/v1/events", { headers: { Accept: "text/event-stream" } }, { BACKEND_URL: DEAD_BACKEND });
+    const response = await answer(
+      "/api/v1/events",
+      { headers: { Accept: "text/event-stream" } },
+      { BACKEND_URL: DEAD_BACKEND },
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toBe("text/event-stream; charset=utf-8");
     expect(await response.text()).toBe(": upstream_unreachable\nretry: 5000\n\n");
@@ -57,21 +72,33 @@ describe("a backend that is down", () => {
 
 describe("BACKEND_URL with a base path and STRIP_API_PREFIX", () => {
   it("forwards /api/<rest> as <base>/<rest>", async () => {
-    const response = await answer("/api/test/echo?x=1", {}, { BACKEND_URL: `${backendOrigin}/api`, STRIP_API_PREFIX: "true" });
+    const response = await answer(
+      "/api/test/echo?x=1",
+      {},
+      { BACKEND_URL: `${backendOrigin}/api`, STRIP_API_PREFIX: "true" },
+    );
     expect((await response.json<EchoBody>()).url).toBe("/api/test/echo?x=1");
   });
 });
 
 describe("WebSockets", () => {
   it("answers an upgrade with 501 not_implemented when WEBSOCKETS is false", async () => {
-    await expectJsonError(await answer("/api/v1/ws", { headers: { Upgrade: "websocket" } }, { WEBSOCKETS: "false" }), 501, "not_implemented");
+    await expectJsonError(
+      await answer("/api/v1/ws", { headers: { Upgrade: "websocket" } }, { WEBSOCKETS: "false" }),
+      501,
+      "not_implemented",
+    );
   });
 });
 
 describe("SSE heartbeat", () => {
   it("writes a comment line into an idle stream, between events", async () => {
     const id = crypto.randomUUID();
-    const response = await answer(`/api/test/hold?probe=${id}`, { headers: { Accept: "text/event-stream" } }, { SSE_HEARTBEAT_SECONDS: "1" });
+    const response = await answer(
+      `/api/test/hold?probe=${id}`,
+      { headers: { Accept: "text/event-stream" } },
+      { SSE_HEARTBEAT_SECONDS: "1" },
+    );
     const events = new EventReader(response);
     expect(await events.next()).toBe("id: 1\ndata: first");
     expect(await events.next()).toBe(": heartbeat");
@@ -79,7 +106,11 @@ describe("SSE heartbeat", () => {
   });
 
   it("never writes one inside an event that arrives in two halves", async () => {
-    const response = await answer("/api/test/split-event?pause=2500", { headers: { Accept: "text/event-stream" } }, { SSE_HEARTBEAT_SECONDS: "1" });
+    const response = await answer(
+      "/api/test/split-event?pause=2500",
+      { headers: { Accept: "text/event-stream" } },
+      { SSE_HEARTBEAT_SECONDS: "1" },
+    );
     expect(await response.text()).toBe("id: 1\ndata: first half\ndata: second half\n\n");
   });
 
@@ -90,7 +121,8 @@ describe("SSE heartbeat", () => {
 });
 
 describe("rate limiting (a limiter of 2 per 60 s)", () => {
-  const tight = (path: string, headers: HeadersInit) => answer(path, { headers }, { RATE_LIMIT_PERIOD_SECONDS: "60" }, env.TIGHT_RATE_LIMITER);
+  const tight = (path: string, headers: HeadersInit) =>
+    answer(path, { headers }, { RATE_LIMIT_PERIOD_SECONDS: "60" }, env.TIGHT_RATE_LIMITER);
 
   /**
    * Sends `count` requests one after another and returns the answers. The
@@ -157,7 +189,10 @@ describe("CORS", () => {
   const allowList = { API_CORS_ORIGINS: "https://admin.example.com, https://partner.example.org" };
 
   it("is off by default: no CORS headers, and an OPTIONS request reaches the backend", async () => {
-    const response = await answer("/api/test/echo", { method: "OPTIONS", headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" } });
+    const response = await answer("/api/test/echo", {
+      method: "OPTIONS",
+      headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" },
+    });
     expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
     expect((await response.json<EchoBody>()).method).toBe("OPTIONS");
   });
@@ -165,7 +200,14 @@ describe("CORS", () => {
   it("answers a preflight from a listed origin itself", async () => {
     const response = await answer(
       "/api/v1/upload",
-      { method: "OPTIONS", headers: { Origin: "https://partner.example.org", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" } },
+      {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://partner.example.org",
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "content-type",
+        },
+      },
       allowList,
     );
     expect(response.status).toBe(204);
@@ -185,7 +227,11 @@ describe("CORS", () => {
   });
 
   it("gives an origin that is not listed no CORS headers, so its browser blocks the answer", async () => {
-    const preflight = await answer("/api/v1/hello", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "GET" } }, allowList);
+    const preflight = await answer(
+      "/api/v1/hello",
+      { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "GET" } },
+      allowList,
+    );
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBeNull();
     const simple = await answer("/api/v1/hello", { headers: { Origin: "https://evil.example" } }, allowList);
     expect(simple.headers.get("Access-Control-Allow-Origin")).toBeNull();
@@ -193,7 +239,11 @@ describe("CORS", () => {
   });
 
   it("grants a listed origin on the gateway's own errors too (a 502), so its page can read the error and its request id", async () => {
-    const response = await answer("/api/v1/hello", { headers: { Origin: "https://admin.example.com" } }, { ...allowList, BACKEND_URL: DEAD_BACKEND });
+    const response = await answer(
+      "/api/v1/hello",
+      { headers: { Origin: "https://admin.example.com" } },
+      { ...allowList, BACKEND_URL: DEAD_BACKEND },
+    );
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://admin.example.com");
     await expectJsonError(response, 502, "upstream_unreachable");
   });
@@ -204,14 +254,23 @@ describe("the request id on every answer", () => {
   const answers: [string, () => Promise<Response>][] = [
     ["a proxied answer", () => answer("/api/v1/hello")],
     ["a 502 from a dead backend", () => answer("/api/v1/hello", {}, { BACKEND_URL: DEAD_BACKEND })],
-    ["an EventSource's retry answer", () => answer("/api/v1/events", { headers: { Accept: "text/event-stream" } }, { BACKEND_URL: DEAD_BACKEND })],
-    ["a 501 for a disabled upgrade", () => answer("/api/v1/ws", { headers: { Upgrade: "websocket" } }, { WEBSOCKETS: "false" })],
+    [
+      "an EventSource's retry answer",
+      () => answer("/api/v1/events", { headers: { Accept: "text/event-stream" } }, { BACKEND_URL: DEAD_BACKEND }),
+    ],
+    [
+      "a 501 for a disabled upgrade",
+      () => answer("/api/v1/ws", { headers: { Upgrade: "websocket" } }, { WEBSOCKETS: "false" }),
+    ],
     [
       "a CORS preflight",
       () =>
         answer(
           "/api/v1/hello",
-          { method: "OPTIONS", headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" } },
+          {
+            method: "OPTIONS",
+            headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" },
+          },
           { API_CORS_ORIGINS: "https://admin.example.com" },
         ),
     ],

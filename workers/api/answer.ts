@@ -21,13 +21,20 @@ import { retryLaterStream } from "./sse";
  * Answers an `/api/*` request (as the router forwarded it) from the backend,
  * with the request id it was passed (or a new one) on every answer.
  */
-export function answerApiRequest(request: Request, settings: ProxySettings, limiter: RateLimit, log: Logger): Promise<Response> {
+export function answerApiRequest(
+  request: Request,
+  settings: ProxySettings,
+  limiter: RateLimit,
+  log: Logger,
+): Promise<Response> {
   return answerWithPassedRequestId(request, (requestId) => {
     const kind = classifyRequest(request.headers, settings);
     if (!kind.cors) return limitThenProxy(request, kind, requestId, settings, limiter, log);
     // With an allow-list the gateway answers every preflight itself: it never reaches the backend or the limiter.
     if (request.method === "OPTIONS") {
-      return Promise.resolve(new Response(null, { status: 204, headers: preflightHeaders(API_CORS, settings.corsOrigins, request.headers) }));
+      return Promise.resolve(
+        new Response(null, { status: 204, headers: preflightHeaders(API_CORS, settings.corsOrigins, request.headers) }),
+      );
     }
     return limitThenProxy(request, kind, requestId, settings, limiter, log).then((response) => {
       addCorsHeaders(response.headers, API_CORS, settings.corsOrigins, request.headers.get("Origin"));
@@ -45,7 +52,12 @@ async function limitThenProxy(
   log: Logger,
 ): Promise<Response> {
   if (!(await withinRateLimit(limiter, request.headers))) {
-    log.warn("rate-limited", { requestId, method: request.method, path: loggablePath(new URL(request.url).pathname), status: 429 });
+    log.warn("rate-limited", {
+      requestId,
+      method: request.method,
+      path: loggablePath(new URL(request.url).pathname),
+      status: 429,
+    });
     const retryAfter = { "Retry-After": String(settings.rateLimitPeriodSeconds) };
     // An EventSource would stop for good on a 429: tell it to come back after the period instead.
     if (kind.eventStream) return retryLaterStream(settings.rateLimitPeriodSeconds * 1000, "rate_limited", retryAfter);

@@ -9,7 +9,8 @@ import type { ErrorBody } from "../../shared/errors";
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
 import { TEST_SECRETS } from "../../test/secrets";
 
-const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://app.example.com${path}`, init));
+const get = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`https://app.example.com${path}`, init));
 
 interface MintedMedia {
   url: string;
@@ -25,7 +26,9 @@ describe("the local backend", () => {
     expect(minted.url.startsWith(MEDIA_TOKEN_PATH_PREFIX)).toBe(true);
     const token = minted.url.slice(MEDIA_TOKEN_PATH_PREFIX.length);
     expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT", kid: "v2" });
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2), { algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2), {
+      algorithms: ["HS256"],
+    });
     expect(payload).toMatchObject({ key: "videos/clip one.mp4", bkt: "assets" });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(120);
     expect(minted.kid).toBe("v2");

@@ -40,7 +40,11 @@ describe("preflightHeaders", () => {
     preflightHeaders(policy, ALLOWED, new Headers(headers));
 
   it("echoes the requested headers (trimmed) when the policy lists none, and varies on them", () => {
-    const headers = preflight({ Origin: "https://admin.example.com", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": " content-type ,x-trace " });
+    const headers = preflight({
+      Origin: "https://admin.example.com",
+      "Access-Control-Request-Method": "PUT",
+      "Access-Control-Request-Headers": " content-type ,x-trace ",
+    });
     expect(headers["Access-Control-Allow-Headers"]).toBe("content-type, x-trace");
     expect(headers.Vary).toBe("Origin, Access-Control-Request-Headers");
     expect(headers["Access-Control-Allow-Methods"]).toBe("GET, HEAD, POST, PUT, PATCH, DELETE");
@@ -48,8 +52,17 @@ describe("preflightHeaders", () => {
   });
 
   it("answers a fixed header list whatever is asked, without varying on the request's headers", () => {
-    const fixed = corsPolicy({ allowMethods: ["GET", "HEAD"], allowHeaders: ["Range"], exposeHeaders: ["Content-Range"], credentials: false, maxAgeSeconds: 86400 });
-    const headers = preflight({ Origin: "https://admin.example.com", "Access-Control-Request-Headers": "x-anything" }, fixed);
+    const fixed = corsPolicy({
+      allowMethods: ["GET", "HEAD"],
+      allowHeaders: ["Range"],
+      exposeHeaders: ["Content-Range"],
+      credentials: false,
+      maxAgeSeconds: 86400,
+    });
+    const headers = preflight(
+      { Origin: "https://admin.example.com", "Access-Control-Request-Headers": "x-anything" },
+      fixed,
+    );
     expect(headers).toEqual({
       Vary: "Origin",
       "Access-Control-Allow-Origin": "https://admin.example.com",
@@ -61,6 +74,8 @@ describe("preflightHeaders", () => {
   });
 
   it("grants an origin off the list nothing: no methods, no headers, no lifetime", () => {
-    expect(preflight({ Origin: "https://evil.example", "Access-Control-Request-Method": "POST" })).toEqual({ Vary: "Origin" });
+    expect(preflight({ Origin: "https://evil.example", "Access-Control-Request-Method": "POST" })).toEqual({
+      Vary: "Origin",
+    });
   });
 });

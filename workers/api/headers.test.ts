@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { RequestKind } from "./headers";
-import { classifyRequest, connectionListedHeaders, publicLocation, upstreamHeaders, upstreamUrl, dropHopByHop } from "./headers";
+import {
+  classifyRequest,
+  connectionListedHeaders,
+  publicLocation,
+  upstreamHeaders,
+  upstreamUrl,
+  dropHopByHop,
+} from "./headers";
 import type { ProxySettings } from "./settings";
 import { parseSettings } from "./settings";
 
@@ -8,7 +15,9 @@ const PUBLIC = new URL("https://app.example.com/api/users?page=2");
 const PLAIN: RequestKind = { upgrade: false, eventStream: false, cors: false };
 const EVENT_STREAM: RequestKind = { ...PLAIN, eventStream: true };
 
-function settings(overrides: { BACKEND_URL?: string; STRIP_API_PREFIX?: string; BACKEND_AUTH_HEADER?: string } = {}): ProxySettings {
+function settings(
+  overrides: { BACKEND_URL?: string; STRIP_API_PREFIX?: string; BACKEND_AUTH_HEADER?: string } = {},
+): ProxySettings {
   return parseSettings({
     BACKEND_URL: "https://backend.internal:8443",
     STRIP_API_PREFIX: "false",
@@ -37,7 +46,11 @@ describe("upstreamUrl", () => {
 
 describe("publicLocation", () => {
   it.each([
-    ["an absolute URL on the backend", "https://backend.internal:8443/api/login?next=%2F#f", "https://app.example.com/api/login?next=%2F#f"],
+    [
+      "an absolute URL on the backend",
+      "https://backend.internal:8443/api/login?next=%2F#f",
+      "https://app.example.com/api/login?next=%2F#f",
+    ],
     ["a root-relative path", "/api/login", "https://app.example.com/api/login"],
     ["a path relative to the request", "login", "https://app.example.com/login"],
     ["another origin", "https://id.example.org/authorize", "https://id.example.org/authorize"],
@@ -48,7 +61,9 @@ describe("publicLocation", () => {
 
   it("removes the backend's base path and puts the stripped /api prefix back", () => {
     const strip = settings({ BACKEND_URL: "https://backend.internal/v2", STRIP_API_PREFIX: "true" });
-    expect(publicLocation("https://backend.internal/v2/users/7", PUBLIC, strip)).toBe("https://app.example.com/api/users/7");
+    expect(publicLocation("https://backend.internal/v2/users/7", PUBLIC, strip)).toBe(
+      "https://app.example.com/api/users/7",
+    );
     expect(publicLocation("/v2/", PUBLIC, strip)).toBe("https://app.example.com/api");
   });
 });
@@ -125,7 +140,11 @@ describe("classifyRequest", () => {
   });
 
   it("tells an EventSource by its Accept header", () => {
-    expect(classifyRequest(new Headers({ Accept: "text/event-stream" }), settings())).toEqual({ upgrade: false, eventStream: true, cors: false });
+    expect(classifyRequest(new Headers({ Accept: "text/event-stream" }), settings())).toEqual({
+      upgrade: false,
+      eventStream: true,
+      cors: false,
+    });
   });
 
   it("applies CORS to every other request only when API_CORS_ORIGINS lists origins", () => {

@@ -38,15 +38,31 @@ function socketOriginAllowed(origin: string | null, publicUrl: URL, settings: Pr
  * const settings = proxySettings(env);
  * const response = await proxyToBackend(request, classifyRequest(request.headers, settings), settings, requestId, log);
  */
-export async function proxyToBackend(request: Request, kind: RequestKind, settings: ProxySettings, requestId: string, log: Logger): Promise<Response> {
+export async function proxyToBackend(
+  request: Request,
+  kind: RequestKind,
+  settings: ProxySettings,
+  requestId: string,
+  log: Logger,
+): Promise<Response> {
   const publicUrl = new URL(request.url);
   const { upgrade, eventStream: sse } = kind;
   if (upgrade && !settings.websockets) {
     return errorResponse(501, "not_implemented", "WebSocket connections are disabled on this gateway.", requestId);
   }
   if (upgrade && !socketOriginAllowed(request.headers.get("Origin"), publicUrl, settings)) {
-    log.warn("websocket-origin-refused", { requestId, method: request.method, path: loggablePath(publicUrl.pathname), status: 403 });
-    return errorResponse(403, "forbidden", "WebSocket connections are accepted from this site's own pages only.", requestId);
+    log.warn("websocket-origin-refused", {
+      requestId,
+      method: request.method,
+      path: loggablePath(publicUrl.pathname),
+      status: 403,
+    });
+    return errorResponse(
+      403,
+      "forbidden",
+      "WebSocket connections are accepted from this site's own pages only.",
+      requestId,
+    );
   }
 
   const upstream = new AbortController();
@@ -68,12 +84,21 @@ export async function proxyToBackend(request: Request, kind: RequestKind, settin
     });
   } catch {
     const timedOut = upstream.signal.reason instanceof HeadersTimeout;
-    const fields = { requestId, method: request.method, path: loggablePath(publicUrl.pathname), durationMs: Date.now() - started };
+    const fields = {
+      requestId,
+      method: request.method,
+      path: loggablePath(publicUrl.pathname),
+      durationMs: Date.now() - started,
+    };
     if (timedOut) {
       log.warn("backend-timeout", { ...fields, status: 504, reason: "no-response-headers" });
       return backendUnavailable(504, "upstream_timeout", "The backend did not answer in time.", requestId, sse);
     }
-    log.warn("backend-unreachable", { ...fields, status: 502, reason: request.signal.aborted ? "client-gone" : "connect-failed" });
+    log.warn("backend-unreachable", {
+      ...fields,
+      status: 502,
+      reason: request.signal.aborted ? "client-gone" : "connect-failed",
+    });
     return backendUnavailable(502, "upstream_unreachable", "The backend could not be reached.", requestId, sse);
   } finally {
     clearTimeout(timer);
@@ -100,7 +125,8 @@ function clientResponse(response: Response, publicUrl: URL, settings: ProxySetti
   let body = response.body as ReadableStream<Uint8Array> | null;
   // With a heartbeat the bytes cross JS, where a compressed body would be
   // decoded and then re-encoded by a buffering encoder: skip it then.
-  if (eventStream && body && settings.heartbeatSeconds > 0 && !response.headers.has("content-encoding")) body = withHeartbeat(body, settings.heartbeatSeconds);
+  if (eventStream && body && settings.heartbeatSeconds > 0 && !response.headers.has("content-encoding"))
+    body = withHeartbeat(body, settings.heartbeatSeconds);
   const client = new Response(body, response);
   toClientHeaders(client.headers, publicUrl, settings, false);
   if (eventStream) client.headers.set("Cache-Control", "no-cache");

@@ -9,7 +9,7 @@ async function webCryptoHex(bytes: Uint8Array): Promise<string> {
 }
 
 describe("sha256", () => {
-  it("gives the FIPS 180-4 digests of the empty string, \"abc\" and the two-block example", () => {
+  it('gives the FIPS 180-4 digests of the empty string, "abc" and the two-block example', () => {
     expect(sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     expect(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).toBe(
@@ -25,7 +25,9 @@ describe("sha256", () => {
   it("agrees with crypto.subtle.digest at every length around the block and padding edges", async () => {
     for (let length = 0; length <= 200; length++) {
       const bytes = new Uint8Array(length).map((_, i) => (i * 31 + length) & 0xff);
-      expect([...sha256(bytes)].map((byte) => byte.toString(16).padStart(2, "0")).join("")).toBe(await webCryptoHex(bytes));
+      expect([...sha256(bytes)].map((byte) => byte.toString(16).padStart(2, "0")).join("")).toBe(
+        await webCryptoHex(bytes),
+      );
     }
   });
 

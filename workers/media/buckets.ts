@@ -44,14 +44,18 @@ export function bucketChains(env: MediaEnv, skipFallback: boolean): Record<Bucke
   const chains = {} as Record<BucketName, BucketChain>;
   for (const [bucket, bindings] of Object.entries(MEDIA_BUCKETS) as [BucketName, BucketBindings][]) {
     const sources: BucketChain["sources"] = [{ servedFrom: "main", source: env[bindings.main] }];
-    if (bindings.fallback !== undefined && !skipFallback) sources.push({ servedFrom: "fallback", source: env[bindings.fallback] });
+    if (bindings.fallback !== undefined && !skipFallback)
+      sources.push({ servedFrom: "fallback", source: env[bindings.fallback] });
     chains[bucket] = { bucket, sources };
   }
   return chains;
 }
 
 /** Which buckets this deployment has bound, for `status()` (names only, no contents). */
-export function boundBuckets(env: MediaEnv, skipFallback: boolean): Record<BucketName, { main: boolean; fallback: boolean }> {
+export function boundBuckets(
+  env: MediaEnv,
+  skipFallback: boolean,
+): Record<BucketName, { main: boolean; fallback: boolean }> {
   const bound = (name: keyof MediaEnv): boolean => (env as unknown as Record<string, unknown>)[name] !== undefined;
   const result = {} as Record<BucketName, { main: boolean; fallback: boolean }>;
   for (const [bucket, bindings] of Object.entries(MEDIA_BUCKETS) as [BucketName, BucketBindings][]) {

@@ -14,10 +14,20 @@ const SIZE = 20_000;
  * One request through the real handler with a fresh token (every token is
  * unique), waiting for its background work (the cache fill) to finish.
  */
-async function request(key: string, init?: RequestInit, overrides: Partial<Record<keyof MediaEnv, unknown>> = {}, bkt?: string): Promise<Response> {
+async function request(
+  key: string,
+  init?: RequestInit,
+  overrides: Partial<Record<keyof MediaEnv, unknown>> = {},
+  bkt?: string,
+): Promise<Response> {
   const ctx = createExecutionContext();
   const token = await mint(key, { bkt });
-  const response = await handleMediaRequest(new Request(`${ORIGIN}${mediaPath(token)}`, init), { ...env, ...overrides } as MediaEnv, ctx, log);
+  const response = await handleMediaRequest(
+    new Request(`${ORIGIN}${mediaPath(token)}`, init),
+    { ...env, ...overrides } as MediaEnv,
+    ctx,
+    log,
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -91,7 +101,10 @@ describe("the edge cache, keyed by bucket and object", () => {
 
   it("treats a cached entry without validators as a miss and replaces it from R2", async () => {
     const object = await seeded("foreign-entry.mp4");
-    await caches.default.put(cacheKeyFor("media", object.key), new Response("not ours", { headers: { "Cache-Control": "public, max-age=3600" } }));
+    await caches.default.put(
+      cacheKeyFor("media", object.key),
+      new Response("not ours", { headers: { "Cache-Control": "public, max-age=3600" } }),
+    );
     const first = await request(object.key);
     expect(cacheStatus(first)).toBe("miss");
     expect(await bodyBytes(first)).toEqual(object.bytes);
@@ -201,7 +214,9 @@ describe("the edge cache, keyed by bucket and object", () => {
     const contexts = [0, 1, 2].map(() => createExecutionContext());
     const responses = await Promise.all(
       contexts.map(async (ctx, i) => {
-        const request = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, { headers: { Range: `bytes=${i * 10}-${i * 10 + 9}` } });
+        const request = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, {
+          headers: { Range: `bytes=${i * 10}-${i * 10 + 9}` },
+        });
         return handleMediaRequest(request, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, ctx, log);
       }),
     );
@@ -218,14 +233,23 @@ describe("the edge cache, keyed by bucket and object", () => {
   });
 
   it(`runs at most ${MAX_FILLS_IN_FLIGHT} fills at once in an isolate; a miss beyond that is served unfilled and filled by a later miss`, async () => {
-    const objects = await Promise.all(Array.from({ length: MAX_FILLS_IN_FLIGHT + 4 }, (_, i) => seeded(`many-${i}.mp4`, 200)));
+    const objects = await Promise.all(
+      Array.from({ length: MAX_FILLS_IN_FLIGHT + 4 }, (_, i) => seeded(`many-${i}.mp4`, 200)),
+    );
     const filled = new Set<string>();
     const { counting, releaseFill: releaseFills } = gatedFullReads((key) => filled.add(key));
     const contexts = objects.map(() => createExecutionContext());
     const responses = await Promise.all(
       objects.map(async (object, i) => {
-        const ranged = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, { headers: { Range: "bytes=0-9" } });
-        return handleMediaRequest(ranged, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, contexts[i] ?? createExecutionContext(), log);
+        const ranged = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, {
+          headers: { Range: "bytes=0-9" },
+        });
+        return handleMediaRequest(
+          ranged,
+          { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv,
+          contexts[i] ?? createExecutionContext(),
+          log,
+        );
       }),
     );
     for (const [i, response] of responses.entries()) {
@@ -255,7 +279,10 @@ describe("the edge cache, keyed by bucket and object", () => {
  * Stores the object's first 100 bytes as its cached copy, with its real validators: a streamed body
  * without a declared length is stored without Content-Length, as a put whose body died part-way is.
  */
-async function storeTruncatedCopy(object: { key: string; bytes: Uint8Array; etag: string }, headers: Record<string, string> = {}): Promise<void> {
+async function storeTruncatedCopy(
+  object: { key: string; bytes: Uint8Array; etag: string },
+  headers: Record<string, string> = {},
+): Promise<void> {
   const stored = await env.MEDIA_BUCKET.head(object.key);
   const truncated = new ReadableStream({
     start(controller) {
@@ -265,7 +292,14 @@ async function storeTruncatedCopy(object: { key: string; bytes: Uint8Array; etag
   });
   await caches.default.put(
     cacheKeyFor("media", object.key),
-    new Response(truncated, { headers: { ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "Cache-Control": "max-age=3600", ...headers } }),
+    new Response(truncated, {
+      headers: {
+        ETag: object.etag,
+        "Last-Modified": stored?.uploaded.toUTCString() ?? "",
+        "Cache-Control": "max-age=3600",
+        ...headers,
+      },
+    }),
   );
 }
 
@@ -282,7 +316,8 @@ describe("a cache entry that cannot be trusted", () => {
 
 /** How many cache lookups an answer took: one `cache-io` span in Server-Timing each. */
 function cacheLookups(response: Response): number {
-  return (response.headers.get("Server-Timing") ?? "").split(", ").filter((span) => span.startsWith("cache-io;")).length;
+  return (response.headers.get("Server-Timing") ?? "").split(", ").filter((span) => span.startsWith("cache-io;"))
+    .length;
 }
 
 describe("a ranged request on a hit: one lookup, the cache slicing our stored copy", () => {
@@ -408,7 +443,13 @@ describe("a ranged request on a hit: one lookup, the cache slicing our stored co
     await caches.default.put(
       cacheKeyFor("media", object.key),
       new Response(object.bytes, {
-        headers: { "Content-Length": String(SIZE), ETag: object.etag, "Last-Modified": stored?.uploaded.toUTCString() ?? "", "X-Served-From": "main", "Cache-Control": "max-age=3600" },
+        headers: {
+          "Content-Length": String(SIZE),
+          ETag: object.etag,
+          "Last-Modified": stored?.uploaded.toUTCString() ?? "",
+          "X-Served-From": "main",
+          "Cache-Control": "max-age=3600",
+        },
       }),
     );
     await env.MEDIA_BUCKET.delete(object.key);

@@ -7,7 +7,14 @@
  */
 import { describe, expect, it } from "vitest";
 import type { MintInput } from "../../shared/media-token";
-import { authorizeRequest, chooseActiveKid, contentDispositionFor, mintProblem, readSigningSecrets, signMediaToken } from "../../shared/media-token";
+import {
+  authorizeRequest,
+  chooseActiveKid,
+  contentDispositionFor,
+  mintProblem,
+  readSigningSecrets,
+  signMediaToken,
+} from "../../shared/media-token";
 import { TEST_SECRETS } from "../../test/secrets";
 import { MEDIA_BUCKETS } from "./buckets";
 import { buildKidRegistry, verifyMediaToken } from "./token";
@@ -26,12 +33,33 @@ interface Row {
 const ROWS: Row[] = [
   { name: "one object", input: { key: "clips/a.mp4" }, key: "clips/a.mp4" },
   { name: "one object in the assets bucket", input: { key: "logo.png", bkt: "assets" }, key: "logo.png" },
-  { name: "an object under a prefix", input: { pfx: "clips/hls/" }, path: "/720p/seg_1.m4s", key: "clips/hls/720p/seg_1.m4s" },
-  { name: "a percent-encoded name under a prefix", input: { pfx: "clips/hls/" }, path: "/subs/en%20US.vtt", key: "clips/hls/subs/en US.vtt" },
+  {
+    name: "an object under a prefix",
+    input: { pfx: "clips/hls/" },
+    path: "/720p/seg_1.m4s",
+    key: "clips/hls/720p/seg_1.m4s",
+  },
+  {
+    name: "a percent-encoded name under a prefix",
+    input: { pfx: "clips/hls/" },
+    path: "/subs/en%20US.vtt",
+    key: "clips/hls/subs/en US.vtt",
+  },
   { name: "a download", input: { key: "exports/r1.pdf", dl: "Q3 report.pdf" }, key: "exports/r1.pdf" },
-  { name: "a download under a prefix", input: { pfx: "exports/", dl: "résumé €.pdf" }, path: "/r1.pdf", key: "exports/r1.pdf" },
+  {
+    name: "a download under a prefix",
+    input: { pfx: "exports/", dl: "résumé €.pdf" },
+    path: "/r1.pdf",
+    key: "exports/r1.pdf",
+  },
   { name: "an address", input: { key: "clips/a.mp4", ip: "203.0.113.7" }, clientIp: "203.0.113.7", key: "clips/a.mp4" },
-  { name: "an IPv6 /64", input: { pfx: "clips/", ip: "2001:db8:1:2::/64" }, path: "/a.mp4", clientIp: "2001:db8:1:2:aaaa::1", key: "clips/a.mp4" },
+  {
+    name: "an IPv6 /64",
+    input: { pfx: "clips/", ip: "2001:db8:1:2::/64" },
+    path: "/a.mp4",
+    clientIp: "2001:db8:1:2:aaaa::1",
+    key: "clips/a.mp4",
+  },
   { name: "a key with ..", input: { key: "a/../b" }, reason: "bad-key: dot-dot-segment" },
   { name: "no key and no prefix", input: {}, reason: "missing-key" },
   { name: "key and pfx", input: { key: "a.mp4", pfx: "a/" }, reason: "key-and-pfx" },
@@ -46,22 +74,50 @@ const ROWS: Row[] = [
   // Accepted at minting; refused per request.
   { name: "a path after a key token", input: { key: "clips/a.mp4" }, path: "/b.mp4", reason: "bad-path: after-key" },
   { name: "no path after a prefix token", input: { pfx: "clips/" }, path: "", reason: "bad-path: empty" },
-  { name: "an encoded slash under a prefix", input: { pfx: "clips/" }, path: "/a%2Fb", reason: "bad-path: encoded-slash" },
-  { name: "a key past 1,024 bytes under a prefix", input: { pfx: "clips/" }, path: `/${"k".repeat(1020)}`, reason: "bad-path: too-long" },
-  { name: "another address", input: { key: "clips/a.mp4", ip: "203.0.113.0/24" }, clientIp: "203.0.114.1", reason: "ip-mismatch" },
+  {
+    name: "an encoded slash under a prefix",
+    input: { pfx: "clips/" },
+    path: "/a%2Fb",
+    reason: "bad-path: encoded-slash",
+  },
+  {
+    name: "a key past 1,024 bytes under a prefix",
+    input: { pfx: "clips/" },
+    path: `/${"k".repeat(1020)}`,
+    reason: "bad-path: too-long",
+  },
+  {
+    name: "another address",
+    input: { key: "clips/a.mp4", ip: "203.0.113.0/24" },
+    clientIp: "203.0.114.1",
+    reason: "ip-mismatch",
+  },
   { name: "no address", input: { key: "clips/a.mp4", ip: "203.0.113.0/24" }, reason: "ip-mismatch" },
 ];
 
 /** Claims the verifier reads; the rest are refused before a token exists. */
-const REQUEST_REASONS = new Set(["bad-path: after-key", "bad-path: empty", "bad-path: encoded-slash", "bad-path: too-long", "ip-mismatch"]);
+const REQUEST_REASONS = new Set([
+  "bad-path: after-key",
+  "bad-path: empty",
+  "bad-path: encoded-slash",
+  "bad-path: too-long",
+  "ip-mismatch",
+]);
 
 describe("signer and verifier agree", () => {
   it.each(ROWS.map((row) => [row.name, row] as const))("%s", async (_name, row) => {
     const registry = await buildKidRegistry(TEST_SECRETS.media);
     const refusedAtMinting = mintProblem(row.input, Object.keys(MEDIA_BUCKETS));
-    expect(refusedAtMinting === undefined, String(refusedAtMinting)).toBe(row.key !== undefined || REQUEST_REASONS.has(row.reason ?? ""));
+    expect(refusedAtMinting === undefined, String(refusedAtMinting)).toBe(
+      row.key !== undefined || REQUEST_REASONS.has(row.reason ?? ""),
+    );
 
-    const token = await signMediaToken({ ...row.input, ttlSeconds: 60, kid: "v2", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2 });
+    const token = await signMediaToken({
+      ...row.input,
+      ttlSeconds: 60,
+      kid: "v2",
+      secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2,
+    });
     const verified = await verifyMediaToken(token, registry);
     if (!verified.ok) {
       expect(verified.reason).toBe(row.reason);
@@ -69,7 +125,9 @@ describe("signer and verifier agree", () => {
     }
     const authorized = authorizeRequest(verified, row.path ?? "", row.clientIp ?? null);
     expect(authorized).toEqual(row.key === undefined ? { problem: row.reason } : { key: row.key });
-    expect(verified.contentDisposition).toBe(row.input.dl === undefined ? undefined : contentDispositionFor(row.input.dl));
+    expect(verified.contentDisposition).toBe(
+      row.input.dl === undefined ? undefined : contentDispositionFor(row.input.dl),
+    );
   });
 });
 
@@ -77,12 +135,42 @@ describe("which secrets sign, one rule everywhere", () => {
   const long = (tag: string) => `${tag}-secret-of-at-least-thirty-two-bytes`;
 
   it.each([
-    ["the setting, when it names a loaded kid", { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_SECRET_V2: long("2"), MEDIA_TOKEN_ACTIVE_KID: "v1" }, "v1", undefined],
-    ["the highest kid, when the setting is empty", { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_SECRET_V10: long("10"), MEDIA_TOKEN_SECRET_V2: long("2"), MEDIA_TOKEN_ACTIVE_KID: " " }, "v10", undefined],
-    ["the highest kid, when the setting names one not loaded", { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_ACTIVE_KID: "v3" }, "v1", "active-kid-not-loaded"],
-    ["the highest loaded kid, when a higher secret is too short", { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_SECRET_V2: "short" }, "v1", undefined],
+    [
+      "the setting, when it names a loaded kid",
+      { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_SECRET_V2: long("2"), MEDIA_TOKEN_ACTIVE_KID: "v1" },
+      "v1",
+      undefined,
+    ],
+    [
+      "the highest kid, when the setting is empty",
+      {
+        MEDIA_TOKEN_SECRET_V1: long("1"),
+        MEDIA_TOKEN_SECRET_V10: long("10"),
+        MEDIA_TOKEN_SECRET_V2: long("2"),
+        MEDIA_TOKEN_ACTIVE_KID: " ",
+      },
+      "v10",
+      undefined,
+    ],
+    [
+      "the highest kid, when the setting names one not loaded",
+      { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_ACTIVE_KID: "v3" },
+      "v1",
+      "active-kid-not-loaded",
+    ],
+    [
+      "the highest loaded kid, when a higher secret is too short",
+      { MEDIA_TOKEN_SECRET_V1: long("1"), MEDIA_TOKEN_SECRET_V2: "short" },
+      "v1",
+      undefined,
+    ],
     ["nothing, when no secret is long enough", { MEDIA_TOKEN_SECRET_V1: "short" }, undefined, undefined],
-    ["nothing, for names that are not secrets (V0, V01, lower case)", { MEDIA_TOKEN_SECRET_V0: long("0"), MEDIA_TOKEN_SECRET_V01: long("01"), media_token_secret_v1: long("x") }, undefined, undefined],
+    [
+      "nothing, for names that are not secrets (V0, V01, lower case)",
+      { MEDIA_TOKEN_SECRET_V0: long("0"), MEDIA_TOKEN_SECRET_V01: long("01"), media_token_secret_v1: long("x") },
+      undefined,
+      undefined,
+    ],
   ])("picks %s", async (_what, vars, active, problem) => {
     const secrets = readSigningSecrets(vars);
     expect(secrets.activeKid).toBe(active);
@@ -93,7 +181,9 @@ describe("which secrets sign, one rule everywhere", () => {
   });
 
   it("refuses a secret under 32 bytes by kid, never by value", () => {
-    expect(readSigningSecrets({ MEDIA_TOKEN_SECRET_V4: "x".repeat(31), MEDIA_TOKEN_SECRET_V5: "y".repeat(32) })).toMatchObject({
+    expect(
+      readSigningSecrets({ MEDIA_TOKEN_SECRET_V4: "x".repeat(31), MEDIA_TOKEN_SECRET_V5: "y".repeat(32) }),
+    ).toMatchObject({
       loaded: [{ kid: "v5", version: 5 }],
       refused: [{ kid: "v4", reason: "too-short" }],
       activeKid: "v5",

@@ -32,7 +32,9 @@ describe("sign() over RPC", () => {
   });
 
   it("signs for the assets bucket and defaults the lifetime to 300 s", async () => {
-    const token = pathOf(await exports.default.sign({ key: "logo/sprite.jpg", bkt: "assets" })).slice("/media/v1/".length);
+    const token = pathOf(await exports.default.sign({ key: "logo/sprite.jpg", bkt: "assets" })).slice(
+      "/media/v1/".length,
+    );
     const claims = decodeJwt(token);
     expect(claims.bkt).toBe("assets");
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(300);
@@ -76,11 +78,17 @@ describe("sign() over RPC", () => {
     const token = path.slice("/media/v1/".length);
     expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT", kid: "v2", crit: ["v11"], v11: true });
     expect(decodeJwt(token)).toMatchObject({ key, dl: "Q3 report.pdf", ip: "203.0.113.0/24" });
-    const inside = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { headers: { "CF-Connecting-IP": "203.0.113.9" } }));
+    const inside = await exports.default.fetch(
+      new Request(`${ORIGIN}${path}`, { headers: { "CF-Connecting-IP": "203.0.113.9" } }),
+    );
     expect(inside.status).toBe(200);
-    expect(inside.headers.get("Content-Disposition")).toBe("attachment; filename=\"Q3 report.pdf\"; filename*=UTF-8''Q3%20report.pdf");
+    expect(inside.headers.get("Content-Disposition")).toBe(
+      "attachment; filename=\"Q3 report.pdf\"; filename*=UTF-8''Q3%20report.pdf",
+    );
     expect(await inside.text()).toBe("%PDF");
-    const outside = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { headers: { "CF-Connecting-IP": "198.51.100.9" } }));
+    const outside = await exports.default.fetch(
+      new Request(`${ORIGIN}${path}`, { headers: { "CF-Connecting-IP": "198.51.100.9" } }),
+    );
     expect(outside.status).toBe(401);
     await outside.body?.cancel();
   });

@@ -5,7 +5,13 @@
  */
 import type { MediaStatus, SignInput, SignResult } from "../../shared/control";
 import type { Logger } from "../../shared/log";
-import { DEFAULT_TOKEN_TTL_SECONDS, mediaPath, mediaPrefixPath, mintProblem, signMediaToken } from "../../shared/media-token";
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  mediaPath,
+  mediaPrefixPath,
+  mintProblem,
+  signMediaToken,
+} from "../../shared/media-token";
 import { versionInfo } from "../../shared/health";
 import type { BucketName } from "./buckets";
 import { DEFAULT_BUCKET, MEDIA_BUCKETS, boundBuckets } from "./buckets";
@@ -17,7 +23,8 @@ export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger
   if (problem !== undefined) return { ok: false, reason: "bad-input", message: `sign(): ${problem}` };
   const registry = await mediaConfig(env).kidRegistry(log);
   const active = registry.activeKid === undefined ? undefined : registry.kids.get(registry.activeKid);
-  if (active === undefined) return { ok: false, reason: "no-signing-key", message: "sign(): no media token secret is loaded" };
+  if (active === undefined)
+    return { ok: false, reason: "no-signing-key", message: "sign(): no media token secret is loaded" };
   const { key, pfx, dl, ip } = input;
   const token = await signMediaToken({
     key,

@@ -11,7 +11,16 @@ import type { BucketName } from "./buckets";
 import type { ServedFrom } from "../../shared/log";
 import type { MediaConfig } from "./config";
 import type { ConditionalHeaders, RangeDecision, RangeSpec, Validators } from "./http-semantics";
-import { conditionalHeaders, contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
+import {
+  conditionalHeaders,
+  contentRange,
+  evaluatePreconditions,
+  ifRangeAllowsRange,
+  parseContentRange,
+  parseRangeSpec,
+  rangeHeaderOf,
+  resolveRange,
+} from "./http-semantics";
 import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
 
 type CacheStatus = "hit" | "miss" | "bypass";
@@ -87,7 +96,11 @@ function asksOf(request: Request): Asks {
   const range: RangeSpec = request.method === "GET" ? parseRangeSpec(headers.get("Range")) : { kind: "whole" };
   return {
     conditions,
-    conditional: conditions.ifMatch !== null || conditions.ifNoneMatch !== null || conditions.ifModifiedSince !== null || conditions.ifUnmodifiedSince !== null,
+    conditional:
+      conditions.ifMatch !== null ||
+      conditions.ifNoneMatch !== null ||
+      conditions.ifModifiedSince !== null ||
+      conditions.ifUnmodifiedSince !== null,
     range,
     // If-Range only qualifies a range: without one it is never read.
     ifRange: range.kind === "whole" ? null : headers.get("If-Range"),
@@ -153,8 +166,19 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
     }
     return respond(delivery, prepared, spans.serverTiming(cacheStatus), cacheStatus);
   } catch (error) {
-    const response = errorResponse(503, "storage_unavailable", "Media storage did not answer; try again.", delivery.requestId, { "Retry-After": "1" });
-    return { response, cache: cacheStatus, bytes: 0, failure: error instanceof ObjectChangedError ? "object-changed" : "storage-failed" };
+    const response = errorResponse(
+      503,
+      "storage_unavailable",
+      "Media storage did not answer; try again.",
+      delivery.requestId,
+      { "Retry-After": "1" },
+    );
+    return {
+      response,
+      cache: cacheStatus,
+      bytes: 0,
+      failure: error instanceof ObjectChangedError ? "object-changed" : "storage-failed",
+    };
   }
 }
 
@@ -185,7 +209,12 @@ function representationOfCached(headers: Headers, size: number): Representation 
  * slices the stored 200; If-Range, several ranges and ranges it cannot
  * satisfy fall back to the whole copy.
  */
-async function answerFromCache(delivery: DeliveryRequest, cache: Cache, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+async function answerFromCache(
+  delivery: DeliveryRequest,
+  cache: Cache,
+  cacheKey: string,
+  spans: IoSpans,
+): Promise<Prepared | undefined> {
   const range = rangeHeaderOf(delivery.asks.range);
   if (range !== undefined) {
     // Our re-serialised range only: the client's conditionals are decided here, never by the cache.
@@ -214,7 +243,9 @@ async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): 
   if (representation === undefined) return undefined;
   const answer = decideAnswer(delivery.asks, representation);
   if (answer.kind === "partial") {
-    return answer.offset === served.offset && answer.length === served.length ? { representation, answer, body: part.body } : undefined;
+    return answer.offset === served.offset && answer.length === served.length
+      ? { representation, answer, body: part.body }
+      : undefined;
   }
   if (answer.kind === "full") return undefined; // If-Range did not match: the whole copy answers
   await part.body?.cancel();
@@ -222,9 +253,16 @@ async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): 
 }
 
 /** The answer from the whole cached copy (a bare lookup's, or the cache's 200 to a range that covers it). */
-async function answerFromCachedWhole(delivery: DeliveryRequest, cache: Cache, cacheKey: string, hit: Response, spans: IoSpans): Promise<Prepared | undefined> {
+async function answerFromCachedWhole(
+  delivery: DeliveryRequest,
+  cache: Cache,
+  cacheKey: string,
+  hit: Response,
+  spans: IoSpans,
+): Promise<Prepared | undefined> {
   const length = hit.headers.get("Content-Length");
-  const representation = length !== null && /^[0-9]{1,15}$/.test(length) ? representationOfCached(hit.headers, Number(length)) : undefined;
+  const representation =
+    length !== null && /^[0-9]{1,15}$/.test(length) ? representationOfCached(hit.headers, Number(length)) : undefined;
   if (representation === undefined) {
     // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
@@ -237,7 +275,9 @@ async function answerFromCachedWhole(delivery: DeliveryRequest, cache: Cache, ca
   if (answer.kind !== "partial") return { representation, answer, body: null };
 
   // One canonical range, computed here against the cached size.
-  const rangeRequest = new Request(cacheKey, { headers: { Range: `bytes=${answer.offset}-${answer.offset + answer.length - 1}` } });
+  const rangeRequest = new Request(cacheKey, {
+    headers: { Range: `bytes=${answer.offset}-${answer.offset + answer.length - 1}` },
+  });
   const partial = await spans.span("cache", () => cache.match(rangeRequest));
   if (partial?.status !== 206 || partial.headers.get("ETag") !== representation.etag) {
     await partial?.body?.cancel();
@@ -273,7 +313,11 @@ function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
 }
 
 /** The answer from R2, or undefined when no bucket in the chain has the object. Throws when R2 fails. */
-async function answerFromStorage(delivery: DeliveryRequest, cacheKey: string, spans: IoSpans): Promise<Prepared | undefined> {
+async function answerFromStorage(
+  delivery: DeliveryRequest,
+  cacheKey: string,
+  spans: IoSpans,
+): Promise<Prepared | undefined> {
   const { key, request } = delivery;
 
   if (!needsMetadataFirst(delivery)) {
@@ -362,7 +406,12 @@ export function fillsInFlightCount(): number {
 }
 
 /** Builds the answer's headers (in one record, handed to the Response once) and body from the representation and the decision. */
-function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: string, cacheStatus: CacheStatus): Delivery {
+function respond(
+  delivery: DeliveryRequest,
+  prepared: Prepared,
+  serverTiming: string,
+  cacheStatus: CacheStatus,
+): Delivery {
   const { key, request, config } = delivery;
   const { representation, answer } = prepared;
   const headers: Record<string, string> = {
@@ -393,7 +442,8 @@ function respond(delivery: DeliveryRequest, prepared: Prepared, serverTiming: st
   if (!isInlineType(representation.contentType)) Object.assign(headers, attachmentHeaders(key));
   if (delivery.contentDisposition !== undefined) headers["Content-Disposition"] = delivery.contentDisposition;
   const length = answer.kind === "partial" ? answer.length : representation.size;
-  if (answer.kind === "partial") headers["Content-Range"] = contentRange(answer.offset, answer.length, representation.size);
+  if (answer.kind === "partial")
+    headers["Content-Range"] = contentRange(answer.offset, answer.length, representation.size);
   headers["Content-Length"] = String(length);
   const get = request.method === "GET";
   return result(answer.kind === "partial" ? 206 : 200, get ? prepared.body : null, get ? length : 0);

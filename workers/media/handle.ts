@@ -44,11 +44,24 @@ function corsFor(request: Request, config: MediaConfig): Readonly<Record<string,
 }
 
 /** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
-export function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext, log: Logger): Promise<Response> {
-  return answerWithPassedRequestId(request, (requestId) => answerMediaRequest(request, requestId, mediaConfig(env), ctx, log));
+export function handleMediaRequest(
+  request: Request,
+  env: MediaEnv,
+  ctx: ExecutionContext,
+  log: Logger,
+): Promise<Response> {
+  return answerWithPassedRequestId(request, (requestId) =>
+    answerMediaRequest(request, requestId, mediaConfig(env), ctx, log),
+  );
 }
 
-async function answerMediaRequest(request: Request, requestId: string, config: MediaConfig, ctx: ExecutionContext, log: Logger): Promise<Response> {
+async function answerMediaRequest(
+  request: Request,
+  requestId: string,
+  config: MediaConfig,
+  ctx: ExecutionContext,
+  log: Logger,
+): Promise<Response> {
   const started = Date.now();
   const target = splitMediaPath(new URL(request.url).pathname);
   if (target === undefined) return errorResponse(404, "not_found", "No such media route.", requestId);
@@ -59,20 +72,38 @@ async function answerMediaRequest(request: Request, requestId: string, config: M
     return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS, ...corsFor(request, config) } });
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
-    return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, { Allow: ALLOWED_METHODS });
+    return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, {
+      Allow: ALLOWED_METHODS,
+    });
   }
 
   const verified = await verifyMediaToken(target.token, await config.kidRegistry(log));
   // The verified-token cache holds the grant; what the path names and who asks are checked on every request.
-  const authorized = verified.ok ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP")) : { problem: verified.reason };
+  const authorized = verified.ok
+    ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP"))
+    : { problem: verified.reason };
   if (!verified.ok || "problem" in authorized) {
-    log.warn("media-token-rejected", { requestId, method: request.method, path, status: 401, reason: "problem" in authorized ? authorized.problem : "invalid: other", kid: verified.kid });
+    log.warn("media-token-rejected", {
+      requestId,
+      method: request.method,
+      path,
+      status: 401,
+      reason: "problem" in authorized ? authorized.problem : "invalid: other",
+      kid: verified.kid,
+    });
     return invalidTokenResponse();
   }
   const { key } = authorized;
 
   // Built only for a line that is written: most successes are not logged.
-  const logFields = () => ({ requestId, method: request.method, path, bucket: verified.bucket, keyHint: keyHint(key), kid: verified.kid });
+  const logFields = () => ({
+    requestId,
+    method: request.method,
+    path,
+    bucket: verified.bucket,
+    keyHint: keyHint(key),
+    kid: verified.kid,
+  });
   const delivery = await deliverMedia({
     request,
     requestId,
@@ -88,9 +119,21 @@ async function answerMediaRequest(request: Request, requestId: string, config: M
   // A line per range request would be most of the Worker's log volume (and a measurable share of
   // its CPU: `npm run bench`): successes are sampled, a missing object is always logged.
   if (delivery.failure !== undefined) {
-    log.error("media-storage-failed", { ...logFields(), status, reason: delivery.failure, durationMs: Date.now() - started });
+    log.error("media-storage-failed", {
+      ...logFields(),
+      status,
+      reason: delivery.failure,
+      durationMs: Date.now() - started,
+    });
   } else if (status >= 400 || Math.random() < config.settings.servedLogRate) {
-    log.info("media-served", { ...logFields(), status, cache: delivery.cache, servedFrom: delivery.servedFrom, bytes: delivery.bytes, durationMs: Date.now() - started });
+    log.info("media-served", {
+      ...logFields(),
+      status,
+      cache: delivery.cache,
+      servedFrom: delivery.servedFrom,
+      bytes: delivery.bytes,
+      durationMs: Date.now() - started,
+    });
   }
   return delivery.response;
 }

@@ -27,7 +27,11 @@ function segment(json: object | string): string {
   return base64url(encoder.encode(typeof json === "string" ? json : JSON.stringify(json)));
 }
 
-async function hmac(input: string, secret: string, hash: "SHA-256" | "SHA-384" | "SHA-512" = "SHA-256"): Promise<string> {
+async function hmac(
+  input: string,
+  secret: string,
+  hash: "SHA-256" | "SHA-384" | "SHA-512" = "SHA-256",
+): Promise<string> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["sign"]);
   return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(input))));
 }
@@ -72,15 +76,54 @@ const boundToken = (ip: unknown) => forge(V11, claims({ ip }));
 
 const corpus: HostileToken[] = [
   // alg: none in every spelling, and algorithms that are not HS256
-  { name: "alg none without a signature", reason: "bad-alg", token: async () => `${segment({ alg: "none", kid: "v1" })}.${segment(claims())}.` },
-  { name: "alg None", reason: "bad-alg", token: async () => `${segment({ alg: "None", kid: "v1" })}.${segment(claims())}.` },
-  { name: "alg NONE", reason: "bad-alg", token: async () => `${segment({ alg: "NONE", kid: "v1" })}.${segment(claims())}.` },
-  { name: "alg none carrying a valid HS256 signature", reason: "bad-alg", token: () => forge({ alg: "none", kid: "v1" }, claims()) },
-  { name: "alg HS512 signed with HS512 and the real secret", reason: "bad-alg", token: () => forge({ ...HEADER, alg: "HS512" }, claims(), { hash: "SHA-512" }) },
-  { name: "alg HS384 signed with HS384 and the real secret", reason: "bad-alg", token: () => forge({ ...HEADER, alg: "HS384" }, claims(), { hash: "SHA-384" }) },
-  { name: "alg RS256 (key confusion) with an HMAC signature", reason: "bad-alg", token: () => forge({ ...HEADER, alg: "RS256" }, claims()) },
-  { name: "alg RS256 with a PEM string as the HMAC key", reason: "bad-alg", token: () => forge({ ...HEADER, alg: "RS256" }, claims(), { secret: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n" }) },
-  { name: "alg ES256 with a junk signature", reason: "bad-alg", token: async () => `${segment({ ...HEADER, alg: "ES256" })}.${segment(claims())}.AAAA` },
+  {
+    name: "alg none without a signature",
+    reason: "bad-alg",
+    token: async () => `${segment({ alg: "none", kid: "v1" })}.${segment(claims())}.`,
+  },
+  {
+    name: "alg None",
+    reason: "bad-alg",
+    token: async () => `${segment({ alg: "None", kid: "v1" })}.${segment(claims())}.`,
+  },
+  {
+    name: "alg NONE",
+    reason: "bad-alg",
+    token: async () => `${segment({ alg: "NONE", kid: "v1" })}.${segment(claims())}.`,
+  },
+  {
+    name: "alg none carrying a valid HS256 signature",
+    reason: "bad-alg",
+    token: () => forge({ alg: "none", kid: "v1" }, claims()),
+  },
+  {
+    name: "alg HS512 signed with HS512 and the real secret",
+    reason: "bad-alg",
+    token: () => forge({ ...HEADER, alg: "HS512" }, claims(), { hash: "SHA-512" }),
+  },
+  {
+    name: "alg HS384 signed with HS384 and the real secret",
+    reason: "bad-alg",
+    token: () => forge({ ...HEADER, alg: "HS384" }, claims(), { hash: "SHA-384" }),
+  },
+  {
+    name: "alg RS256 (key confusion) with an HMAC signature",
+    reason: "bad-alg",
+    token: () => forge({ ...HEADER, alg: "RS256" }, claims()),
+  },
+  {
+    name: "alg RS256 with a PEM string as the HMAC key",
+    reason: "bad-alg",
+    token: () =>
+      forge({ ...HEADER, alg: "RS256" }, claims(), {
+        secret: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n",
+      }),
+  },
+  {
+    name: "alg ES256 with a junk signature",
+    reason: "bad-alg",
+    token: async () => `${segment({ ...HEADER, alg: "ES256" })}.${segment(claims())}.AAAA`,
+  },
   { name: "alg hs256 in lower case", reason: "bad-alg", token: () => forge({ ...HEADER, alg: "hs256" }, claims()) },
   { name: "alg with a trailing space", reason: "bad-alg", token: () => forge({ ...HEADER, alg: "HS256 " }, claims()) },
   { name: "no alg", reason: "bad-alg", token: () => forge({ typ: "JWT", kid: "v1" }, claims()) },
@@ -90,77 +133,263 @@ const corpus: HostileToken[] = [
   // kid injection and odd kids
   { name: "kid ../v1", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "../v1" }, claims()) },
   { name: "kid v1/../v2", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v1/../v2" }, claims()) },
-  { name: "kid ../../etc/passwd", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "../../etc/passwd" }, claims()) },
-  { name: "kid naming the secret variable", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "MEDIA_TOKEN_SECRET_V1" }, claims()) },
-  { name: "a 2,000-character kid", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: `v${"1".repeat(2000)}` }, claims()) },
-  { name: "a kid so long the token passes 4 KB", reason: "malformed", token: () => forge({ ...HEADER, kid: `v${"1".repeat(5000)}` }, claims()) },
+  {
+    name: "kid ../../etc/passwd",
+    reason: "unknown-kid",
+    token: () => forge({ ...HEADER, kid: "../../etc/passwd" }, claims()),
+  },
+  {
+    name: "kid naming the secret variable",
+    reason: "unknown-kid",
+    token: () => forge({ ...HEADER, kid: "MEDIA_TOKEN_SECRET_V1" }, claims()),
+  },
+  {
+    name: "a 2,000-character kid",
+    reason: "unknown-kid",
+    token: () => forge({ ...HEADER, kid: `v${"1".repeat(2000)}` }, claims()),
+  },
+  {
+    name: "a kid so long the token passes 4 KB",
+    reason: "malformed",
+    token: () => forge({ ...HEADER, kid: `v${"1".repeat(5000)}` }, claims()),
+  },
   { name: "kid v0", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v0" }, claims()) },
   { name: "kid v01 (leading zero)", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v01" }, claims()) },
   { name: "kid V1 (upper case)", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "V1" }, claims()) },
   { name: "kid with a trailing space", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v1 " }, claims()) },
   { name: "kid with a NUL", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v1\u0000" }, claims()) },
   { name: "kid percent-encoded", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v%31" }, claims()) },
-  { name: "kid with a quote injection", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v1' OR '1'='1" }, claims()) },
+  {
+    name: "kid with a quote injection",
+    reason: "unknown-kid",
+    token: () => forge({ ...HEADER, kid: "v1' OR '1'='1" }, claims()),
+  },
   { name: "kid as a number", reason: "missing-kid", token: () => forge({ ...HEADER, kid: 1 }, claims()) },
   { name: "kid as an object", reason: "missing-kid", token: () => forge({ ...HEADER, kid: { $ne: "" } }, claims()) },
   { name: "kid null", reason: "missing-kid", token: () => forge({ ...HEADER, kid: null }, claims()) },
   { name: "no kid", reason: "missing-kid", token: () => forge({ alg: "HS256", typ: "JWT" }, claims()) },
-  { name: "kid v3, which is not loaded", reason: "unknown-kid", token: () => forge({ ...HEADER, kid: "v3" }, claims()) },
-  { name: "kid v2 with v1's signature", reason: "invalid: signature", token: () => forge({ ...HEADER, kid: "v2" }, claims(), { secret: V1 }) },
-  { name: "kid v1 with v2's signature", reason: "invalid: signature", token: () => forge(HEADER, claims(), { secret: V2 }) },
+  {
+    name: "kid v3, which is not loaded",
+    reason: "unknown-kid",
+    token: () => forge({ ...HEADER, kid: "v3" }, claims()),
+  },
+  {
+    name: "kid v2 with v1's signature",
+    reason: "invalid: signature",
+    token: () => forge({ ...HEADER, kid: "v2" }, claims(), { secret: V1 }),
+  },
+  {
+    name: "kid v1 with v2's signature",
+    reason: "invalid: signature",
+    token: () => forge(HEADER, claims(), { secret: V2 }),
+  },
 
   // duplicated keys, non-JSON and non-object headers
-  { name: "duplicate alg, the last one none", reason: "bad-alg", token: () => forge('{"alg":"HS256","kid":"v1","alg":"none"}', claims()) },
-  { name: "duplicate kid, the last one unknown", reason: "unknown-kid", token: () => forge('{"alg":"HS256","kid":"v1","kid":"v9"}', claims()) },
-  { name: "duplicate key claim, the last one a traversal", reason: "bad-key: dot-dot-segment", token: () => forge(HEADER, `{"key":"clips/ok.mp4","exp":${now() + 300},"key":"../secret"}`) },
-  { name: "duplicate exp claim, the last one past", reason: "expired", token: () => forge(HEADER, `{"key":"clips/ok.mp4","exp":${now() + 300},"exp":${now() - 3600}}`) },
+  {
+    name: "duplicate alg, the last one none",
+    reason: "bad-alg",
+    token: () => forge('{"alg":"HS256","kid":"v1","alg":"none"}', claims()),
+  },
+  {
+    name: "duplicate kid, the last one unknown",
+    reason: "unknown-kid",
+    token: () => forge('{"alg":"HS256","kid":"v1","kid":"v9"}', claims()),
+  },
+  {
+    name: "duplicate key claim, the last one a traversal",
+    reason: "bad-key: dot-dot-segment",
+    token: () => forge(HEADER, `{"key":"clips/ok.mp4","exp":${now() + 300},"key":"../secret"}`),
+  },
+  {
+    name: "duplicate exp claim, the last one past",
+    reason: "expired",
+    token: () => forge(HEADER, `{"key":"clips/ok.mp4","exp":${now() + 300},"exp":${now() - 3600}}`),
+  },
   { name: "a header that is not JSON", reason: "malformed", token: () => forge("not json", claims()) },
   { name: "a header that is a JSON array", reason: "malformed", token: () => forge('["HS256","v1"]', claims()) },
   { name: "a header that is a JSON string", reason: "malformed", token: () => forge('"HS256"', claims()) },
-  { name: "a byte-order mark before an alg none header", reason: "bad-alg", token: () => forge(`\ufeff${JSON.stringify({ alg: "none", kid: "v1" })}`, claims()) },
-  { name: "an empty header segment", reason: "malformed", token: async () => { const [, payload, signature] = await validParts(); return `.${payload}.${signature}`; } },
+  {
+    name: "a byte-order mark before an alg none header",
+    reason: "bad-alg",
+    token: () => forge(`\ufeff${JSON.stringify({ alg: "none", kid: "v1" })}`, claims()),
+  },
+  {
+    name: "an empty header segment",
+    reason: "malformed",
+    token: async () => {
+      const [, payload, signature] = await validParts();
+      return `.${payload}.${signature}`;
+    },
+  },
   { name: "a payload that is not JSON", reason: "malformed", token: () => forge(HEADER, "{key: clips/a.mp4}") },
   { name: "a payload that is a JSON array", reason: "malformed", token: () => forge(HEADER, "[1,2,3]") },
 
   // bad base64 and framing
-  { name: "standard base64 (+) in the signature", reason: "malformed", token: async () => { const [h, p, s] = await validParts(); return `${h}.${p}.${s.slice(0, -2)}++`; } },
-  { name: "base64 padding on every segment", reason: "malformed", token: async () => { const [h, p, s] = await validParts(); return `${h}==.${p}=.${s}=`; } },
-  { name: "a star in the signature", reason: "malformed", token: async () => { const [h, p, s] = await validParts(); return `${h}.${p}.${s.slice(0, -1)}*`; } },
-  { name: "two segments only", reason: "malformed", token: async () => { const [h, p] = await validParts(); return `${h}.${p}`; } },
+  {
+    name: "standard base64 (+) in the signature",
+    reason: "malformed",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.${p}.${s.slice(0, -2)}++`;
+    },
+  },
+  {
+    name: "base64 padding on every segment",
+    reason: "malformed",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}==.${p}=.${s}=`;
+    },
+  },
+  {
+    name: "a star in the signature",
+    reason: "malformed",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.${p}.${s.slice(0, -1)}*`;
+    },
+  },
+  {
+    name: "two segments only",
+    reason: "malformed",
+    token: async () => {
+      const [h, p] = await validParts();
+      return `${h}.${p}`;
+    },
+  },
   { name: "four segments", reason: "malformed", token: async () => `${(await validParts()).join(".")}.extra` },
-  { name: "five segments, shaped like a JWE", reason: "bad-alg", token: async () => `${segment({ alg: "dir", enc: "A256GCM", kid: "v1" })}..AAAA.AAAA.AAAA` },
-  { name: "a percent-encoded space inside", reason: "invalid: signature", token: async () => { const [h, p, s] = await validParts(); return `${h}.%20${p}.${s}`; } },
-  { name: "a signature one character short", reason: "invalid: signature", token: async () => { const [h, p, s] = await validParts(); return `${h}.${p}.${s.slice(0, -1)}`; } },
-  { name: "a signature with one character changed", reason: "invalid: signature", token: async () => { const [h, p, s] = await validParts(); return `${h}.${p}.${s[0] === "A" ? "B" : "A"}${s.slice(1)}`; } },
-  { name: "a payload swapped under a valid signature", reason: "invalid: signature", token: async () => { const [h, , s] = await validParts(); return `${h}.${segment(claims({ key: "clips/other.mp4" }))}.${s}`; } },
-  { name: "an empty signature on an HS256 header", reason: "invalid: signature", token: async () => { const [h, p] = await validParts(); return `${h}.${p}.`; } },
+  {
+    name: "five segments, shaped like a JWE",
+    reason: "bad-alg",
+    token: async () => `${segment({ alg: "dir", enc: "A256GCM", kid: "v1" })}..AAAA.AAAA.AAAA`,
+  },
+  {
+    name: "a percent-encoded space inside",
+    reason: "invalid: signature",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.%20${p}.${s}`;
+    },
+  },
+  {
+    name: "a signature one character short",
+    reason: "invalid: signature",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.${p}.${s.slice(0, -1)}`;
+    },
+  },
+  {
+    name: "a signature with one character changed",
+    reason: "invalid: signature",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.${p}.${s[0] === "A" ? "B" : "A"}${s.slice(1)}`;
+    },
+  },
+  {
+    name: "a payload swapped under a valid signature",
+    reason: "invalid: signature",
+    token: async () => {
+      const [h, , s] = await validParts();
+      return `${h}.${segment(claims({ key: "clips/other.mp4" }))}.${s}`;
+    },
+  },
+  {
+    name: "an empty signature on an HS256 header",
+    reason: "invalid: signature",
+    token: async () => {
+      const [h, p] = await validParts();
+      return `${h}.${p}.`;
+    },
+  },
 
   // oversized
-  { name: "a 5 KB token, correctly signed", reason: "malformed", token: () => forge(HEADER, claims({ pad: "x".repeat(5000) })) },
+  {
+    name: "a 5 KB token, correctly signed",
+    reason: "malformed",
+    token: () => forge(HEADER, claims({ pad: "x".repeat(5000) })),
+  },
   { name: "a 100 KB token", reason: "malformed", token: () => forge(HEADER, claims({ pad: "y".repeat(100_000) })) },
 
   // claims: exp, nbf, iat
-  { name: "exp as a numeric string", reason: "invalid: exp", token: () => forge(HEADER, claims({ exp: String(now() + 300) })) },
+  {
+    name: "exp as a numeric string",
+    reason: "invalid: exp",
+    token: () => forge(HEADER, claims({ exp: String(now() + 300) })),
+  },
   { name: "no exp", reason: "invalid: exp", token: () => forge(HEADER, { key: "clips/hostile.mp4" }) },
-  { name: "exp past, beyond the 30 s tolerance", reason: "expired", token: () => forge(HEADER, claims({ exp: now() - 31 })) },
+  {
+    name: "exp past, beyond the 30 s tolerance",
+    reason: "expired",
+    token: () => forge(HEADER, claims({ exp: now() - 31 })),
+  },
   { name: "exp negative", reason: "expired", token: () => forge(HEADER, claims({ exp: -1 })) },
   { name: "exp as null", reason: "invalid: exp", token: () => forge(HEADER, claims({ exp: null })) },
-  { name: "nbf in the future, beyond the tolerance", reason: "not-yet-valid", token: () => forge(HEADER, claims({ nbf: now() + 3600 })) },
+  {
+    name: "nbf in the future, beyond the tolerance",
+    reason: "not-yet-valid",
+    token: () => forge(HEADER, claims({ nbf: now() + 3600 })),
+  },
   { name: "nbf as a string", reason: "invalid: nbf", token: () => forge(HEADER, claims({ nbf: "0" })) },
   { name: "iat as a string", reason: "invalid: iat", token: () => forge(HEADER, claims({ iat: "yesterday" })) },
 
   // key: traversal, encoding, NUL, unicode
-  { name: "key ../secret", reason: "bad-key: dot-dot-segment", token: () => forge(HEADER, claims({ key: "../secret" })) },
-  { name: "key a/../../b", reason: "bad-key: dot-dot-segment", token: () => forge(HEADER, claims({ key: "a/../../b" })) },
-  { name: "key ending in /..", reason: "bad-key: dot-dot-segment", token: () => forge(HEADER, claims({ key: "clips/.." })) },
-  { name: "key with a leading slash", reason: "bad-key: leading-slash", token: () => forge(HEADER, claims({ key: "/etc/passwd" })) },
-  { name: "key with backslashes", reason: "bad-key: backslash", token: () => forge(HEADER, claims({ key: "clips\\..\\secret" })) },
-  { name: "key with a NUL", reason: "bad-key: control-character", token: () => forge(HEADER, claims({ key: "clips/a.mp4\u0000.jpg" })) },
-  { name: "key with a newline", reason: "bad-key: control-character", token: () => forge(HEADER, claims({ key: "clips/a\nSet-Cookie: x" })) },
-  { name: "key with a C1 control", reason: "bad-key: control-character", token: () => forge(HEADER, claims({ key: "clips/\u0085a" })) },
-  { name: "key with a lone surrogate", reason: "bad-key: not-unicode", token: () => forge(HEADER, `{"key":"clips/\\ud800.mp4","exp":${now() + 300}}`) },
-  { name: "key of 1,025 bytes", reason: "bad-key: too-long", token: () => forge(HEADER, claims({ key: "k".repeat(1025) })) },
-  { name: "key of 513 two-byte characters (1,026 bytes)", reason: "bad-key: too-long", token: () => forge(HEADER, claims({ key: "\u00e9".repeat(513) })) },
+  {
+    name: "key ../secret",
+    reason: "bad-key: dot-dot-segment",
+    token: () => forge(HEADER, claims({ key: "../secret" })),
+  },
+  {
+    name: "key a/../../b",
+    reason: "bad-key: dot-dot-segment",
+    token: () => forge(HEADER, claims({ key: "a/../../b" })),
+  },
+  {
+    name: "key ending in /..",
+    reason: "bad-key: dot-dot-segment",
+    token: () => forge(HEADER, claims({ key: "clips/.." })),
+  },
+  {
+    name: "key with a leading slash",
+    reason: "bad-key: leading-slash",
+    token: () => forge(HEADER, claims({ key: "/etc/passwd" })),
+  },
+  {
+    name: "key with backslashes",
+    reason: "bad-key: backslash",
+    token: () => forge(HEADER, claims({ key: "clips\\..\\secret" })),
+  },
+  {
+    name: "key with a NUL",
+    reason: "bad-key: control-character",
+    token: () => forge(HEADER, claims({ key: "clips/a.mp4\u0000.jpg" })),
+  },
+  {
+    name: "key with a newline",
+    reason: "bad-key: control-character",
+    token: () => forge(HEADER, claims({ key: "clips/a\nSet-Cookie: x" })),
+  },
+  {
+    name: "key with a C1 control",
+    reason: "bad-key: control-character",
+    token: () => forge(HEADER, claims({ key: "clips/\u0085a" })),
+  },
+  {
+    name: "key with a lone surrogate",
+    reason: "bad-key: not-unicode",
+    token: () => forge(HEADER, `{"key":"clips/\\ud800.mp4","exp":${now() + 300}}`),
+  },
+  {
+    name: "key of 1,025 bytes",
+    reason: "bad-key: too-long",
+    token: () => forge(HEADER, claims({ key: "k".repeat(1025) })),
+  },
+  {
+    name: "key of 513 two-byte characters (1,026 bytes)",
+    reason: "bad-key: too-long",
+    token: () => forge(HEADER, claims({ key: "\u00e9".repeat(513) })),
+  },
   { name: "an empty key", reason: "missing-key", token: () => forge(HEADER, claims({ key: "" })) },
   { name: "key as a number", reason: "missing-key", token: () => forge(HEADER, claims({ key: 42 })) },
   { name: "key as an array", reason: "missing-key", token: () => forge(HEADER, claims({ key: ["clips/a.mp4"] })) },
@@ -169,11 +398,19 @@ const corpus: HostileToken[] = [
   // bkt
   { name: "an unknown bkt", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "secret-bucket" })) },
   { name: "bkt MEDIA in upper case", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "MEDIA" })) },
-  { name: "bkt with a trailing space", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "media " })) },
+  {
+    name: "bkt with a trailing space",
+    reason: "unknown-bucket",
+    token: () => forge(HEADER, claims({ bkt: "media " })),
+  },
   { name: "bkt __proto__", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "__proto__" })) },
   { name: "bkt constructor", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "constructor" })) },
   { name: "bkt toString", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "toString" })) },
-  { name: "bkt naming a binding", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "MEDIA_FALLBACK_BUCKET" })) },
+  {
+    name: "bkt naming a binding",
+    reason: "unknown-bucket",
+    token: () => forge(HEADER, claims({ bkt: "MEDIA_FALLBACK_BUCKET" })),
+  },
   { name: "bkt as a number", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: 1 })) },
   { name: "bkt empty", reason: "unknown-bucket", token: () => forge(HEADER, claims({ bkt: "" })) },
 
@@ -185,56 +422,191 @@ const corpus: HostileToken[] = [
   { name: "%2E%2E/ in upper case", reason: "malformed", path: "/%2E%2E/secret", token: prefixToken },
   { name: ".%2e/ mixed", reason: "malformed", path: "/.%2e/secret", token: prefixToken },
   { name: "%2e./ mixed", reason: "malformed", path: "/%2e./secret", token: prefixToken },
-  { name: "backslashes, which the parser turns into slashes", reason: "malformed", path: "\\..\\secret", token: prefixToken },
+  {
+    name: "backslashes, which the parser turns into slashes",
+    reason: "malformed",
+    path: "\\..\\secret",
+    token: prefixToken,
+  },
   { name: "a/.. back to the bare prefix", reason: "bad-path: empty", path: "/a/..", token: prefixToken },
-  { name: "..%2f (an encoded slash after ..)", reason: "bad-path: encoded-slash", path: "/..%2fsecret", token: prefixToken },
+  {
+    name: "..%2f (an encoded slash after ..)",
+    reason: "bad-path: encoded-slash",
+    path: "/..%2fsecret",
+    token: prefixToken,
+  },
   { name: "%2e%2e%2f in one segment", reason: "bad-path: encoded-slash", path: "/%2e%2e%2fsecret", token: prefixToken },
   { name: "%2F between two names", reason: "bad-path: encoded-slash", path: "/a%2Fb.mp4", token: prefixToken },
   { name: "..%5c (an encoded backslash)", reason: "bad-path: backslash", path: "/..%5csecret", token: prefixToken },
-  { name: "overlong UTF-8 dots (%c0%ae%c0%ae)", reason: "bad-path: not-utf8", path: "/%c0%ae%c0%ae/secret", token: prefixToken },
+  {
+    name: "overlong UTF-8 dots (%c0%ae%c0%ae)",
+    reason: "bad-path: not-utf8",
+    path: "/%c0%ae%c0%ae/secret",
+    token: prefixToken,
+  },
   { name: "an encoded lone surrogate", reason: "bad-path: not-utf8", path: "/%ed%a0%80.mp4", token: prefixToken },
   { name: "a truncated UTF-8 sequence", reason: "bad-path: not-utf8", path: "/%c3.mp4", token: prefixToken },
-  { name: "%u002e (IIS-style escapes)", reason: "bad-path: bad-escape", path: "/%u002e%u002e/secret", token: prefixToken },
+  {
+    name: "%u002e (IIS-style escapes)",
+    reason: "bad-path: bad-escape",
+    path: "/%u002e%u002e/secret",
+    token: prefixToken,
+  },
   { name: "a bare % at the end", reason: "bad-path: bad-escape", path: "/a.mp4%", token: prefixToken },
   { name: "an encoded NUL", reason: "bad-path: control-character", path: "/a%00.mp4", token: prefixToken },
   { name: "an encoded DEL", reason: "bad-path: control-character", path: "/a%7f.mp4", token: prefixToken },
-  { name: "an encoded C1 control (NEL)", reason: "bad-path: control-character", path: "/a%c2%85.mp4", token: prefixToken },
-  { name: "an encoded CR LF", reason: "bad-path: control-character", path: "/a%0d%0aSet-Cookie:%20x.mp4", token: prefixToken },
+  {
+    name: "an encoded C1 control (NEL)",
+    reason: "bad-path: control-character",
+    path: "/a%c2%85.mp4",
+    token: prefixToken,
+  },
+  {
+    name: "an encoded CR LF",
+    reason: "bad-path: control-character",
+    path: "/a%0d%0aSet-Cookie:%20x.mp4",
+    token: prefixToken,
+  },
   { name: "an empty segment", reason: "bad-path: empty-segment", path: "/a//b.mp4", token: prefixToken },
   { name: "a trailing slash (a directory)", reason: "bad-path: empty-segment", path: "/a/", token: prefixToken },
   { name: "a prefix token with nothing after it", reason: "bad-path: empty", path: "", token: prefixToken },
-  { name: "a path that takes the key past 1,024 bytes", reason: "bad-path: too-long", path: `/${"k".repeat(1024 - "clips/hostile/".length + 1)}`, token: prefixToken },
-  { name: "a single-object token with a path", reason: "bad-path: after-key", path: "/other.mp4", token: () => forge(HEADER, claims()) },
-  { name: "a single-object token with a bare /", reason: "bad-path: after-key", path: "/", token: () => forge(HEADER, claims()) },
+  {
+    name: "a path that takes the key past 1,024 bytes",
+    reason: "bad-path: too-long",
+    path: `/${"k".repeat(1024 - "clips/hostile/".length + 1)}`,
+    token: prefixToken,
+  },
+  {
+    name: "a single-object token with a path",
+    reason: "bad-path: after-key",
+    path: "/other.mp4",
+    token: () => forge(HEADER, claims()),
+  },
+  {
+    name: "a single-object token with a bare /",
+    reason: "bad-path: after-key",
+    path: "/",
+    token: () => forge(HEADER, claims()),
+  },
 
   // v1.1 prefix rules
-  { name: "pfx empty (the whole bucket)", reason: "bad-prefix: empty", path: "/secret", token: () => forge(HEADER, prefixClaims({ pfx: "" })) },
-  { name: "pfx without a trailing slash", reason: "bad-prefix: no-trailing-slash", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "clips/hostile" })) },
-  { name: "pfx with a leading slash", reason: "bad-prefix: leading-slash", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "/clips/" })) },
-  { name: "pfx ../", reason: "bad-prefix: dot-dot-segment", path: "/secret", token: () => forge(HEADER, prefixClaims({ pfx: "../" })) },
-  { name: "pfx clips/../", reason: "bad-prefix: dot-dot-segment", path: "/secret", token: () => forge(HEADER, prefixClaims({ pfx: "clips/../" })) },
-  { name: "pfx with a backslash", reason: "bad-prefix: backslash", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "clips\\" + "/" })) },
-  { name: "pfx with a NUL", reason: "bad-prefix: control-character", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: "clips\u0000/" })) },
-  { name: "pfx with a lone surrogate", reason: "bad-prefix: not-unicode", path: "/x.mp4", token: () => forge(HEADER, `{"pfx":"clips/\\ud800/","exp":${now() + 300}}`) },
-  { name: "pfx of 1,025 bytes", reason: "bad-prefix: too-long", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: `${"p".repeat(1024)}/` })) },
-  { name: "pfx as an array", reason: "bad-prefix: not-a-string", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: ["clips/"] })) },
-  { name: "pfx as a number", reason: "bad-prefix: not-a-string", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: 1 })) },
-  { name: "pfx null", reason: "bad-prefix: not-a-string", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ pfx: null })) },
-  { name: "key and pfx together", reason: "key-and-pfx", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ key: "clips/hostile.mp4" })) },
-  { name: "key and pfx, the key empty", reason: "key-and-pfx", token: () => forge(HEADER, claims({ key: "", pfx: "clips/" })) },
-  { name: "a prefix token with a bad bkt", reason: "unknown-bucket", path: "/x.mp4", token: () => forge(HEADER, prefixClaims({ bkt: "secrets" })) },
+  {
+    name: "pfx empty (the whole bucket)",
+    reason: "bad-prefix: empty",
+    path: "/secret",
+    token: () => forge(HEADER, prefixClaims({ pfx: "" })),
+  },
+  {
+    name: "pfx without a trailing slash",
+    reason: "bad-prefix: no-trailing-slash",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: "clips/hostile" })),
+  },
+  {
+    name: "pfx with a leading slash",
+    reason: "bad-prefix: leading-slash",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: "/clips/" })),
+  },
+  {
+    name: "pfx ../",
+    reason: "bad-prefix: dot-dot-segment",
+    path: "/secret",
+    token: () => forge(HEADER, prefixClaims({ pfx: "../" })),
+  },
+  {
+    name: "pfx clips/../",
+    reason: "bad-prefix: dot-dot-segment",
+    path: "/secret",
+    token: () => forge(HEADER, prefixClaims({ pfx: "clips/../" })),
+  },
+  {
+    name: "pfx with a backslash",
+    reason: "bad-prefix: backslash",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: "clips\\" + "/" })),
+  },
+  {
+    name: "pfx with a NUL",
+    reason: "bad-prefix: control-character",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: "clips\u0000/" })),
+  },
+  {
+    name: "pfx with a lone surrogate",
+    reason: "bad-prefix: not-unicode",
+    path: "/x.mp4",
+    token: () => forge(HEADER, `{"pfx":"clips/\\ud800/","exp":${now() + 300}}`),
+  },
+  {
+    name: "pfx of 1,025 bytes",
+    reason: "bad-prefix: too-long",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: `${"p".repeat(1024)}/` })),
+  },
+  {
+    name: "pfx as an array",
+    reason: "bad-prefix: not-a-string",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: ["clips/"] })),
+  },
+  {
+    name: "pfx as a number",
+    reason: "bad-prefix: not-a-string",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: 1 })),
+  },
+  {
+    name: "pfx null",
+    reason: "bad-prefix: not-a-string",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ pfx: null })),
+  },
+  {
+    name: "key and pfx together",
+    reason: "key-and-pfx",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ key: "clips/hostile.mp4" })),
+  },
+  {
+    name: "key and pfx, the key empty",
+    reason: "key-and-pfx",
+    token: () => forge(HEADER, claims({ key: "", pfx: "clips/" })),
+  },
+  {
+    name: "a prefix token with a bad bkt",
+    reason: "unknown-bucket",
+    path: "/x.mp4",
+    token: () => forge(HEADER, prefixClaims({ bkt: "secrets" })),
+  },
 
   // v1.1 download names: anything that could break out of the header is refused
-  { name: "dl with CR LF and a header after it", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a.pdf\r\nSet-Cookie: x=1" })) },
+  {
+    name: "dl with CR LF and a header after it",
+    reason: "bad-dl",
+    token: () => forge(HEADER, claims({ dl: "a.pdf\r\nSet-Cookie: x=1" })),
+  },
   { name: "dl with a bare LF", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\nb.pdf" })) },
   { name: "dl with a NUL", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\u0000.pdf" })) },
   { name: "dl with a tab", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\tb.pdf" })) },
   { name: "dl with a C1 control", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "a\u009b.pdf" })) },
-  { name: "dl with a lone surrogate", reason: "bad-dl", token: () => forge(HEADER, `{"key":"clips/hostile.mp4","dl":"a\\udc00.pdf","exp":${now() + 300}}`) },
+  {
+    name: "dl with a lone surrogate",
+    reason: "bad-dl",
+    token: () => forge(HEADER, `{"key":"clips/hostile.mp4","dl":"a\\udc00.pdf","exp":${now() + 300}}`),
+  },
   { name: "dl as a path", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "../../.bashrc" })) },
-  { name: "dl with a Windows path", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "C:\\Windows\\evil.exe" })) },
+  {
+    name: "dl with a Windows path",
+    reason: "bad-dl",
+    token: () => forge(HEADER, claims({ dl: "C:\\Windows\\evil.exe" })),
+  },
   { name: "dl of 256 bytes", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: `${"d".repeat(252)}.pdf` })) },
-  { name: "dl of 128 two-byte characters (256 bytes)", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "\u00e9".repeat(128) })) },
+  {
+    name: "dl of 128 two-byte characters (256 bytes)",
+    reason: "bad-dl",
+    token: () => forge(HEADER, claims({ dl: "\u00e9".repeat(128) })),
+  },
   { name: "dl empty", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: "" })) },
   { name: "dl null", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: null })) },
   { name: "dl as an object", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: { name: "a.pdf" } })) },
@@ -246,37 +618,136 @@ const corpus: HostileToken[] = [
   { name: "ip in octal", reason: "bad-ip", clientIp: "127.0.0.1", token: () => boundToken("0177.0.0.1") },
   { name: "ip with five parts", reason: "bad-ip", clientIp: "1.2.3.4", token: () => boundToken("1.2.3.4.5") },
   { name: "ip with a space", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(" 203.0.113.7") },
-  { name: "ip with an empty prefix length", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("203.0.113.7/") },
-  { name: "ip with a zero-padded prefix length", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("203.0.113.0/024") },
-  { name: "ip with two prefix lengths", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("203.0.113.0/24/8") },
+  {
+    name: "ip with an empty prefix length",
+    reason: "bad-ip",
+    clientIp: "203.0.113.7",
+    token: () => boundToken("203.0.113.7/"),
+  },
+  {
+    name: "ip with a zero-padded prefix length",
+    reason: "bad-ip",
+    clientIp: "203.0.113.7",
+    token: () => boundToken("203.0.113.0/024"),
+  },
+  {
+    name: "ip with two prefix lengths",
+    reason: "bad-ip",
+    clientIp: "203.0.113.7",
+    token: () => boundToken("203.0.113.0/24/8"),
+  },
   { name: "ip IPv6 /129", reason: "bad-ip", clientIp: "2001:db8::1", token: () => boundToken("2001:db8::/129") },
-  { name: "ip IPv6 with host bits", reason: "bad-ip", clientIp: "2001:db8::1", token: () => boundToken("2001:db8::1/64") },
+  {
+    name: "ip IPv6 with host bits",
+    reason: "bad-ip",
+    clientIp: "2001:db8::1",
+    token: () => boundToken("2001:db8::1/64"),
+  },
   { name: "ip IPv6 with two ::", reason: "bad-ip", clientIp: "2001:db8::1", token: () => boundToken("2001::db8::1") },
-  { name: "ip IPv6 with nine groups", reason: "bad-ip", clientIp: "1:2:3:4:5:6:7:8", token: () => boundToken("1:2:3:4:5:6:7:8:9") },
-  { name: "ip IPv4-mapped in hex", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("::ffff:cb00:7107") },
-  { name: "ip IPv4-mapped block as a CIDR", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken("::ffff:0:0/96") },
+  {
+    name: "ip IPv6 with nine groups",
+    reason: "bad-ip",
+    clientIp: "1:2:3:4:5:6:7:8",
+    token: () => boundToken("1:2:3:4:5:6:7:8:9"),
+  },
+  {
+    name: "ip IPv4-mapped in hex",
+    reason: "bad-ip",
+    clientIp: "203.0.113.7",
+    token: () => boundToken("::ffff:cb00:7107"),
+  },
+  {
+    name: "ip IPv4-mapped block as a CIDR",
+    reason: "bad-ip",
+    clientIp: "203.0.113.7",
+    token: () => boundToken("::ffff:0:0/96"),
+  },
   { name: "ip with a zone", reason: "bad-ip", clientIp: "fe80::1", token: () => boundToken("fe80::1%25eth0") },
   { name: "ip as a number", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(3405803783) },
   { name: "ip as a list", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(["203.0.113.7"]) },
   { name: "ip null", reason: "bad-ip", clientIp: "203.0.113.7", token: () => boundToken(null) },
-  { name: "a client address list in CF-Connecting-IP", reason: "ip-mismatch", clientIp: "203.0.113.7, 198.51.100.1", token: () => boundToken("203.0.113.7") },
-  { name: "a zero-padded client address", reason: "ip-mismatch", clientIp: "203.0.113.007", token: () => boundToken("203.0.113.7") },
-  { name: "a client address with a zone", reason: "ip-mismatch", clientIp: "fe80::1%eth0", token: () => boundToken("fe80::/64") },
-  { name: "a client address that is a host name", reason: "ip-mismatch", clientIp: "localhost", token: () => boundToken("127.0.0.1") },
-  { name: "an IPv6 client for 0.0.0.0/0", reason: "ip-mismatch", clientIp: "2001:db8::1", token: () => boundToken("0.0.0.0/0") },
+  {
+    name: "a client address list in CF-Connecting-IP",
+    reason: "ip-mismatch",
+    clientIp: "203.0.113.7, 198.51.100.1",
+    token: () => boundToken("203.0.113.7"),
+  },
+  {
+    name: "a zero-padded client address",
+    reason: "ip-mismatch",
+    clientIp: "203.0.113.007",
+    token: () => boundToken("203.0.113.7"),
+  },
+  {
+    name: "a client address with a zone",
+    reason: "ip-mismatch",
+    clientIp: "fe80::1%eth0",
+    token: () => boundToken("fe80::/64"),
+  },
+  {
+    name: "a client address that is a host name",
+    reason: "ip-mismatch",
+    clientIp: "localhost",
+    token: () => boundToken("127.0.0.1"),
+  },
+  {
+    name: "an IPv6 client for 0.0.0.0/0",
+    reason: "ip-mismatch",
+    clientIp: "2001:db8::1",
+    token: () => boundToken("0.0.0.0/0"),
+  },
   { name: "an IPv4 client for ::/0", reason: "ip-mismatch", clientIp: "203.0.113.7", token: () => boundToken("::/0") },
-  { name: "an IPv4-mapped client for ::/0 (it compares as IPv4)", reason: "ip-mismatch", clientIp: "::ffff:203.0.113.7", token: () => boundToken("::/0") },
+  {
+    name: "an IPv4-mapped client for ::/0 (it compares as IPv4)",
+    reason: "ip-mismatch",
+    clientIp: "::ffff:203.0.113.7",
+    token: () => boundToken("::/0"),
+  },
   { name: "no client address at all", reason: "ip-mismatch", token: () => boundToken("0.0.0.0/0") },
 
   // v1.1 critical header: an ip token must carry crit v11, so no verifier can fail open
-  { name: "ip without crit or v11", reason: "ip-without-crit", clientIp: "203.0.113.7", token: () => forge(HEADER, claims({ ip: "203.0.113.7" })) },
-  { name: "ip with v11 but no crit", reason: "ip-without-crit", clientIp: "203.0.113.7", token: () => forge({ ...HEADER, v11: true }, claims({ ip: "203.0.113.7" })) },
-  { name: "ip with crit v11 but v11 false", reason: "ip-without-crit", clientIp: "203.0.113.7", token: () => forge({ ...V11, v11: false }, claims({ ip: "203.0.113.7" })) },
-  { name: "ip with crit naming another parameter", reason: "bad-crit", clientIp: "203.0.113.7", token: () => forge({ ...HEADER, crit: ["v12"], v12: true }, claims({ ip: "203.0.113.7" })) },
-  { name: "crit v11 and an unknown parameter", reason: "bad-crit", clientIp: "203.0.113.7", token: () => forge({ ...V11, crit: ["v11", "exp-extra"], "exp-extra": 1 }, claims({ ip: "203.0.113.7" })) },
-  { name: "crit v11 without the v11 parameter", reason: "malformed", clientIp: "203.0.113.7", token: () => forge({ ...HEADER, crit: ["v11"] }, claims({ ip: "203.0.113.7" })) },
+  {
+    name: "ip without crit or v11",
+    reason: "ip-without-crit",
+    clientIp: "203.0.113.7",
+    token: () => forge(HEADER, claims({ ip: "203.0.113.7" })),
+  },
+  {
+    name: "ip with v11 but no crit",
+    reason: "ip-without-crit",
+    clientIp: "203.0.113.7",
+    token: () => forge({ ...HEADER, v11: true }, claims({ ip: "203.0.113.7" })),
+  },
+  {
+    name: "ip with crit v11 but v11 false",
+    reason: "ip-without-crit",
+    clientIp: "203.0.113.7",
+    token: () => forge({ ...V11, v11: false }, claims({ ip: "203.0.113.7" })),
+  },
+  {
+    name: "ip with crit naming another parameter",
+    reason: "bad-crit",
+    clientIp: "203.0.113.7",
+    token: () => forge({ ...HEADER, crit: ["v12"], v12: true }, claims({ ip: "203.0.113.7" })),
+  },
+  {
+    name: "crit v11 and an unknown parameter",
+    reason: "bad-crit",
+    clientIp: "203.0.113.7",
+    token: () => forge({ ...V11, crit: ["v11", "exp-extra"], "exp-extra": 1 }, claims({ ip: "203.0.113.7" })),
+  },
+  {
+    name: "crit v11 without the v11 parameter",
+    reason: "malformed",
+    clientIp: "203.0.113.7",
+    token: () => forge({ ...HEADER, crit: ["v11"] }, claims({ ip: "203.0.113.7" })),
+  },
   { name: "crit empty", reason: "malformed", token: () => forge({ ...HEADER, crit: [] }, claims()) },
-  { name: "crit as a string", reason: "malformed", token: () => forge({ ...HEADER, crit: "v11", v11: true }, claims()) },
+  {
+    name: "crit as a string",
+    reason: "malformed",
+    token: () => forge({ ...HEADER, crit: "v11", v11: true }, claims()),
+  },
 ];
 
 /** Fixed reasons the media Worker may log for a refused token: nothing from the token itself. */
@@ -303,7 +774,16 @@ afterEach(() => {
 
 beforeAll(async () => {
   // The objects some forged tokens name exist, so a wrongly accepted token would show as a 200, not a 404.
-  for (const key of ["clips/hostile.mp4", "clips/other.mp4", "clips/ok.mp4", "secret", "clips/secret", "clips/hostile/secret", "clips/hostile/a.mp4", "clips/hostile/x.mp4"]) {
+  for (const key of [
+    "clips/hostile.mp4",
+    "clips/other.mp4",
+    "clips/ok.mp4",
+    "secret",
+    "clips/secret",
+    "clips/hostile/secret",
+    "clips/hostile/a.mp4",
+    "clips/hostile/x.mp4",
+  ]) {
     await env.MEDIA_BUCKET.put(key, patternBytes(64));
   }
 });
@@ -313,30 +793,37 @@ describe("a corpus of hostile media tokens", () => {
     expect(corpus.length).toBeGreaterThanOrEqual(50);
   });
 
-  it.each(corpus.map((entry) => [entry.name, entry] as const))("refuses %s: 401, empty body, sanitized reason logged", async (_name, entry) => {
-    const token = await entry.token();
-    const lines: string[] = [];
-    vi.spyOn(console, "warn").mockImplementation((line: unknown) => void lines.push(String(line)));
-    vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+  it.each(corpus.map((entry) => [entry.name, entry] as const))(
+    "refuses %s: 401, empty body, sanitized reason logged",
+    async (_name, entry) => {
+      const token = await entry.token();
+      const lines: string[] = [];
+      vi.spyOn(console, "warn").mockImplementation((line: unknown) => void lines.push(String(line)));
+      vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
 
-    const response = await exports.default.fetch(hostileRequest(entry, token, { headers: { "X-Request-Id": "hostile-1" } }));
+      const response = await exports.default.fetch(
+        hostileRequest(entry, token, { headers: { "X-Request-Id": "hostile-1" } }),
+      );
 
-    expect(response.status).toBe(401);
-    expect(response.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
-    expect(response.headers.get("Cache-Control")).toBe("no-store");
-    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    expect(await response.text()).toBe("");
+      expect(response.status).toBe(401);
+      expect(response.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
+      expect(response.headers.get("Cache-Control")).toBe("no-store");
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(await response.text()).toBe("");
 
-    const logged = lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.event === "media-token-rejected");
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ reason: entry.reason, status: 401 });
-    expect(logged[0]?.reason).toMatch(SANITIZED_REASON);
-    // A kid reaches the log only when it is well formed; a hostile one stays out.
-    if (logged[0]?.kid !== undefined) expect(logged[0].kid).toMatch(/^v[1-9][0-9]{0,5}$/);
-    const text = lines.join("\n");
-    for (const part of token.split(".").filter((piece) => piece.length >= 8)) expect(text).not.toContain(part);
-    for (const secret of [V1, V2]) expect(text).not.toContain(secret);
-  });
+      const logged = lines
+        .map((line) => JSON.parse(line) as LogLine)
+        .filter((line) => line.event === "media-token-rejected");
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ reason: entry.reason, status: 401 });
+      expect(logged[0]?.reason).toMatch(SANITIZED_REASON);
+      // A kid reaches the log only when it is well formed; a hostile one stays out.
+      if (logged[0]?.kid !== undefined) expect(logged[0].kid).toMatch(/^v[1-9][0-9]{0,5}$/);
+      const text = lines.join("\n");
+      for (const part of token.split(".").filter((piece) => piece.length >= 8)) expect(text).not.toContain(part);
+      for (const secret of [V1, V2]) expect(text).not.toContain(secret);
+    },
+  );
 
   it("also refuses each of them for HEAD, with no body", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
@@ -354,14 +841,17 @@ describe("keys that look like tricks but are literal", () => {
     ["a percent-encoded slash", "clips%2f..%2fsecret"],
     ["fullwidth dots", "clips/\uff0e\uff0e/secret"],
     ["a right-to-left override", "clips/\u202egpj.exe"],
-  ])("reads a validly signed key with %s as that literal key, never decoded into another object", async (_what, key) => {
-    vi.spyOn(console, "log").mockImplementation(() => undefined);
-    const response = await fetchToken(await forge(HEADER, claims({ key })));
-    // The object "secret" exists at the bucket root; the literal key does not.
-    expect(response.status).toBe(404);
-    expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
-    await response.body?.cancel();
-  });
+  ])(
+    "reads a validly signed key with %s as that literal key, never decoded into another object",
+    async (_what, key) => {
+      vi.spyOn(console, "log").mockImplementation(() => undefined);
+      const response = await fetchToken(await forge(HEADER, claims({ key })));
+      // The object "secret" exists at the bucket root; the literal key does not.
+      expect(response.status).toBe(404);
+      expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+      await response.body?.cancel();
+    },
+  );
 });
 
 describe("v1.1 requests that look like tricks but stay inside what the token grants", () => {
@@ -403,7 +893,9 @@ describe("v1.1 requests that look like tricks but stay inside what the token gra
   it("quotes a dl name that tries to close the header parameter, and encodes it in filename*", async () => {
     const response = await fetchToken(await forge(HEADER, claims({ dl: 'a"; filename="evil.exe' })));
     expect(response.status).toBe(200);
-    expect(response.headers.get("Content-Disposition")).toBe("attachment; filename=\"a_; filename=_evil.exe\"; filename*=UTF-8''a%22%3B%20filename%3D%22evil.exe");
+    expect(response.headers.get("Content-Disposition")).toBe(
+      "attachment; filename=\"a_; filename=_evil.exe\"; filename*=UTF-8''a%22%3B%20filename%3D%22evil.exe",
+    );
     expect(response.headers.get("Set-Cookie")).toBeNull();
     await response.body?.cancel();
   });
@@ -414,7 +906,9 @@ describe("v1.1 requests that look like tricks but stay inside what the token gra
     ["a /0 for every IPv4 client", "0.0.0.0/0", "198.51.100.1"],
     ["an IPv6 /64 with a compressed client", "2001:db8:0:1::/64", "2001:0db8:0000:0001:abcd:0000:0000:0001"],
   ])("accepts %s", async (_what, ip, clientIp) => {
-    const response = await exports.default.fetch(new Request(`${ORIGIN}/media/v1/${await boundToken(ip)}`, { headers: { "CF-Connecting-IP": clientIp } }));
+    const response = await exports.default.fetch(
+      new Request(`${ORIGIN}/media/v1/${await boundToken(ip)}`, { headers: { "CF-Connecting-IP": clientIp } }),
+    );
     expect(response.status).toBe(200);
     await response.body?.cancel();
   });

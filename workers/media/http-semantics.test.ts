@@ -1,7 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ConditionalHeaders, Validators } from "./http-semantics";
-import { contentRange, evaluatePreconditions, ifRangeAllowsRange, parseContentRange, parseRange, parseRangeSpec, rangeHeaderOf, resolveRange } from "./http-semantics";
+import {
+  contentRange,
+  evaluatePreconditions,
+  ifRangeAllowsRange,
+  parseContentRange,
+  parseRange,
+  parseRangeSpec,
+  rangeHeaderOf,
+  resolveRange,
+} from "./http-semantics";
 
 const SIZE = 1000;
 
@@ -21,9 +30,12 @@ describe("parseRange", () => {
     expect(parseRange(header, SIZE)).toEqual({ kind: "partial", offset, length });
   });
 
-  it.each(["bytes=1000-", "bytes=1000-1001", "bytes=5000-6000", "bytes=-0"])("finds %s unsatisfiable against 1000 bytes", (header) => {
-    expect(parseRange(header, SIZE)).toEqual({ kind: "unsatisfiable" });
-  });
+  it.each(["bytes=1000-", "bytes=1000-1001", "bytes=5000-6000", "bytes=-0"])(
+    "finds %s unsatisfiable against 1000 bytes",
+    (header) => {
+      expect(parseRange(header, SIZE)).toEqual({ kind: "unsatisfiable" });
+    },
+  );
 
   it("finds every range unsatisfiable against an empty object", () => {
     expect(parseRange("bytes=0-", 0)).toEqual({ kind: "unsatisfiable" });
@@ -53,7 +65,11 @@ describe("parseRange", () => {
         const last = Math.max(a, b);
         const decision = parseRange(`bytes=${first}-${last}`, size);
         if (first >= size) return decision.kind === "unsatisfiable";
-        return decision.kind === "partial" && decision.offset === first && decision.offset + decision.length === Math.min(last + 1, size);
+        return (
+          decision.kind === "partial" &&
+          decision.offset === first &&
+          decision.offset + decision.length === Math.min(last + 1, size)
+        );
       }),
     );
   });
@@ -75,9 +91,12 @@ describe("the Range handed to the cache (parseRangeSpec, rangeHeaderOf)", () => 
     expect(rangeHeaderOf(parseRangeSpec(header))).toBe(canonical);
   });
 
-  it.each([null, "items=0-5", "bytes=20-10", "bytes=0-9, 20-29", "bytes=0-99999999999999999999", "bytes=a-b"])("hands the cache no range for %s (the whole copy answers)", (header) => {
-    expect(rangeHeaderOf(parseRangeSpec(header))).toBeUndefined();
-  });
+  it.each([null, "items=0-5", "bytes=20-10", "bytes=0-9, 20-29", "bytes=0-99999999999999999999", "bytes=a-b"])(
+    "hands the cache no range for %s (the whole copy answers)",
+    (header) => {
+      expect(rangeHeaderOf(parseRangeSpec(header))).toBeUndefined();
+    },
+  );
 
   it("decides, after the round trip, exactly what the client's own header decides, for every size", () => {
     const spec = fc.oneof(
@@ -101,7 +120,15 @@ describe("parseContentRange (the cache's answer to a range)", () => {
     expect(parseContentRange(contentRange(0, 1, 1))).toEqual({ offset: 0, length: 1, size: 1 });
   });
 
-  it.each([null, "bytes */1000", "bytes 10-5/1000", "bytes 0-1000/1000", "bytes 0-9/*", "items 0-9/10", "bytes 0-9/10, bytes 20-29/30"])("refuses %s", (value) => {
+  it.each([
+    null,
+    "bytes */1000",
+    "bytes 10-5/1000",
+    "bytes 0-1000/1000",
+    "bytes 0-9/*",
+    "items 0-9/10",
+    "bytes 0-9/10, bytes 20-29/30",
+  ])("refuses %s", (value) => {
     expect(parseContentRange(value)).toBeUndefined();
   });
 });
@@ -122,9 +149,12 @@ describe("evaluatePreconditions (RFC 9110 §13.2.2)", () => {
     it.each(['"abc123"', '"x", "abc123"', "*", ' "abc123" '])("proceeds when %s matches strongly", (ifMatch) => {
       expect(when({ ifMatch })).toBe("proceed");
     });
-    it.each(['"other"', 'W/"abc123"', "abc123", '"abc123', ""])("fails 412 for %s (no strong match or malformed)", (ifMatch) => {
-      expect(when({ ifMatch })).toBe("precondition-failed");
-    });
+    it.each(['"other"', 'W/"abc123"', "abc123", '"abc123', ""])(
+      "fails 412 for %s (no strong match or malformed)",
+      (ifMatch) => {
+        expect(when({ ifMatch })).toBe("precondition-failed");
+      },
+    );
     it("takes precedence over If-Unmodified-Since, which is then ignored", () => {
       expect(when({ ifMatch: '"abc123"', ifUnmodifiedSince: EARLIER })).toBe("proceed");
     });
@@ -202,9 +232,12 @@ describe("ifRangeAllowsRange (RFC 9110 §13.1.5)", () => {
 
 // Found by the property-based tests against a model of RFC 9110 (range-properties.test.ts).
 describe("precondition fields as RFC 9110 writes them", () => {
-  it.each([', "abc123"', '"other", , "abc123" ,', ' ,"abc123"'])("accepts empty list elements in If-Match (§5.6.1.2): %s matches", (value) => {
-    expect(when({ ifMatch: value })).toBe("proceed");
-  });
+  it.each([', "abc123"', '"other", , "abc123" ,', ' ,"abc123"'])(
+    "accepts empty list elements in If-Match (§5.6.1.2): %s matches",
+    (value) => {
+      expect(when({ ifMatch: value })).toBe("proceed");
+    },
+  );
 
   it("accepts empty list elements in If-None-Match: a leading comma still matches (304)", () => {
     expect(when({ ifNoneMatch: ', W/"abc123"' })).toBe("not-modified");
@@ -216,8 +249,11 @@ describe("precondition fields as RFC 9110 writes them", () => {
     ["ISO with a space", (hour: number) => `2026-11-01 ${hour}:00:00`],
     ["ISO 8601", (hour: number) => `2026-11-01T${hour}:00:00Z`],
     ["UTC instead of GMT", (hour: number) => `Sun, 01 Nov 2026 ${hour}:00:00 UTC`],
-  ])("ignores If-Unmodified-Since and If-Modified-Since that are not HTTP-dates (§13.1.3, §13.1.4): %s", (_format, at) => {
-    expect(when({ ifUnmodifiedSince: at(11) })).toBe("proceed");
-    expect(when({ ifModifiedSince: at(13) })).toBe("proceed");
-  });
+  ])(
+    "ignores If-Unmodified-Since and If-Modified-Since that are not HTTP-dates (§13.1.3, §13.1.4): %s",
+    (_format, at) => {
+      expect(when({ ifUnmodifiedSince: at(11) })).toBe("proceed");
+      expect(when({ ifModifiedSince: at(13) })).toBe("proceed");
+    },
+  );
 });

@@ -46,7 +46,11 @@ export function parseRangeSpec(header: string | null): RangeSpec {
   if (header === null) return WHOLE;
   const equals = header.indexOf("=");
   if (equals < 0 || header.slice(0, equals).trim().toLowerCase() !== "bytes") return WHOLE;
-  const specs = header.slice(equals + 1).split(",").map((part) => part.trim()).filter((part) => part !== "");
+  const specs = header
+    .slice(equals + 1)
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
   if (specs.length !== 1 || specs[0] === undefined) return WHOLE;
   const match = BYTE_RANGE_SPEC.exec(specs[0]);
   if (match === null) return WHOLE;

@@ -38,7 +38,9 @@ export function cacheControlFor(key: string, servedFrom: ServedFrom, settings: C
     return settings.playlistMaxAgeSeconds > 0 ? `public, max-age=${settings.playlistMaxAgeSeconds}` : "no-cache";
   }
   if (servedFrom === "fallback" && settings.cacheFallback) return IMMUTABLE_CACHE_CONTROL;
-  return IMMUTABLE_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix)) ? IMMUTABLE_CACHE_CONTROL : DEFAULT_CACHE_CONTROL;
+  return IMMUTABLE_KEY_SUFFIXES.some((suffix) => key.endsWith(suffix))
+    ? IMMUTABLE_CACHE_CONTROL
+    : DEFAULT_CACHE_CONTROL;
 }
 
 /** Types by extension, for objects stored without a Content-Type. */

@@ -18,11 +18,16 @@ import { ORIGIN, answerWithVars, mint, mintPrefix, patternBytes, uniqueKey } fro
 const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
 
 /** A fresh prefix with these objects under it (name → body, optional stored type). */
-async function ladder(objects: Record<string, string | { body: string | Uint8Array; contentType: string }>): Promise<string> {
+async function ladder(
+  objects: Record<string, string | { body: string | Uint8Array; contentType: string }>,
+): Promise<string> {
   const prefix = `${uniqueKey("ladder")}/`;
   for (const [name, object] of Object.entries(objects)) {
     if (typeof object === "string") await env.MEDIA_BUCKET.put(`${prefix}${name}`, object);
-    else await env.MEDIA_BUCKET.put(`${prefix}${name}`, object.body, { httpMetadata: { contentType: object.contentType } });
+    else
+      await env.MEDIA_BUCKET.put(`${prefix}${name}`, object.body, {
+        httpMetadata: { contentType: object.contentType },
+      });
   }
   return prefix;
 }
@@ -77,11 +82,16 @@ describe("a prefix token serves every object under its prefix like a key token s
   it("checks the path and the address on every request, even for a token the verified-token cache holds", async () => {
     const prefix = await ladder({ "a.m4s": "A" });
     const base = (await mintPrefix(prefix, { ip: "203.0.113.0/24" })).slice(0, -1);
-    const from = (clientIp: string, path: string) => get(`${base}${path}`, { headers: { "CF-Connecting-IP": clientIp } });
+    const from = (clientIp: string, path: string) =>
+      get(`${base}${path}`, { headers: { "CF-Connecting-IP": clientIp } });
     expect((await from("203.0.113.5", "/a.m4s")).status).toBe(200);
     const registry = await mediaConfig(env).kidRegistry(createLogger("media"));
     expect(verifiedTokenCache(registry).has(base.slice("/media/v1/".length))).toBe(true);
-    for (const [clientIp, path] of [["198.51.100.5", "/a.m4s"], ["203.0.113.5", "/a%2Fb.m4s"], ["203.0.113.5", ""]] as const) {
+    for (const [clientIp, path] of [
+      ["198.51.100.5", "/a.m4s"],
+      ["203.0.113.5", "/a%2Fb.m4s"],
+      ["203.0.113.5", ""],
+    ] as const) {
       const refused = await from(clientIp, path);
       expect(refused.status, `${clientIp} ${path}`).toBe(401);
       await refused.body?.cancel();
@@ -91,30 +101,43 @@ describe("a prefix token serves every object under its prefix like a key token s
 
   it("answers a JSON 404 for a missing object under a valid prefix", async () => {
     const prefix = await ladder({});
-    const response = await get(`${await mintPrefix(prefix)}nope.m4s`, { headers: { "X-Request-Id": "req-prefix-404" } });
+    const response = await get(`${await mintPrefix(prefix)}nope.m4s`, {
+      headers: { "X-Request-Id": "req-prefix-404" },
+    });
     expect(response.status).toBe(404);
     const body = await response.json<ErrorBody>();
     expect(body.error).toMatchObject({ status: 404, code: "not_found", requestId: "req-prefix-404" });
   });
 
   it("answers OPTIONS for a prefix URL before looking at the token, as for a single-object URL", async () => {
-    for (const path of ["/media/v1/not-a-token/master.m3u8", "/media/v1/not-a-token/720p/seg_1.m4s", "/media/v1/not-a-token"]) {
+    for (const path of [
+      "/media/v1/not-a-token/master.m3u8",
+      "/media/v1/not-a-token/720p/seg_1.m4s",
+      "/media/v1/not-a-token",
+    ]) {
       const response = await get(path, { method: "OPTIONS" });
       expect(response.status, path).toBe(204);
       expect(response.headers.get("Allow"), path).toBe("GET, HEAD, OPTIONS");
     }
     const origin = "https://player.example";
-    const preflight = await answerWithVars("/media/v1/not-a-token/720p/seg_1.m4s", { method: "OPTIONS", headers: { Origin: origin } }, { MEDIA_CORS_ORIGINS: origin });
+    const preflight = await answerWithVars(
+      "/media/v1/not-a-token/720p/seg_1.m4s",
+      { method: "OPTIONS", headers: { Origin: origin } },
+      { MEDIA_CORS_ORIGINS: origin },
+    );
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe(origin);
     expect(preflight.headers.get("Access-Control-Allow-Headers")).toContain("Range");
   });
 
-  it.each(["POST", "PUT", "DELETE"])("answers %s on a prefix URL with 405 and Allow before looking at the token", async (method) => {
-    const response = await get("/media/v1/not-a-token/720p/seg_1.m4s", { method });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toBe("GET, HEAD, OPTIONS");
-    expect((await response.json<ErrorBody>()).error.code).toBe("method_not_allowed");
-  });
+  it.each(["POST", "PUT", "DELETE"])(
+    "answers %s on a prefix URL with 405 and Allow before looking at the token",
+    async (method) => {
+      const response = await get("/media/v1/not-a-token/720p/seg_1.m4s", { method });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("Allow")).toBe("GET, HEAD, OPTIONS");
+      expect((await response.json<ErrorBody>()).error.code).toBe("method_not_allowed");
+    },
+  );
 });
 
 describe("a dl download name", () => {
@@ -167,7 +190,9 @@ describe("a dl download name", () => {
     const key = uniqueKey("page.html");
     await env.MEDIA_BUCKET.put(key, "<script>alert(1)</script>", { httpMetadata: { contentType: "text/html" } });
     const response = await get(mediaPath(await mint(key, { dl: "notes.html" })));
-    expect(response.headers.get("Content-Disposition")).toBe("attachment; filename=\"notes.html\"; filename*=UTF-8''notes.html");
+    expect(response.headers.get("Content-Disposition")).toBe(
+      "attachment; filename=\"notes.html\"; filename*=UTF-8''notes.html",
+    );
     expect(response.headers.get("Content-Security-Policy")).toBe("sandbox");
     await response.body?.cancel();
   });
@@ -177,7 +202,9 @@ describe("a dl download name", () => {
     const base = await mintPrefix(prefix, { dl: "bundle.zip" });
     for (const name of ["a.zip", "b/c.zip"]) {
       const response = await get(`${base}${name}`);
-      expect(response.headers.get("Content-Disposition")).toBe("attachment; filename=\"bundle.zip\"; filename*=UTF-8''bundle.zip");
+      expect(response.headers.get("Content-Disposition")).toBe(
+        "attachment; filename=\"bundle.zip\"; filename*=UTF-8''bundle.zip",
+      );
       await response.body?.cancel();
     }
   });
@@ -209,16 +236,19 @@ describe("an HLS or DASH ladder", () => {
     expect(await response.text()).toBe("<MPD/>");
   });
 
-  it.each(["master.m3u8", "720p/index.M3U8", "manifest.mpd"])("gives the playlist %s the short playlist max-age", async (name) => {
-    const prefix = await ladder({ [name]: "x", "seg.m4s": "y" });
-    const base = await mintPrefix(prefix);
-    const playlist = await get(`${base}${name}`);
-    expect(playlist.headers.get("Cache-Control")).toBe(`public, max-age=${DEFAULT_PLAYLIST_MAX_AGE_SECONDS}`);
-    await playlist.body?.cancel();
-    const segment = await get(`${base}seg.m4s`);
-    expect(segment.headers.get("Cache-Control")).toBe("public, max-age=3600");
-    await segment.body?.cancel();
-  });
+  it.each(["master.m3u8", "720p/index.M3U8", "manifest.mpd"])(
+    "gives the playlist %s the short playlist max-age",
+    async (name) => {
+      const prefix = await ladder({ [name]: "x", "seg.m4s": "y" });
+      const base = await mintPrefix(prefix);
+      const playlist = await get(`${base}${name}`);
+      expect(playlist.headers.get("Cache-Control")).toBe(`public, max-age=${DEFAULT_PLAYLIST_MAX_AGE_SECONDS}`);
+      await playlist.body?.cancel();
+      const segment = await get(`${base}seg.m4s`);
+      expect(segment.headers.get("Cache-Control")).toBe("public, max-age=3600");
+      await segment.body?.cancel();
+    },
+  );
 
   it("takes MEDIA_PLAYLIST_MAX_AGE, 0 meaning no-cache, and keeps playlists short even in a frozen fallback", async () => {
     const prefix = await ladder({ "live.m3u8": "#EXTM3U" });
@@ -239,6 +269,7 @@ describe("an HLS or DASH ladder", () => {
 
   it("reads MEDIA_PLAYLIST_MAX_AGE as whole seconds up to a day, else the default", () => {
     expect([playlistMaxAge("0"), playlistMaxAge("6"), playlistMaxAge("86400")]).toEqual([0, 6, 86_400]);
-    for (const bad of [undefined, "", "abc", "-1", "1.5", "86401", "Infinity"]) expect(playlistMaxAge(bad)).toBe(DEFAULT_PLAYLIST_MAX_AGE_SECONDS);
+    for (const bad of [undefined, "", "abc", "-1", "1.5", "86401", "Infinity"])
+      expect(playlistMaxAge(bad)).toBe(DEFAULT_PLAYLIST_MAX_AGE_SECONDS);
   });
 });

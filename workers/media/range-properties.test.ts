@@ -82,7 +82,13 @@ function modelHttpDate(value: string): number | undefined {
   const milliseconds = Date.UTC(year, monthIndex, dayNumber, hours, minutes, seconds);
   // A calendar-impossible date (31 Feb, 25:00) is not a date.
   const check = new Date(milliseconds);
-  if (check.getUTCDate() !== dayNumber || check.getUTCHours() !== hours || check.getUTCMinutes() !== minutes || seconds > 59) return undefined;
+  if (
+    check.getUTCDate() !== dayNumber ||
+    check.getUTCHours() !== hours ||
+    check.getUTCMinutes() !== minutes ||
+    seconds > 59
+  )
+    return undefined;
   return milliseconds / 1000;
 }
 
@@ -113,12 +119,19 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 function modelRange(value: string, size: number): Expected | undefined {
   const equals = value.indexOf("=");
   if (equals < 0 || value.slice(0, equals).trim().toLowerCase() !== "bytes") return undefined;
-  const specs = value.slice(equals + 1).split(",").map((part) => part.trim()).filter((part) => part !== "");
+  const specs = value
+    .slice(equals + 1)
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
   if (specs.length !== 1) return undefined;
   const spec = specs[0] ?? "";
   const numerals = /^(\d+)-(\d*)$/.exec(spec) ?? /^-(\d+)$/.exec(spec);
   if (numerals === null) return undefined;
-  const values = numerals.slice(1).filter((digits) => digits !== "").map((digits) => BigInt(digits));
+  const values = numerals
+    .slice(1)
+    .filter((digits) => digits !== "")
+    .map((digits) => BigInt(digits));
   if (values.some((number) => number > MAX_SAFE)) return undefined;
   const length = BigInt(size);
   if (spec.startsWith("-")) {
@@ -141,7 +154,9 @@ function model(request: ClientRequest, object: StoredObject): Expected {
 
   if (request.ifMatch !== undefined) {
     const list = modelTagList(request.ifMatch);
-    const passes = list === "*" || (list !== undefined && list.some((tag) => !tag.weak && !current.weak && tag.opaque === current.opaque));
+    const passes =
+      list === "*" ||
+      (list !== undefined && list.some((tag) => !tag.weak && !current.weak && tag.opaque === current.opaque));
     if (!passes) return { status: 412 };
   } else if (request.ifUnmodifiedSince !== undefined) {
     const date = modelHttpDate(request.ifUnmodifiedSince);
@@ -162,7 +177,8 @@ function model(request: ClientRequest, object: StoredObject): Expected {
     const value = request.ifRange.trim();
     const tag = modelEntityTag(value);
     const date = tag === undefined ? modelHttpDate(value) : undefined;
-    const rangeApplies = tag !== undefined ? !tag.weak && !current.weak && tag.opaque === current.opaque : date === object.lastModified;
+    const rangeApplies =
+      tag !== undefined ? !tag.weak && !current.weak && tag.opaque === current.opaque : date === object.lastModified;
     if (!rangeApplies) return { status: 200 };
   }
   return modelRange(request.range, object.bytes.byteLength) ?? { status: 200 };
@@ -180,7 +196,12 @@ beforeAll(async () => {
     const key = uniqueKey(`props-${size}.bin`);
     const bytes = patternBytes(size, size);
     const stored = await env.MEDIA_BUCKET.put(key, bytes, { httpMetadata: { contentType: "video/mp4" } });
-    objects.push({ token: await mint(key, { ttlSeconds: 3600 }), bytes, etag: stored.httpEtag, lastModified: Math.floor(stored.uploaded.getTime() / 1000) });
+    objects.push({
+      token: await mint(key, { ttlSeconds: 3600 }),
+      bytes,
+      etag: stored.httpEtag,
+      lastModified: Math.floor(stored.uploaded.getTime() / 1000),
+    });
   }
 });
 
@@ -359,7 +380,14 @@ describe("Range and conditional requests against a model of RFC 9110", () => {
         await get.body?.cancel();
         expect(await head.arrayBuffer()).toEqual(new ArrayBuffer(0));
         expect(head.status).toBe(get.status);
-        for (const name of ["Content-Length", "Content-Type", "ETag", "Last-Modified", "Accept-Ranges", "Cache-Control"]) {
+        for (const name of [
+          "Content-Length",
+          "Content-Type",
+          "ETag",
+          "Last-Modified",
+          "Accept-Ranges",
+          "Cache-Control",
+        ]) {
           expect(head.headers.get(name), name).toBe(get.headers.get(name));
         }
       }),

@@ -15,6 +15,8 @@ describe("the registry line", () => {
     });
     const registryLines = lines.filter((line) => line.includes("media_token:"));
     expect(registryLines).toHaveLength(1);
-    expect(registryLines[0]).toContain(`media_token: active=v2 registry=[v1:${vectors.fingerprints.v1},v2:${vectors.fingerprints.v2}]`);
+    expect(registryLines[0]).toContain(
+      `media_token: active=v2 registry=[v1:${vectors.fingerprints.v1},v2:${vectors.fingerprints.v2}]`,
+    );
   });
 });

@@ -38,7 +38,9 @@ export const DEFAULT_PLAYLIST_MAX_AGE_SECONDS = 2;
 /** MEDIA_PLAYLIST_MAX_AGE as whole seconds from 0 to a day; anything else means the default. */
 export function playlistMaxAge(setting: string | undefined): number {
   const value = numberSetting(setting);
-  return value !== undefined && Number.isSafeInteger(value) && value >= 0 && value <= 86_400 ? value : DEFAULT_PLAYLIST_MAX_AGE_SECONDS;
+  return value !== undefined && Number.isSafeInteger(value) && value >= 0 && value <= 86_400
+    ? value
+    : DEFAULT_PLAYLIST_MAX_AGE_SECONDS;
 }
 
 /** The delivery settings of a deployment, from its vars. */

@@ -82,16 +82,21 @@ describe("R2 faults at the binding boundary", () => {
     ["a ranged GET", { headers: { Range: "bytes=0-99" } }],
     ["a HEAD", { method: "HEAD" }],
     ["a conditional GET", { headers: { "If-None-Match": '"x"' } }],
-  ])("answers %s during an outage with a JSON 503, caches nothing and logs the failure", async (_what, init: RequestInit) => {
-    const logs = captureLogs();
-    const key = uniqueKey("outage.mp4");
-    const { response, settled } = await withBucket(env.R2_OUTAGE, key, init);
-    await expectStorageUnavailable(response);
-    await settled();
-    expect(await cached(key)).toBe(false);
-    expect(logs).toContainEqual(expect.objectContaining({ event: "media-storage-failed", reason: "storage-failed", status: 503 }));
-    await expectServedFromRealBucket(key);
-  });
+  ])(
+    "answers %s during an outage with a JSON 503, caches nothing and logs the failure",
+    async (_what, init: RequestInit) => {
+      const logs = captureLogs();
+      const key = uniqueKey("outage.mp4");
+      const { response, settled } = await withBucket(env.R2_OUTAGE, key, init);
+      await expectStorageUnavailable(response);
+      await settled();
+      expect(await cached(key)).toBe(false);
+      expect(logs).toContainEqual(
+        expect.objectContaining({ event: "media-storage-failed", reason: "storage-failed", status: 503 }),
+      );
+      await expectServedFromRealBucket(key);
+    },
+  );
 
   it("answers a JSON 503 when the metadata read works and the body read fails, and caches nothing", async () => {
     captureLogs();
@@ -106,16 +111,22 @@ describe("R2 faults at the binding boundary", () => {
   it.each([
     ["a plain GET", {}, 200],
     ["a ranged GET", { headers: { Range: "bytes=0-32767" } }, 206],
-  ])("ends %s with a stream error when R2 dies mid-body, never a hang, and caches nothing", async (_what, init: RequestInit, status) => {
-    const logs = captureLogs();
-    const key = uniqueKey("dies.mp4");
-    const { response, settled } = await withBucket(env.R2_DIES_MID_BODY, key, init);
-    // The headers went out before the fault: the status stands, the body cannot complete.
-    expect(response.status).toBe(status);
-    await expect(response.arrayBuffer()).rejects.toThrow();
-    await settled();
-    expect(await cached(key)).toBe(false);
-    if (status === 200) expect(logs).toContainEqual(expect.objectContaining({ event: "media-cache-fill-failed", reason: "cache-fill-failed" }));
-    await expectServedFromRealBucket(key);
-  });
+  ])(
+    "ends %s with a stream error when R2 dies mid-body, never a hang, and caches nothing",
+    async (_what, init: RequestInit, status) => {
+      const logs = captureLogs();
+      const key = uniqueKey("dies.mp4");
+      const { response, settled } = await withBucket(env.R2_DIES_MID_BODY, key, init);
+      // The headers went out before the fault: the status stands, the body cannot complete.
+      expect(response.status).toBe(status);
+      await expect(response.arrayBuffer()).rejects.toThrow();
+      await settled();
+      expect(await cached(key)).toBe(false);
+      if (status === 200)
+        expect(logs).toContainEqual(
+          expect.objectContaining({ event: "media-cache-fill-failed", reason: "cache-fill-failed" }),
+        );
+      await expectServedFromRealBucket(key);
+    },
+  );
 });

@@ -24,7 +24,15 @@ interface MintOptions {
 export function mint(key: string, options: MintOptions = {}): Promise<string> {
   const kid = options.kid ?? "v2";
   const secret = kid === "v1" ? TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1 : TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2;
-  return signMediaToken({ key, bkt: options.bkt, dl: options.dl, ttlSeconds: options.ttlSeconds ?? 300, kid, secret, now: options.now });
+  return signMediaToken({
+    key,
+    bkt: options.bkt,
+    dl: options.dl,
+    ttlSeconds: options.ttlSeconds ?? 300,
+    kid,
+    secret,
+    now: options.now,
+  });
 }
 
 /** A request to the real media Worker for a token. */
@@ -76,14 +84,34 @@ export function logRecords(lines: string[]): Record<string, unknown>[] {
  * One request for `path` (`/media/v1/...`) through the real handler with some
  * vars changed (bindings stay real), after its background work (the cache fill) is done.
  */
-export async function answerWithVars(path: string, init?: RequestInit, vars: Partial<Record<keyof MediaEnv, unknown>> = {}): Promise<Response> {
+export async function answerWithVars(
+  path: string,
+  init?: RequestInit,
+  vars: Partial<Record<keyof MediaEnv, unknown>> = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await handleMediaRequest(new Request(`${ORIGIN}${path}`, init), { ...env, ...vars } as MediaEnv, ctx, createLogger("media"));
+  const response = await handleMediaRequest(
+    new Request(`${ORIGIN}${path}`, init),
+    { ...env, ...vars } as MediaEnv,
+    ctx,
+    createLogger("media"),
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }
 
 /** A prefix token's base path (`/media/v1/<jwt>/`), signed with the active test kid. */
-export async function mintPrefix(pfx: string, claims: { dl?: string; ip?: string; bkt?: string } = {}): Promise<string> {
-  return mediaPrefixPath(await signMediaToken({ pfx, ...claims, ttlSeconds: 300, kid: "v2", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2 }));
+export async function mintPrefix(
+  pfx: string,
+  claims: { dl?: string; ip?: string; bkt?: string } = {},
+): Promise<string> {
+  return mediaPrefixPath(
+    await signMediaToken({
+      pfx,
+      ...claims,
+      ttlSeconds: 300,
+      kid: "v2",
+      secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2,
+    }),
+  );
 }

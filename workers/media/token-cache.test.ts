@@ -79,7 +79,12 @@ describe("a repeated token", () => {
     const bytes = patternBytes(1000, 3);
     await env.MEDIA_BUCKET.put(key, bytes);
     const token = await mint(key);
-    for (const [start, end] of [[0, 99], [100, 599], [600, 999], [0, 99]] as const) {
+    for (const [start, end] of [
+      [0, 99],
+      [100, 599],
+      [600, 999],
+      [0, 99],
+    ] as const) {
       const response = await fetchToken(token, { headers: { Range: `bytes=${start}-${end}` } });
       expect(response.status).toBe(206);
       expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes.slice(start, end + 1));
@@ -111,9 +116,17 @@ describe("time on a cache hit", () => {
     expect(verifiedTokenCache(registry).has(token)).toBe(true);
     expect(await verifyMediaToken(token, registry, lastAccepted)).toMatchObject({ ok: true });
     expect(verifiedTokenCache(registry).has(token)).toBe(true);
-    expect(await verifyMediaToken(token, registry, lastAccepted + 1)).toEqual({ ok: false, reason: "expired", kid: "v2" });
+    expect(await verifyMediaToken(token, registry, lastAccepted + 1)).toEqual({
+      ok: false,
+      reason: "expired",
+      kid: "v2",
+    });
     expect(verifiedTokenCache(registry).has(token)).toBe(false);
-    expect(await verifyMediaToken(token, registry, lastAccepted + 1)).toEqual({ ok: false, reason: "expired", kid: "v2" });
+    expect(await verifyMediaToken(token, registry, lastAccepted + 1)).toEqual({
+      ok: false,
+      reason: "expired",
+      kid: "v2",
+    });
     expect(verifiedTokenCache(registry).size).toBe(0);
   });
 
@@ -130,12 +143,18 @@ describe("time on a cache hit", () => {
     expect(await verifyMediaToken(token, registry, firstAccepted)).toMatchObject({ ok: true, kid: "v1" });
     expect(verifiedTokenCache(registry).has(token)).toBe(true);
     // A clock stepped back (NTP) finds the token cached but not yet valid.
-    expect(await verifyMediaToken(token, registry, firstAccepted - 1)).toEqual({ ok: false, reason: "not-yet-valid", kid: "v1" });
+    expect(await verifyMediaToken(token, registry, firstAccepted - 1)).toEqual({
+      ok: false,
+      reason: "not-yet-valid",
+      kid: "v1",
+    });
     expect(verifiedTokenCache(registry).has(token)).toBe(false);
     expect(await verifyMediaToken(token, registry, firstAccepted)).toMatchObject({ ok: true, kid: "v1" });
     for (const offset of [-1000, -1, 0, 999, 299_000, 330_000]) {
       const now = firstAccepted + offset;
-      expect(await verifyMediaToken(token, registry, now), `at ${String(offset)} ms`).toEqual(await verifyMediaToken(token, await freshRegistry(), now));
+      expect(await verifyMediaToken(token, registry, now), `at ${String(offset)} ms`).toEqual(
+        await verifyMediaToken(token, await freshRegistry(), now),
+      );
     }
   });
 });
@@ -152,7 +171,11 @@ describe("what a hit is", () => {
     for (const tampered of [inSignature, inPayload]) {
       expect(tampered).not.toBe(token);
       expect(tampered.length).toBe(token.length);
-      expect(await verifyMediaToken(tampered, registry, atSeconds(T))).toEqual({ ok: false, reason: "invalid: signature", kid: "v2" });
+      expect(await verifyMediaToken(tampered, registry, atSeconds(T))).toEqual({
+        ok: false,
+        reason: "invalid: signature",
+        kid: "v2",
+      });
       expect(verifiedTokenCache(registry).has(tampered)).toBe(false);
     }
     expect(verifiedTokenCache(registry).size).toBe(1);
@@ -168,11 +191,22 @@ describe("what a hit is", () => {
     // After a rotation removed v1.
     const registryB = await buildKidRegistry({ MEDIA_TOKEN_SECRET_V2: V2 });
     expect(verifiedTokenCache(registryB).size).toBe(0);
-    expect(await verifyMediaToken(token, registryB, atSeconds(T))).toEqual({ ok: false, reason: "unknown-kid", kid: "v1" });
+    expect(await verifyMediaToken(token, registryB, atSeconds(T))).toEqual({
+      ok: false,
+      reason: "unknown-kid",
+      kid: "v1",
+    });
 
     // v1 put again with a different secret.
-    const registryC = await buildKidRegistry({ MEDIA_TOKEN_SECRET_V1: "another-secret-of-at-least-32-bytes!", MEDIA_TOKEN_SECRET_V2: V2 });
-    expect(await verifyMediaToken(token, registryC, atSeconds(T))).toEqual({ ok: false, reason: "invalid: signature", kid: "v1" });
+    const registryC = await buildKidRegistry({
+      MEDIA_TOKEN_SECRET_V1: "another-secret-of-at-least-32-bytes!",
+      MEDIA_TOKEN_SECRET_V2: V2,
+    });
+    expect(await verifyMediaToken(token, registryC, atSeconds(T))).toEqual({
+      ok: false,
+      reason: "invalid: signature",
+      kid: "v1",
+    });
 
     expect(verifiedTokenCache(registryB).size).toBe(0);
     expect(verifiedTokenCache(registryC).size).toBe(0);
@@ -186,12 +220,15 @@ describe("the bound", () => {
     const signingKey = registry.kids.get("v2")?.key;
     if (signingKey === undefined) throw new Error("the test registry has v2");
     const tokens = await Promise.all(
-      Array.from({ length: VERIFIED_TOKEN_CACHE_ENTRIES + 1 }, (_, i) => signMediaToken({ key: `bound/${String(i)}.mp4`, ttlSeconds: 600, kid: "v2", secret: signingKey, now: T })),
+      Array.from({ length: VERIFIED_TOKEN_CACHE_ENTRIES + 1 }, (_, i) =>
+        signMediaToken({ key: `bound/${String(i)}.mp4`, ttlSeconds: 600, kid: "v2", secret: signingKey, now: T }),
+      ),
     );
     const [first = "", second = "", third = ""] = tokens;
     const last = tokens.at(-1) ?? "";
     const now = atSeconds(T);
-    for (const token of tokens.slice(0, VERIFIED_TOKEN_CACHE_ENTRIES)) expect(await verifyMediaToken(token, registry, now)).toMatchObject({ ok: true });
+    for (const token of tokens.slice(0, VERIFIED_TOKEN_CACHE_ENTRIES))
+      expect(await verifyMediaToken(token, registry, now)).toMatchObject({ ok: true });
     expect(verifiedTokenCache(registry).size).toBe(VERIFIED_TOKEN_CACHE_ENTRIES);
 
     // A hit makes the first token the most recently used: the second is now the least.

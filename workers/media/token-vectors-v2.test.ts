@@ -73,7 +73,9 @@ const REASONS: Readonly<Record<string, string>> = {
 
 /** The bucket binding a token's `bkt` claim names. */
 function bucketOf(token: string): R2Bucket {
-  const payload = JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as { bkt?: string };
+  const payload = JSON.parse(atob((token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/"))) as {
+    bkt?: string;
+  };
   return payload.bkt === "assets" ? env.ASSETS_BUCKET : env.MEDIA_BUCKET;
 }
 
@@ -81,11 +83,21 @@ function bucketOf(token: string): R2Bucket {
 const bodyFor = (key: string): string => `object:${key}`;
 
 /** Keys outside every prefix the vectors use, where a traversal would land. */
-const DECOYS = ["secret.mp4", "clips/secret.mp4", "clips/0042/secret.mp4", "clips/0042/hls/secret.mp4", "x.mp4", "a.mp4", "master.m3u8", "clips/0042/hls/720p/seg.m4s"];
+const DECOYS = [
+  "secret.mp4",
+  "clips/secret.mp4",
+  "clips/0042/secret.mp4",
+  "clips/0042/hls/secret.mp4",
+  "x.mp4",
+  "a.mp4",
+  "master.m3u8",
+  "clips/0042/hls/720p/seg.m4s",
+];
 
 beforeAll(async () => {
   for (const vector of VECTORS) {
-    if (vector.expect === "accept" && vector.objectKey !== null) await bucketOf(vector.token).put(vector.objectKey, bodyFor(vector.objectKey));
+    if (vector.expect === "accept" && vector.objectKey !== null)
+      await bucketOf(vector.token).put(vector.objectKey, bodyFor(vector.objectKey));
   }
   for (const key of DECOYS) await env.MEDIA_BUCKET.put(key, `decoy:${key}`);
 });
@@ -115,7 +127,11 @@ describe("the v1.1 PyJWT vectors, through the real Worker", () => {
     expect(VECTORS).toHaveLength(56);
     expect(VECTORS.filter((vector) => vector.expect === "accept").length).toBeGreaterThan(10);
     expect(new Set(VECTORS.map((vector) => vector.token)).size).toBeLessThan(VECTORS.length);
-    expect(Object.keys(REASONS).sort()).toEqual(VECTORS.filter((vector) => vector.expect === "reject").map((vector) => vector.name).sort());
+    expect(Object.keys(REASONS).sort()).toEqual(
+      VECTORS.filter((vector) => vector.expect === "reject")
+        .map((vector) => vector.name)
+        .sort(),
+    );
   });
 
   it("answers every vector as the file says, in file order, then again with the verification cache warm", async () => {

@@ -33,14 +33,19 @@ describe("the PyJWT vectors, through the real Worker", () => {
     expect(rejected.length).toBeGreaterThan(0);
   });
 
-  it.each(accepted.map((vector) => [vector.name, vector.token]))("accepts %s and streams the object it names", async (_name, token) => {
-    const response = await fetchToken(token);
-    expect(response.status).toBe(200);
-    const payload = JSON.parse(atob(token.split(".")[1]?.replace(/-/g, "+").replace(/_/g, "/") ?? "")) as { key: string };
-    const object = VECTOR_OBJECTS.find((candidate) => candidate.key === payload.key);
-    expect(object).toBeDefined();
-    expect(await bodyBytes(response)).toEqual(object?.bytes);
-  });
+  it.each(accepted.map((vector) => [vector.name, vector.token]))(
+    "accepts %s and streams the object it names",
+    async (_name, token) => {
+      const response = await fetchToken(token);
+      expect(response.status).toBe(200);
+      const payload = JSON.parse(atob(token.split(".")[1]?.replace(/-/g, "+").replace(/_/g, "/") ?? "")) as {
+        key: string;
+      };
+      const object = VECTOR_OBJECTS.find((candidate) => candidate.key === payload.key);
+      expect(object).toBeDefined();
+      expect(await bodyBytes(response)).toEqual(object?.bytes);
+    },
+  );
 
   it.each(rejected.map((vector) => [vector.name, vector.token]))("rejects %s with a bare 401", async (_name, token) => {
     const response = await fetchToken(token);
@@ -72,10 +77,20 @@ describe("token failures", () => {
   it("logs one sanitized line per rejection: reason, kid and request id, never the token or a secret", async () => {
     const expired = vectors.vectors.find((vector) => vector.name === "expired")?.token ?? "";
     const { lines } = await captureLogs(() =>
-      exports.default.fetch(new Request(`${ORIGIN}/media/v1/${expired}`, { headers: { "X-Request-Id": "req-expired-1" } })),
+      exports.default.fetch(
+        new Request(`${ORIGIN}/media/v1/${expired}`, { headers: { "X-Request-Id": "req-expired-1" } }),
+      ),
     );
     const rejection = logRecords(lines).find((line) => line.event === "media-token-rejected");
-    expect(rejection).toMatchObject({ level: "warn", worker: "media", reason: "expired", kid: "v1", requestId: "req-expired-1", status: 401, path: "/media/v1/:token" });
+    expect(rejection).toMatchObject({
+      level: "warn",
+      worker: "media",
+      reason: "expired",
+      kid: "v1",
+      requestId: "req-expired-1",
+      status: 401,
+      path: "/media/v1/:token",
+    });
     const text = lines.join("\n");
     expect(text).not.toContain(expired);
     expect(text).not.toContain(expired.split(".")[1]);
@@ -157,7 +172,9 @@ describe("the kid registry", () => {
     const registry = await buildKidRegistry(TEST_SECRETS.media);
     expect([...registry.kids.keys()]).toEqual(["v1", "v2"]);
     expect(registry.activeKid).toBe("v2");
-    expect(registry.line).toBe(`media_token: active=v2 registry=[v1:${vectors.fingerprints.v1},v2:${vectors.fingerprints.v2}]`);
+    expect(registry.line).toBe(
+      `media_token: active=v2 registry=[v1:${vectors.fingerprints.v1},v2:${vectors.fingerprints.v2}]`,
+    );
   });
 
   it("makes MEDIA_TOKEN_ACTIVE_KID active when it names a loaded kid", async () => {
@@ -173,7 +190,10 @@ describe("the kid registry", () => {
   });
 
   it("orders kids by number, not by text (v10 after v9)", async () => {
-    const registry = await buildKidRegistry({ MEDIA_TOKEN_SECRET_V10: "x".repeat(32), MEDIA_TOKEN_SECRET_V9: "y".repeat(32) });
+    const registry = await buildKidRegistry({
+      MEDIA_TOKEN_SECRET_V10: "x".repeat(32),
+      MEDIA_TOKEN_SECRET_V9: "y".repeat(32),
+    });
     expect([...registry.kids.keys()]).toEqual(["v9", "v10"]);
     expect(registry.activeKid).toBe("v10");
   });
@@ -181,7 +201,10 @@ describe("the kid registry", () => {
   it("refuses a secret shorter than 32 bytes, so its tokens are rejected", async () => {
     const shortSecret = "short-secret-31-bytes-long-xxxx";
     expect(new TextEncoder().encode(shortSecret).byteLength).toBe(31);
-    const registry = await buildKidRegistry({ MEDIA_TOKEN_SECRET_V1: shortSecret, MEDIA_TOKEN_SECRET_V2: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2 });
+    const registry = await buildKidRegistry({
+      MEDIA_TOKEN_SECRET_V1: shortSecret,
+      MEDIA_TOKEN_SECRET_V2: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2,
+    });
     expect(registry.refused).toEqual([{ kid: "v1", reason: "too-short" }]);
     expect([...registry.kids.keys()]).toEqual(["v2"]);
     const token = await signMediaToken({ key: "k", ttlSeconds: 60, kid: "v1", secret: shortSecret });
@@ -192,11 +215,20 @@ describe("the kid registry", () => {
     // The vector secrets end in "=": decoding them would change every signature.
     const registry = await buildKidRegistry(TEST_SECRETS.media);
     const token = vectors.vectors.find((vector) => vector.name === "valid-v1-media")?.token ?? "";
-    expect(await verifyMediaToken(token, registry)).toMatchObject({ ok: true, kid: "v1", key: "clips/0001/proxy.mp4", bucket: "media" });
+    expect(await verifyMediaToken(token, registry)).toMatchObject({
+      ok: true,
+      kid: "v1",
+      key: "clips/0001/proxy.mp4",
+      bucket: "media",
+    });
   });
 
   it("ignores names that only look like secrets", async () => {
-    const registry = await buildKidRegistry({ MEDIA_TOKEN_SECRET_V0: "z".repeat(40), MEDIA_TOKEN_SECRET_VX: "z".repeat(40), MEDIA_TOKEN_SECRET: "z".repeat(40) });
+    const registry = await buildKidRegistry({
+      MEDIA_TOKEN_SECRET_V0: "z".repeat(40),
+      MEDIA_TOKEN_SECRET_VX: "z".repeat(40),
+      MEDIA_TOKEN_SECRET: "z".repeat(40),
+    });
     expect(registry.kids.size).toBe(0);
     expect(registry.line).toBe("media_token: active=none registry=[]");
   });

@@ -8,7 +8,15 @@ import type { JWTPayload } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
 import type { MediaGrant } from "../../shared/media-token";
-import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER, isKid, readGrant, readSigningSecrets, registryLine } from "../../shared/media-token";
+import {
+  CLOCK_TOLERANCE_SECONDS,
+  MEDIA_TOKEN_ALG,
+  V11_HEADER,
+  isKid,
+  readGrant,
+  readSigningSecrets,
+  registryLine,
+} from "../../shared/media-token";
 import type { BucketName } from "./buckets";
 import { isBucketName } from "./buckets";
 
@@ -54,7 +62,10 @@ export async function buildKidRegistry(env: object): Promise<KidRegistry> {
   const secrets = readSigningSecrets(env as Record<string, unknown>);
   const entries: KidEntry[] = [];
   for (const { kid, version, secret } of secrets.loaded) {
-    const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     entries.push({ kid, version, fingerprint: await fingerprint(secret), key });
   }
   const registry: KidRegistry = {
@@ -129,7 +140,11 @@ function remember(registry: KidRegistry, token: string, entry: VerifiedEntry): v
  * of its lifetime is dropped and the token verified in full, so its
  * rejection and reason are exactly jose's.
  */
-export async function verifyMediaToken(token: string, registry: KidRegistry, now = Date.now()): Promise<VerifiedMediaToken | RejectedMediaToken> {
+export async function verifyMediaToken(
+  token: string,
+  registry: KidRegistry,
+  now = Date.now(),
+): Promise<VerifiedMediaToken | RejectedMediaToken> {
   if (token.length === 0 || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
   const entries = verifiedTokens.get(registry);
   const cached = entries?.get(token);
@@ -173,7 +188,8 @@ export async function verifyMediaToken(token: string, registry: KidRegistry, now
   if ("problem" in grant) return { ok: false, reason: grant.problem, kid };
   const result: VerifiedMediaToken = { ok: true, kid, ...grant };
   // jose has checked both are numbers (exp is required); a token without a numeric exp is simply not cached.
-  if (typeof payload.exp === "number") remember(registry, token, { result: { ...result }, exp: payload.exp, nbf: payload.nbf });
+  if (typeof payload.exp === "number")
+    remember(registry, token, { result: { ...result }, exp: payload.exp, nbf: payload.nbf });
   return result;
 }
 

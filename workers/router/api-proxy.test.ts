@@ -53,7 +53,12 @@ describe("proxying /api/* to the backend", () => {
 
   it("sets X-Forwarded-For from CF-Connecting-IP and X-Forwarded-Proto/-Host from the public URL, whatever the client sent", async () => {
     const seen = await echo({
-      headers: { "CF-Connecting-IP": "203.0.113.7", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Host": "evil.test", "X-Forwarded-Proto": "http" },
+      headers: {
+        "CF-Connecting-IP": "203.0.113.7",
+        "X-Forwarded-For": "6.6.6.6",
+        "X-Forwarded-Host": "evil.test",
+        "X-Forwarded-Proto": "http",
+      },
     });
     expect(seen.headers["x-forwarded-for"]).toBe("203.0.113.7");
     expect(seen.headers["x-forwarded-proto"]).toBe("https");
@@ -61,7 +66,9 @@ describe("proxying /api/* to the backend", () => {
   });
 
   it("sends BACKEND_AUTH_TOKEN in X-Proxy-Token, never a client's copy, and leaves Authorization and Cookie untouched", async () => {
-    const seen = await echo({ headers: { "X-Proxy-Token": "guessed", Authorization: "Bearer user-token", Cookie: "session=abc; theme=dark" } });
+    const seen = await echo({
+      headers: { "X-Proxy-Token": "guessed", Authorization: "Bearer user-token", Cookie: "session=abc; theme=dark" },
+    });
     expect(seen.headers["x-proxy-token"]).toBe(TEST_SECRETS.api.BACKEND_AUTH_TOKEN);
     expect(seen.headers.authorization).toBe("Bearer user-token");
     expect(seen.headers.cookie).toBe("session=abc; theme=dark");
@@ -73,7 +80,14 @@ describe("proxying /api/* to the backend", () => {
   });
 
   it("drops hop-by-hop request headers, including those the client named in Connection", async () => {
-    const seen = await echo({ headers: { Connection: "X-Client-Hop", "X-Client-Hop": "per-hop", "Keep-Alive": "timeout=5", "X-End-To-End": "kept" } });
+    const seen = await echo({
+      headers: {
+        Connection: "X-Client-Hop",
+        "X-Client-Hop": "per-hop",
+        "Keep-Alive": "timeout=5",
+        "X-End-To-End": "kept",
+      },
+    });
     expect(seen.headers["x-client-hop"]).toBeUndefined();
     expect(seen.headers["keep-alive"]).toBeUndefined();
     expect(seen.headers["x-end-to-end"]).toBe("kept");
@@ -116,7 +130,8 @@ describe("proxying /api/* to the backend", () => {
         if (sent === chunks / 2) {
           // Hold the second half back until the origin has received something. A
           // proxy that buffered the body would send nothing yet: the test would time out.
-          for (let record = await probe(id); !record.bytes; record = await probe(id)) await new Promise((resolve) => setTimeout(resolve, 20));
+          for (let record = await probe(id); !record.bytes; record = await probe(id))
+            await new Promise((resolve) => setTimeout(resolve, 20));
           bytesSeenMidway = (await probe(id)).bytes ?? 0;
         }
         if (sent === chunks) controller.close();
@@ -126,7 +141,11 @@ describe("proxying /api/* to the backend", () => {
         }
       },
     });
-    const response = await get(`/api/test/upload?probe=${id}`, { method: "POST", body, headers: { "Content-Type": "application/octet-stream" } });
+    const response = await get(`/api/test/upload?probe=${id}`, {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
     expect(response.status).toBe(200);
     expect((await response.json<{ bytes: number }>()).bytes).toBe(chunks * chunk.length);
     expect(bytesSeenMidway).toBeGreaterThan(0);
@@ -161,7 +180,10 @@ describe("redirects", () => {
   });
 
   it("leaves a Location on another origin alone", async () => {
-    const response = await get(`/api/test/redirect?to=${encodeURIComponent("https://id.example.com/authorize?x=1")}`, noFollow);
+    const response = await get(
+      `/api/test/redirect?to=${encodeURIComponent("https://id.example.com/authorize?x=1")}`,
+      noFollow,
+    );
     expect(response.headers.get("Location")).toBe("https://id.example.com/authorize?x=1");
   });
 });
@@ -241,7 +263,12 @@ describe("backend failures", () => {
     const response = await get("/api/test/slow-headers?ms=5000", { headers: { "X-Request-Id": "slow-1" } });
     expect(response.status).toBe(504);
     expect(await response.json<ErrorBody>()).toEqual({
-      error: { status: 504, code: "upstream_timeout", message: "The backend did not answer in time.", requestId: "slow-1" },
+      error: {
+        status: 504,
+        code: "upstream_timeout",
+        message: "The backend did not answer in time.",
+        requestId: "slow-1",
+      },
     });
   });
 
@@ -260,7 +287,9 @@ describe("WebSockets", () => {
     const socket = response.webSocket;
     if (!socket) throw new Error("no webSocket on the 101");
     socket.accept();
-    const reply = new Promise<unknown>((resolve) => socket.addEventListener("message", (event) => resolve(event.data), { once: true }));
+    const reply = new Promise<unknown>((resolve) =>
+      socket.addEventListener("message", (event) => resolve(event.data), { once: true }),
+    );
     socket.send("ping through the gateway");
     expect(await reply).toBe("ping through the gateway");
     socket.close(1000, "done");

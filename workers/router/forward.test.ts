@@ -44,4 +44,3 @@ describe("withRequestId on a response the Worker built", () => {
     expect(built.headers.get("X-Request-Id")).toBe("rid-built");
   });
 });
-

@@ -36,7 +36,12 @@ export function forwardToService(
   log: Logger,
 ): Promise<Response> {
   const failed = (): Response => {
-    log.error("service-failed", { requestId, target, method: request.method, path: loggablePath(new URL(request.url).pathname) });
+    log.error("service-failed", {
+      requestId,
+      target,
+      method: request.method,
+      path: loggablePath(new URL(request.url).pathname),
+    });
     return errorResponse(502, "upstream_error", `The ${target.toLowerCase()} service failed to answer.`, requestId);
   };
   try {

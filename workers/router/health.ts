@@ -46,7 +46,11 @@ export async function healthResponse(
   ]);
   const router = operator ? { status: "ok" as const, version: versionInfo(env.VERSION) } : { status: "ok" as const };
   const healthy = media.status === "ok" && api.status === "ok";
-  const document: HealthDocument = { status: healthy ? "ok" : "degraded", requestId, workers: { router, media: shown(media), api: shown(api) } };
+  const document: HealthDocument = {
+    status: healthy ? "ok" : "degraded",
+    requestId,
+    workers: { router, media: shown(media), api: shown(api) },
+  };
   return jsonResponse(document, healthy ? 200 : 503);
 }
 
@@ -58,7 +62,12 @@ type Probed<T> = { status: "ok"; answer: T } | FailedProbe;
  * One control-path RPC under the deadline, for /_health and /_status alike:
  * its answer, or why there is none (logged once, by target).
  */
-export async function probe<T>(target: string, call: () => Promise<T>, requestId: string, log: Logger): Promise<Probed<T>> {
+export async function probe<T>(
+  target: string,
+  call: () => Promise<T>,
+  requestId: string,
+  log: Logger,
+): Promise<Probed<T>> {
   try {
     const outcome = await withDeadline(call, HEALTH_TIMEOUT_MS);
     if (outcome !== "timeout") return { status: "ok", answer: outcome };

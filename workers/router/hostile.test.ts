@@ -25,7 +25,10 @@ interface EchoedRequest {
 }
 
 /** Sends a request through the real router whose media and api bindings answer with what they received. */
-async function throughRouterToEcho(path: string, init?: RequestInit): Promise<{ response: Response; echoed: EchoedRequest }> {
+async function throughRouterToEcho(
+  path: string,
+  init?: RequestInit,
+): Promise<{ response: Response; echoed: EchoedRequest }> {
   // The router calls only `fetch` on these bindings for data-path traffic, so an echoing Fetcher stands in for either Worker.
   const echo = env.ECHO_SERVICE as unknown as RouterEnv["MEDIA"] & RouterEnv["API"];
   const response = await router.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, MEDIA: echo, API: echo });
@@ -122,7 +125,12 @@ describe("headers only the gateway may set, sent by a client", () => {
     const { echoed } = await throughRouterToEcho("/api/users", {
       method: "POST",
       body: "x".repeat(1000),
-      headers: { ...spoofed, Authorization: "Bearer user-token", Cookie: "session=abc; theme=dark", "Content-Type": "text/plain" },
+      headers: {
+        ...spoofed,
+        Authorization: "Bearer user-token",
+        Cookie: "session=abc; theme=dark",
+        "Content-Type": "text/plain",
+      },
     });
     expect(echoed.headers.authorization).toBe("Bearer user-token");
     expect(echoed.headers.cookie).toBe("session=abc; theme=dark");
@@ -213,21 +221,27 @@ describe("junk where a media token belongs", () => {
 });
 
 describe("unknown and unusual methods on owned prefixes", () => {
-  it.each(["PROPFIND", "PURGE", "MKCOL", "TRACE", "PATCH", "DELETE", "OPTIONS"])("%s /_health gets a JSON 405 with Allow", async (method) => {
-    const response = await send("/_health", { method });
-    await expectJsonError(response, 405);
-    expect(response.headers.get("Allow")).toBe("GET, HEAD");
-  });
+  it.each(["PROPFIND", "PURGE", "MKCOL", "TRACE", "PATCH", "DELETE", "OPTIONS"])(
+    "%s /_health gets a JSON 405 with Allow",
+    async (method) => {
+      const response = await send("/_health", { method });
+      await expectJsonError(response, 405);
+      expect(response.headers.get("Allow")).toBe("GET, HEAD");
+    },
+  );
 
-  it.each(["PROPFIND", "PURGE", "LOCK", "TRACE", "DELETE"])("%s under /media/ and /api/ is a JSON 4xx, never a 500 or the SPA", async (method) => {
-    for (const path of ["/media/v1/a.b.c", "/api/x"]) {
-      const response = await send(path, { method });
-      expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
-      expect(response.status, `${method} ${path}`).toBeLessThan(500);
-      expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
-      await response.body?.cancel();
-    }
-  });
+  it.each(["PROPFIND", "PURGE", "LOCK", "TRACE", "DELETE"])(
+    "%s under /media/ and /api/ is a JSON 4xx, never a 500 or the SPA",
+    async (method) => {
+      for (const path of ["/media/v1/a.b.c", "/api/x"]) {
+        const response = await send(path, { method });
+        expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+        expect(response.status, `${method} ${path}`).toBeLessThan(500);
+        expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+        await response.body?.cancel();
+      }
+    },
+  );
 
   it("forwards an unknown method to the owning service unchanged", async () => {
     const { echoed } = await throughRouterToEcho("/api/calendar", { method: "PROPFIND" });

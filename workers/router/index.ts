@@ -34,9 +34,21 @@ interface OwnEndpoint {
 
 /** The router's own endpoints under `/_`: /_health for everyone (versions for operators), /_status and /_sign for operators. */
 const OWN_ENDPOINTS: Readonly<Record<string, OwnEndpoint>> = {
-  "/_health": { methods: ["GET", "HEAD"], access: "public", answer: (call) => healthResponse(call.env, call.requestId, call.operator, log) },
-  "/_status": { methods: ["GET", "HEAD"], access: "operator", answer: (call) => statusResponse(call.env, call.requestId, log) },
-  "/_sign": { methods: ["POST"], access: "operator", answer: (call) => signResponse(call.request, call.env.MEDIA, call.requestId, log) },
+  "/_health": {
+    methods: ["GET", "HEAD"],
+    access: "public",
+    answer: (call) => healthResponse(call.env, call.requestId, call.operator, log),
+  },
+  "/_status": {
+    methods: ["GET", "HEAD"],
+    access: "operator",
+    answer: (call) => statusResponse(call.env, call.requestId, log),
+  },
+  "/_sign": {
+    methods: ["POST"],
+    access: "operator",
+    answer: (call) => signResponse(call.request, call.env.MEDIA, call.requestId, log),
+  },
 };
 
 /**
@@ -50,13 +62,22 @@ export default {
     const { pathname } = new URL(request.url);
     const route = routeFor(pathname);
     // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
-    if (route?.target === "MEDIA" || route?.target === "API") return forwardToService(env[route.target], route.target, request, requestId, log);
-    return answerHere(request, env, route, pathname, requestId).then((response) => withRequestId(response, requestId, "fetched"));
+    if (route?.target === "MEDIA" || route?.target === "API")
+      return forwardToService(env[route.target], route.target, request, requestId, log);
+    return answerHere(request, env, route, pathname, requestId).then((response) =>
+      withRequestId(response, requestId, "fetched"),
+    );
   },
 } satisfies ExportedHandler<RouterEnv>;
 
 /** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
-function answerHere(request: Request, env: RouterEnv, route: OwnedRoute | undefined, pathname: string, requestId: string): Promise<Response> {
+function answerHere(
+  request: Request,
+  env: RouterEnv,
+  route: OwnedRoute | undefined,
+  pathname: string,
+  requestId: string,
+): Promise<Response> {
   if (route === undefined) return env.ASSETS.fetch(request);
   if (route.target === "BUILD_ASSETS") return serveBuildAsset(env.ASSETS, request, requestId);
   return ownEndpoint(request, env, pathname, requestId);
@@ -68,7 +89,9 @@ async function ownEndpoint(request: Request, env: RouterEnv, pathname: string, r
   if (endpoint === undefined) return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
   if (!endpoint.methods.includes(request.method)) {
     const allow = endpoint.methods.join(", ");
-    return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, { Allow: allow });
+    return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, {
+      Allow: allow,
+    });
   }
   const operator = await isOperator(request, env.ADMIN_TOKEN);
   if (endpoint.access === "operator" && !operator) return operatorOnly(requestId);

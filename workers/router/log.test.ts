@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LogFields } from "../../shared/log";
 import { createLogger, keyHint, loggablePath } from "../../shared/log";
 
-const TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InYxIn0.eyJrZXkiOiJhLmpwZyIsImV4cCI6OTk5OTk5OTk5OX0.c2lnbmF0dXJlLXZhbHVl";
+const TOKEN =
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InYxIn0.eyJrZXkiOiJhLmpwZyIsImV4cCI6OTk5OTk5OTk5OX0.c2lnbmF0dXJlLXZhbHVl";
 
 /** Captures what the logger writes to one console method and parses each line as JSON. */
 function capture(method: "log" | "warn" | "error"): () => Record<string, unknown>[] {
@@ -29,7 +30,9 @@ describe("the allow-listed logger", () => {
   it("writes one JSON object per call with level, worker, event and the allowed fields", () => {
     const lines = capture("log");
     createLogger("media").info("served", { requestId: "r1", status: 206, bytes: 10, cache: "hit" });
-    expect(lines()).toEqual([{ level: "info", worker: "media", event: "served", requestId: "r1", status: 206, bytes: 10, cache: "hit" }]);
+    expect(lines()).toEqual([
+      { level: "info", worker: "media", event: "served", requestId: "r1", status: 206, bytes: 10, cache: "hit" },
+    ]);
   });
 
   it("drops every field that is not allow-listed, whatever it holds", () => {

@@ -27,7 +27,9 @@ async function seededPath(name: string): Promise<{ path: string; bytes: Uint8Arr
 describe("media through the router", () => {
   it("streams a whole object with its exact Content-Length and the request id", async () => {
     const { path, bytes } = await seededPath("whole.mp4");
-    const response = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { headers: { "X-Request-Id": "req-media-whole" } }));
+    const response = await exports.default.fetch(
+      new Request(`${ORIGIN}${path}`, { headers: { "X-Request-Id": "req-media-whole" } }),
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Length")).toBe(String(SIZE));
     expect(response.headers.get("Content-Type")).toBe("video/mp4");
@@ -37,7 +39,9 @@ describe("media through the router", () => {
 
   it("answers a Range with 206, the exact Content-Range and Content-Length", async () => {
     const { path, bytes } = await seededPath("range.mp4");
-    const response = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { headers: { Range: "bytes=1000000-1000099" } }));
+    const response = await exports.default.fetch(
+      new Request(`${ORIGIN}${path}`, { headers: { Range: "bytes=1000000-1000099" } }),
+    );
     expect(response.status).toBe(206);
     expect(response.headers.get("Content-Range")).toBe(`bytes 1000000-1000099/${SIZE}`);
     expect(response.headers.get("Content-Length")).toBe("100");

@@ -60,7 +60,11 @@ describe("GET /_status", () => {
 
   it("answers 503 and marks media failed when its status() throws", async () => {
     const failing = env.FAILING_SERVICE as unknown as { status(): Promise<MediaStatus> };
-    const response = await statusResponse({ MEDIA: failing, API: env.API, VERSION: env.VERSION }, "rid-status", createLogger("router"));
+    const response = await statusResponse(
+      { MEDIA: failing, API: env.API, VERSION: env.VERSION },
+      "rid-status",
+      createLogger("router"),
+    );
     expect(response.status).toBe(503);
     const body = await response.json<StatusDocument>();
     expect(body.status).toBe("degraded");
@@ -69,7 +73,11 @@ describe("GET /_status", () => {
   });
 
   it("answers 503 and marks api timed out when its health() outlasts the deadline /_health uses too", async () => {
-    const response = await statusResponse({ MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION }, "rid-status-slow", createLogger("router"));
+    const response = await statusResponse(
+      { MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION },
+      "rid-status-slow",
+      createLogger("router"),
+    );
     expect(response.status).toBe(503);
     const body = await response.json<StatusDocument>();
     expect(body.workers.api).toEqual({ status: "failed", reason: "timeout" });
@@ -142,7 +150,12 @@ describe("POST /_sign", () => {
         controller.close();
       },
     });
-    const request = new Request(`${ORIGIN}/_sign`, { method: "POST", headers: ADMIN, body, duplex: "half" } as RequestInit);
+    const request = new Request(`${ORIGIN}/_sign`, {
+      method: "POST",
+      headers: ADMIN,
+      body,
+      duplex: "half",
+    } as RequestInit);
     expect(request.headers.get("Content-Length")).toBeNull();
     const response = await exports.default.fetch(request);
     expect(response.status).toBe(413);
@@ -179,7 +192,9 @@ describe("POST /_sign", () => {
     const { path } = await response.json<{ path: string }>();
     const inside = await call(path, { headers: { "CF-Connecting-IP": "203.0.113.7" } });
     expect(inside.status).toBe(200);
-    expect(inside.headers.get("Content-Disposition")).toBe("attachment; filename=\"Q3 report.pdf\"; filename*=UTF-8''Q3%20report.pdf");
+    expect(inside.headers.get("Content-Disposition")).toBe(
+      "attachment; filename=\"Q3 report.pdf\"; filename*=UTF-8''Q3%20report.pdf",
+    );
     await inside.body?.cancel();
     const elsewhere = await call(path, { headers: { "CF-Connecting-IP": "203.0.113.8" } });
     expect(elsewhere.status).toBe(401);

@@ -40,14 +40,23 @@ interface StatusDependencies {
 
 /** The 401 for a caller without the admin token: the same for a wrong token and none. */
 export function operatorOnly(requestId: string): Response {
-  return errorResponse(401, "unauthorized", "This endpoint is for operators: send Authorization: Bearer <ADMIN_TOKEN>.", requestId, {
-    "WWW-Authenticate": 'Bearer realm="gateway-operator"',
-  });
+  return errorResponse(
+    401,
+    "unauthorized",
+    "This endpoint is for operators: send Authorization: Bearer <ADMIN_TOKEN>.",
+    requestId,
+    {
+      "WWW-Authenticate": 'Bearer realm="gateway-operator"',
+    },
+  );
 }
 
 /** `GET /_status` for an operator: 200, or 503 when a Worker did not answer. */
 export async function statusResponse(env: StatusDependencies, requestId: string, log: Logger): Promise<Response> {
-  const [media, api] = await Promise.all([probe("media", () => env.MEDIA.status(), requestId, log), probe("api", () => env.API.health(), requestId, log)]);
+  const [media, api] = await Promise.all([
+    probe("media", () => env.MEDIA.status(), requestId, log),
+    probe("api", () => env.API.health(), requestId, log),
+  ]);
   const document: StatusDocument = {
     status: media.status === "ok" && api.status === "ok" ? "ok" : "degraded",
     requestId,
@@ -68,9 +77,11 @@ export function parseSignBody(text: string): SignInput | string {
   } catch {
     return 'The body must be JSON: {"key":"…","bkt":"media","ttl":60}.';
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return 'The body must be a JSON object: {"key":"…"}.';
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return 'The body must be a JSON object: {"key":"…"}.';
   const fields = body as Record<string, unknown>;
-  if (fields.key === undefined && fields.pfx === undefined) return "Give key (one object) or pfx (a prefix ending in /).";
+  if (fields.key === undefined && fields.pfx === undefined)
+    return "Give key (one object) or pfx (a prefix ending in /).";
   const input: SignInput = {};
   for (const name of ["key", "pfx", "bkt", "dl", "ip"] as const) {
     const value = fields[name];
@@ -88,8 +99,14 @@ export function parseSignBody(text: string): SignInput | string {
  * refusal: bad input is a 400 with its message, no signing key a 503, and so
  * is a media Worker that fails to answer at all.
  */
-export async function signResponse(request: Request, media: Pick<MediaControl, "sign">, requestId: string, log: Logger): Promise<Response> {
-  const tooLarge = () => errorResponse(413, "payload_too_large", `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`, requestId);
+export async function signResponse(
+  request: Request,
+  media: Pick<MediaControl, "sign">,
+  requestId: string,
+  log: Logger,
+): Promise<Response> {
+  const tooLarge = () =>
+    errorResponse(413, "payload_too_large", `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`, requestId);
   // A declared length is refused unread; a chunked body is read (operators only) and measured.
   if (Number(request.headers.get("Content-Length") ?? "0") > MAX_SIGN_BODY_BYTES) return tooLarge();
   const text = await request.text();
@@ -99,7 +116,13 @@ export async function signResponse(request: Request, media: Pick<MediaControl, "
   const signed = await probe("media", () => media.sign(input), requestId, log);
   const answer = signed.status === "ok" ? signed.answer : signed;
   if ("path" in answer) return jsonResponse({ path: answer.path, requestId }, 200);
-  if (answer.reason === "bad-input" && "message" in answer) return errorResponse(400, "bad_request", answer.message, requestId);
+  if (answer.reason === "bad-input" && "message" in answer)
+    return errorResponse(400, "bad_request", answer.message, requestId);
   log.error("sign-failed", { requestId, target: "media", reason: answer.reason });
-  return errorResponse(503, "dependency_failed", "The media Worker could not sign: see its registry log line (is a MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes set?).", requestId);
+  return errorResponse(
+    503,
+    "dependency_failed",
+    "The media Worker could not sign: see its registry log line (is a MEDIA_TOKEN_SECRET_V<N> of at least 32 bytes set?).",
+    requestId,
+  );
 }

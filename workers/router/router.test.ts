@@ -78,10 +78,13 @@ describe("static assets (the SPA)", () => {
 });
 
 describe("owned prefixes never fall through to the SPA", () => {
-  it.each(["/api/nope", "/api", "/media/nope", "/media", "/media/v2/x", "/_nope"])("%s gets a JSON 404", async (path) => {
-    const response = await get(path, { headers: { Accept: "text/html" } });
-    await expectJsonError(response, 404, "not_found");
-  });
+  it.each(["/api/nope", "/api", "/media/nope", "/media", "/media/v2/x", "/_nope"])(
+    "%s gets a JSON 404",
+    async (path) => {
+      const response = await get(path, { headers: { Accept: "text/html" } });
+      await expectJsonError(response, 404, "not_found");
+    },
+  );
 
   it("answers a browser-style navigation under /api/ with JSON too", async () => {
     const response = await get("/api/page", { headers: { Accept: "text/html", "Sec-Fetch-Mode": "navigate" } });
@@ -158,7 +161,13 @@ describe("the trust boundary", () => {
   });
 
   it("answers 502 in the JSON shape when a service throws", async () => {
-    const response = await forwardToService(env.FAILING_SERVICE, "API", new Request(`${ORIGIN}/api/x`), "rid-2", createLogger("router"));
+    const response = await forwardToService(
+      env.FAILING_SERVICE,
+      "API",
+      new Request(`${ORIGIN}/api/x`),
+      "rid-2",
+      createLogger("router"),
+    );
     expect(response.status).toBe(502);
     expect(await response.json<ErrorBody>()).toEqual({
       error: { status: 502, code: "upstream_error", message: "The api service failed to answer.", requestId: "rid-2" },

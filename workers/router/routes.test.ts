@@ -58,21 +58,24 @@ describe("wrangler.router.toml agrees with the route table", () => {
   ];
   const servicesByPlace: Array<[string, string, ServiceConfig[] | undefined]> = [
     ["top level", "", routerConfig.services],
-    ...environments.map(([name, env]): [string, string, ServiceConfig[] | undefined] => [name, `-${name}`, env.services]),
+    ...environments.map(([name, env]): [string, string, ServiceConfig[] | undefined] => [
+      name,
+      `-${name}`,
+      env.services,
+    ]),
   ];
 
-  it.each(assetsByPlace)(
-    "%s: run_worker_first is exactly the table's patterns, in SPA mode",
-    (_where, assets) => {
-      expect(assets?.run_worker_first).toEqual(runWorkerFirstPatterns());
-      expect(assets?.not_found_handling).toBe("single-page-application");
-    },
-  );
+  it.each(assetsByPlace)("%s: run_worker_first is exactly the table's patterns, in SPA mode", (_where, assets) => {
+    expect(assets?.run_worker_first).toEqual(runWorkerFirstPatterns());
+    expect(assets?.not_found_handling).toBe("single-page-application");
+  });
 
   it.each(servicesByPlace)(
     "%s: binds every service target of the table to that environment's Worker",
     (_where, suffix, services) => {
-      const targets = [...new Set(ROUTE_TABLE.map((route) => route.target).filter((target) => target === "MEDIA" || target === "API"))];
+      const targets = [
+        ...new Set(ROUTE_TABLE.map((route) => route.target).filter((target) => target === "MEDIA" || target === "API")),
+      ];
       for (const target of targets) {
         const binding = services?.find((service) => service.binding === target);
         expect(binding?.service).toBe(`gateway-${target.toLowerCase()}${suffix}`);

@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import { mediaPath, signMediaToken } from "../../shared/media-token";
 import { TEST_SECRETS } from "../../test/secrets";
 
-const send = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`https://gateway.test${path}`, { redirect: "manual", ...init }));
+const send = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`https://gateway.test${path}`, { redirect: "manual", ...init }));
 
 function expectDocumentHeaders(response: Response): void {
   expect(response.headers.get("Content-Security-Policy")).toMatch(/frame-ancestors 'none'/);
@@ -20,12 +21,15 @@ function expectDocumentHeaders(response: Response): void {
 }
 
 describe("security headers", () => {
-  it.each(["/", "/some/client/route"])("the SPA at %s carries CSP with frame-ancestors, nosniff and Referrer-Policy", async (path) => {
-    const response = await send(path);
-    expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
-    expectDocumentHeaders(response);
-    await response.body?.cancel();
-  });
+  it.each(["/", "/some/client/route"])(
+    "the SPA at %s carries CSP with frame-ancestors, nosniff and Referrer-Policy",
+    async (path) => {
+      const response = await send(path);
+      expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expectDocumentHeaders(response);
+      await response.body?.cancel();
+    },
+  );
 
   it("the SPA's CSP adds blob: for MediaSource to media-src and nothing else beyond 'self'", async () => {
     const response = await send("/");
@@ -40,7 +44,9 @@ describe("security headers", () => {
     expect(directives["script-src"]).toBe("'self'");
     expect(directives["worker-src"]).toBeUndefined();
     expect(directives["default-src"]).toBe("'self'");
-    expect(Object.entries(directives).filter(([, value]) => /blob:|\*|https?:|'unsafe/.test(value))).toEqual([["media-src", "'self' blob:"]]);
+    expect(Object.entries(directives).filter(([, value]) => /blob:|\*|https?:|'unsafe/.test(value))).toEqual([
+      ["media-src", "'self' blob:"],
+    ]);
     await response.body?.cancel();
   });
 
@@ -61,7 +67,12 @@ describe("security headers", () => {
   it("a media object, a 416 and a bad token all carry nosniff", async () => {
     const key = `security/${crypto.randomUUID()}.mp4`;
     await env.MEDIA_BUCKET_FOR_TESTS.put(key, new Uint8Array(100), { httpMetadata: { contentType: "video/mp4" } });
-    const token = await signMediaToken({ key, ttlSeconds: 60, kid: "v1", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1 });
+    const token = await signMediaToken({
+      key,
+      ttlSeconds: 60,
+      kid: "v1",
+      secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1,
+    });
     for (const [path, init] of [
       [mediaPath(token), {}],
       [mediaPath(token), { headers: { Range: "bytes=500-" } }],
@@ -75,8 +86,15 @@ describe("security headers", () => {
 
   it("an object stored as HTML is an attachment in a CSP sandbox, never a page on the app's origin", async () => {
     const key = `security/${crypto.randomUUID()}.html`;
-    await env.MEDIA_BUCKET_FOR_TESTS.put(key, "<script>alert(1)</script>", { httpMetadata: { contentType: "text/html" } });
-    const token = await signMediaToken({ key, ttlSeconds: 60, kid: "v1", secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1 });
+    await env.MEDIA_BUCKET_FOR_TESTS.put(key, "<script>alert(1)</script>", {
+      httpMetadata: { contentType: "text/html" },
+    });
+    const token = await signMediaToken({
+      key,
+      ttlSeconds: 60,
+      kid: "v1",
+      secret: TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1,
+    });
     const response = await send(mediaPath(token));
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Security-Policy")).toBe("sandbox");

@@ -11,7 +11,12 @@ export async function serveBuildAsset(assets: Fetcher, request: Request, request
   const response = await assets.fetch(request);
   if (!isSpaShell(response)) return response;
   await response.body?.cancel();
-  return errorResponse(404, "not_found", "No such build asset: the page that asked for it is older than the deploy.", requestId);
+  return errorResponse(
+    404,
+    "not_found",
+    "No such build asset: the page that asked for it is older than the deploy.",
+    requestId,
+  );
 }
 
 /** Build output is never HTML, so HTML here is the SPA fallback answering a miss. */
