@@ -27,8 +27,7 @@ import { JSON_DOCUMENT_HEADERS } from "../shared/errors.ts";
 import type { MintInput } from "../shared/media-token.ts";
 import {
   DEFAULT_TOKEN_TTL_SECONDS,
-  mediaPath,
-  mediaPrefixPath,
+  mintedPath,
   mintProblem,
   readSigningSecrets,
   signMediaToken,
@@ -252,7 +251,7 @@ async function mintMediaUrl(
   const ttlSeconds = input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
   const token = await signMediaToken({ ...input, ttlSeconds, kid: signer.kid, secret: signer.secret });
   sendJson(response, 200, {
-    url: input.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token),
+    url: mintedPath(token, input),
     kid: signer.kid,
     expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
     requestId: requestIdOf(request),

@@ -11,8 +11,7 @@ import type { MintInput } from "../shared/media-token.ts";
 import {
   ACTIVE_KID_SETTING,
   DEFAULT_TOKEN_TTL_SECONDS,
-  mediaPath,
-  mediaPrefixPath,
+  mintedPath,
   mintProblem,
   readSigningSecrets,
   signMediaToken,
@@ -81,6 +80,4 @@ const token = await signMediaToken({
   kid: signer.kid,
   secret: signer.secret,
 });
-console.log(
-  `http://127.0.0.1:${process.env.PORT ?? "8787"}${input.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token)}`,
-);
+console.log(`http://127.0.0.1:${process.env.PORT ?? "8787"}${mintedPath(token, input)}`);

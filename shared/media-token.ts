@@ -556,6 +556,11 @@ export function mediaPrefixPath(token: string): string {
   return `${MEDIA_TOKEN_PATH_PREFIX}${token}/`;
 }
 
+/** The path a minter hands out for a token: the object's path, or a prefix token's base path. */
+export function mintedPath(token: string, grant: { pfx?: string | undefined }): string {
+  return grant.pfx === undefined ? mediaPath(token) : mediaPrefixPath(token);
+}
+
 /**
  * The token and the path after it in a request's pathname (`/media/v1/<jwt>/<path>`),
  * or undefined when the pathname is not a media token route (no token at all).

@@ -12,6 +12,7 @@ import {
   chooseActiveKid,
   contentDispositionFor,
   mintProblem,
+  mintedPath,
   readSigningSecrets,
   signMediaToken,
 } from "../../shared/media-token";
@@ -189,5 +190,12 @@ describe("which secrets sign, one rule everywhere", () => {
       activeKid: "v5",
     });
     expect(chooseActiveKid([], "v1")).toEqual({ activeKid: undefined, activeKidProblem: "active-kid-not-loaded" });
+  });
+});
+
+describe("mintedPath", () => {
+  it("hands out /media/v1/<jwt> for a key token and the base path /media/v1/<jwt>/ for a prefix token", () => {
+    expect(mintedPath("a.b.c", {})).toBe("/media/v1/a.b.c");
+    expect(mintedPath("a.b.c", { pfx: "clips/0042/hls/" })).toBe("/media/v1/a.b.c/");
   });
 });

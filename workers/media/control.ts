@@ -5,13 +5,7 @@
  */
 import type { MediaStatus, SignInput, SignResult } from "../../shared/control";
 import type { Logger } from "../../shared/log";
-import {
-  DEFAULT_TOKEN_TTL_SECONDS,
-  mediaPath,
-  mediaPrefixPath,
-  mintProblem,
-  signMediaToken,
-} from "../../shared/media-token";
+import { DEFAULT_TOKEN_TTL_SECONDS, mintedPath, mintProblem, signMediaToken } from "../../shared/media-token";
 import { versionInfo } from "../../shared/health";
 import type { BucketName } from "./buckets";
 import { DEFAULT_BUCKET, MEDIA_BUCKETS, boundBuckets } from "./buckets";
@@ -36,7 +30,7 @@ export async function signMediaPath(input: SignInput, env: MediaEnv, log: Logger
     kid: active.kid,
     secret: active.key,
   });
-  return { ok: true, path: pfx === undefined ? mediaPath(token) : mediaPrefixPath(token) };
+  return { ok: true, path: mintedPath(token, { pfx }) };
 }
 
 /** What this isolate has loaded: kids and fingerprints, the active kid, the bound buckets. */
