@@ -97,6 +97,16 @@ export function ratioCheck(
   };
 }
 
+/** Why a pair of counted variants cannot be compared, or undefined when both were counted. */
+function unavailableReason(
+  section: InstructionsSection | undefined,
+  ...counts: (InstructionsSection["variants"][string] | undefined)[]
+): string | undefined {
+  if (section === undefined) return "not run";
+  const missing = counts.find((count) => count?.available !== true);
+  return section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined);
+}
+
 /**
  * A pair compared by instructions per request under callgrind, round by
  * round, as denominator's count / numerator's (above 1 means "numerator is
@@ -110,11 +120,7 @@ export function instructionRatioCheck(
   denominator: string,
 ): Check {
   const [a, b] = [section?.variants[numerator], section?.variants[denominator]];
-  const missing = [a, b].find((count) => count?.available !== true);
-  const unavailable =
-    section === undefined
-      ? "not run"
-      : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
+  const unavailable = unavailableReason(section, a, b);
   const value = a && b ? ratioSpread(b.instructionsPerRequest.rounds, a.instructionsPerRequest.rounds) : spread([]);
   return { id, label, unit: "x", value, ...(unavailable === undefined ? {} : { unavailable }) };
 }
@@ -180,11 +186,7 @@ export function instructionExcessCheck(
   target: Target,
 ): Check {
   const [a, b] = [section?.variants[ours], section?.variants[peer]];
-  const missing = [a, b].find((count) => count?.available !== true);
-  const unavailable =
-    section === undefined
-      ? "not run"
-      : (section.unavailable ?? (missing ? (missing.unavailable ?? "variant missing") : undefined));
+  const unavailable = unavailableReason(section, a, b);
   const value =
     a && b
       ? spread(
