@@ -8,17 +8,12 @@
  *   BENCH_ONLY=instructions BENCH_VARIANTS=media-hit,bare-cache npm run bench   # one pair by callgrind
  *
  * What is measured: bench/variants.ts; the rows: bench/checks.ts; the
- * markdown: bench/report.ts.
+ * markdown: bench/report.ts; the results written: bench/publish.ts.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, release, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Check, Sections } from "./check-kinds.ts";
-import { verdictOf } from "./check-kinds.ts";
-import { svgChart } from "./chart.ts";
-import { judgedChecks, otherChecks } from "./checks.ts";
+import type { Sections } from "./check-kinds.ts";
 import type { Gateway, GatewayOptions } from "./harness.ts";
 import { buildAll, newSecrets, startGateway } from "./harness.ts";
 import { measureIsolateHeaps } from "./isolate-heaps.ts";
@@ -31,13 +26,13 @@ import { startNginx } from "./nginx.ts";
 import type { SocketName } from "./ports.ts";
 import { PORTS, socketOf } from "./ports.ts";
 import { cpuSeconds } from "./processes.ts";
-import { details, markdownTable, textTable, writeResults } from "./report.ts";
-import { FRESH_TOKENS, partialRun, runsSection, settings } from "./settings.ts";
+import { publishRun } from "./publish.ts";
+import { FRESH_TOKENS, runsSection, settings } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import { checkSseVariant, measureSseLevel, startSseRig } from "./sse.ts";
 import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput.ts";
 import { measureTokenVerify } from "./token-verify.ts";
-import { ensureTools, toolVersion } from "./tools.ts";
+import { ensureTools, harnessVersions } from "./tools.ts";
 import {
   fillCache,
   gatewayVariants,
@@ -65,22 +60,6 @@ async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
   } finally {
     timings[name] = (timings[name] ?? 0) + (performance.now() - started) / 1000;
   }
-}
-
-function versions(): Record<string, string> {
-  const packageVersion = (name: string): string =>
-    (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
-  return {
-    harness: "Miniflare API (one workerd process, a direct socket per Worker; not wrangler dev)",
-    workerd: execFileSync("node_modules/.bin/workerd", ["--version"]).toString().trim(),
-    miniflare: packageVersion("miniflare"),
-    wrangler: packageVersion("wrangler"),
-    node: process.version,
-    wrk: toolVersion("wrk", ["--version"]),
-    nginx: toolVersion("nginx", ["-v"]),
-    kernel: release(),
-    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,
-  };
 }
 
 /** Instructions per request of INSTRUCTION_VARIANTS, in a gateway whose workerd runs under callgrind. */
@@ -294,63 +273,15 @@ async function main(): Promise<void> {
     await rm(stateDir, { recursive: true, force: true });
   }
 
-  // A cut-down run shows only the rows it measured.
-  // A cut-down run shows only the rows it measured.
-  const shown = (list: Check[]): Check[] => list.filter((check) => !partialRun || verdictOf(check) !== "n/a");
-  const [judged, others] = [shown(judgedChecks(sections)), shown(otherChecks(sections))];
-  const checks = [...judged, ...others];
-  const durationSeconds = (performance.now() - started) / 1000;
-  const harness = versions();
-  const header = [
-    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings)
-      .map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`)
-      .join(
-        ", ",
-      )}); ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds} at ${settings.sseManyStreams} streams); load avg at end ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
-    ...Object.entries(harness).map(([name, version]) => `${name}: ${version}`),
-  ];
-  // A table without rows (a cut-down run) is left out with its title.
-  const tables = [
-    {
-      title:
-        "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):",
-      checks: judged,
-    },
-    { title: "Wall-clock checks (reports, and the targets no instruction count can stand in for):", checks: others },
-  ].filter((table) => table.checks.length > 0);
-  console.log(`\n${header.join("\n")}\n`);
-  for (const table of tables) console.log(`${table.title}\n\n${textTable(table.checks)}\n`);
-  console.log(details(sections));
-  const markdown = [
-    "# Benchmark results (latest run)",
-    "",
-    ...header.map((line) => `- ${line}`),
-    "",
-    ...tables.flatMap((table) => [table.title, "", markdownTable(table.checks), ""]),
-    details(sections),
-    "",
-  ].join("\n");
-  const failed = checks.filter((check) => verdictOf(check) === "miss").map((check) => check.id);
-  const json = {
-    startedAt: startedAt.toISOString(),
-    durationSeconds,
-    harness,
-    settings,
-    seeding,
+  await publishRun({
+    startedAt,
+    durationSeconds: (performance.now() - started) / 1000,
     timings,
+    harness: harnessVersions(),
+    seeding,
     workerLogLines,
-    checks: checks.map((check) => ({ ...check, verdict: verdictOf(check) })),
-    missed: failed,
-    ...sections,
-  };
-  // A quick or cut-down run (BENCH_QUICK, BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
-  const directory = partialRun || settings.quick ? "dist/bench-results" : "bench/results";
-  await writeResults(directory, json, markdown, svgChart(checks));
-  console.log(
-    `\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`,
-  );
+    sections,
+  });
 }
 
 await main();

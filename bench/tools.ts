@@ -5,8 +5,9 @@
  * bench says how and stops (wrk, nginx) or skips that section (valgrind).
  */
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 
 function has(command: string): boolean {
@@ -216,4 +217,21 @@ function runWrkWith(url: string, options: WrkOptions, extraArgs: readonly string
       });
     });
   });
+}
+
+/** What the run measured with: the harness, runtime and peers' versions, the kernel and the CPU. */
+export function harnessVersions(): Record<string, string> {
+  const packageVersion = (name: string): string =>
+    (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
+  return {
+    harness: "Miniflare API (one workerd process, a direct socket per Worker; not wrangler dev)",
+    workerd: execFileSync("node_modules/.bin/workerd", ["--version"]).toString().trim(),
+    miniflare: packageVersion("miniflare"),
+    wrangler: packageVersion("wrangler"),
+    node: process.version,
+    wrk: toolVersion("wrk", ["--version"]),
+    nginx: toolVersion("nginx", ["-v"]),
+    kernel: release(),
+    cpu: `${cpus().length} x ${cpus()[0]?.model ?? "unknown"}`,
+  };
 }

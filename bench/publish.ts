@@ -1,0 +1,89 @@
+/**
+ * The end of a bench run: its two tables printed, and bench/results/latest.{json,md,svg}
+ * written (a quick or cut-down run writes dist/bench-results/ instead).
+ */
+import { loadavg } from "node:os";
+import type { Check, Sections } from "./check-kinds.ts";
+import { verdictOf } from "./check-kinds.ts";
+import { svgChart } from "./chart.ts";
+import { judgedChecks, otherChecks } from "./checks.ts";
+import { details, markdownTable, textTable, writeResults } from "./report.ts";
+import { partialRun, settings } from "./settings.ts";
+
+export interface RunRecord {
+  startedAt: Date;
+  durationSeconds: number;
+  /** Wall-clock seconds per section. */
+  timings: Record<string, number>;
+  /** Versions of workerd, wrangler, node and the peers. */
+  harness: Record<string, string>;
+  seeding: Record<string, number>;
+  workerLogLines: number;
+  sections: Sections;
+}
+
+/** Prints the run's tables and writes its results. */
+export async function publishRun({
+  startedAt,
+  durationSeconds,
+  timings,
+  harness,
+  seeding,
+  workerLogLines,
+  sections,
+}: RunRecord): Promise<void> {
+  // A cut-down run shows only the rows it measured.
+  const shown = (list: Check[]): Check[] => list.filter((check) => !partialRun || verdictOf(check) !== "n/a");
+  const [judged, others] = [shown(judgedChecks(sections)), shown(otherChecks(sections))];
+  const checks = [...judged, ...others];
+  const header = [
+    `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings)
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`)
+      .join(
+        ", ",
+      )}); ${settings.rounds} interleaved rounds (SSE: ${settings.sseRounds} at ${settings.sseManyStreams} streams); load avg at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+    ...Object.entries(harness).map(([name, version]) => `${name}: ${version}`),
+  ];
+  // A table without rows (a cut-down run) is left out with its title.
+  const tables = [
+    {
+      title:
+        "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):",
+      checks: judged,
+    },
+    { title: "Wall-clock checks (reports, and the targets no instruction count can stand in for):", checks: others },
+  ].filter((table) => table.checks.length > 0);
+  console.log(`\n${header.join("\n")}\n`);
+  for (const table of tables) console.log(`${table.title}\n\n${textTable(table.checks)}\n`);
+  console.log(details(sections));
+  const markdown = [
+    "# Benchmark results (latest run)",
+    "",
+    ...header.map((line) => `- ${line}`),
+    "",
+    ...tables.flatMap((table) => [table.title, "", markdownTable(table.checks), ""]),
+    details(sections),
+    "",
+  ].join("\n");
+  const failed = checks.filter((check) => verdictOf(check) === "miss").map((check) => check.id);
+  const json = {
+    startedAt: startedAt.toISOString(),
+    durationSeconds,
+    harness,
+    settings,
+    seeding,
+    timings,
+    workerLogLines,
+    checks: checks.map((check) => ({ ...check, verdict: verdictOf(check) })),
+    missed: failed,
+    ...sections,
+  };
+  // A quick or cut-down run (BENCH_QUICK, BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
+  const directory = partialRun || settings.quick ? "dist/bench-results" : "bench/results";
+  await writeResults(directory, json, markdown, svgChart(checks));
+  console.log(
+    `\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`,
+  );
+}
