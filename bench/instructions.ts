@@ -206,7 +206,7 @@ export async function measureInstructions(
       const seenBefore = new Set(await readdir(directory));
       await load(variant, first, settings.requests, settings.concurrency);
       // What workerd still does once the last answer is out (closing, logs) belongs to these requests.
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      await new Promise((resolve) => setTimeout(resolve, variant.settleMs ?? SETTLE_MS));
       // A dump also zeroes the counters, so the next variant starts from 0.
       await callgrindControl(directory, pid, `--dump=${id}-round-${round + 1}`);
       const instructionsPerRequest = (await newestDumpTotal(directory, pid, seenBefore)) / settings.requests;

@@ -23,6 +23,8 @@ export interface HttpVariant {
   paths?: readonly string[];
   expectStatus: number;
   expectBytes: number;
+  /** Callgrind only: how long a round waits after its last answer before its dump (background work of the requests). */
+  settleMs?: number;
 }
 
 /** The URL of a variant's `turn`-th request (its own URL unless it rotates paths). */
