@@ -275,6 +275,7 @@ export const CPU_BUDGET_KILO_INSTRUCTIONS = {
   upload: 1500,
   sseSetup: 2400,
   rangedMiss: 25_500,
+  webSocketUpgrade: 1800,
   health: 1100,
 } as const;
 
@@ -346,6 +347,14 @@ function cpuBudgetChecks(sections: Sections): Check[] {
       "media-miss-ranged",
       "bare-r2-ranged",
       under(b.rangedMiss),
+    ),
+    instructionExcessCheck(
+      "cpu-websocket-upgrade",
+      "CPU budget: WebSocket upgrade router -> api, beyond forwarder -> bare fetch",
+      s,
+      "websocket-router-api",
+      "websocket-forwarder-fetch-limited",
+      under(b.webSocketUpgrade),
     ),
     instructionExcessCheck(
       "cpu-health",

@@ -20,7 +20,7 @@ import { promisify } from "node:util";
 import type { Spread } from "./stats.ts";
 import { interleave, spread } from "./stats.ts";
 import type { HttpVariant } from "./throughput.ts";
-import { checkVariant, requestInit, requestUrl } from "./throughput.ts";
+import { checkVariant, exchange } from "./throughput.ts";
 
 const run = promisify(execFile);
 
@@ -131,14 +131,10 @@ async function load(variant: HttpVariant, first: number, count: number, concurre
   const loop = async (): Promise<void> => {
     while (next < end) {
       const turn = next++;
-      const response = await fetch(requestUrl(variant, turn), {
-        ...requestInit(variant),
-        signal: AbortSignal.timeout(60_000),
-      });
-      const bytes = (await response.arrayBuffer()).byteLength;
-      if (response.status !== variant.expectStatus || bytes !== variant.expectBytes) {
+      const { status, bytes } = await exchange(variant, turn, 60_000);
+      if (status !== variant.expectStatus || bytes !== variant.expectBytes) {
         throw new Error(
-          `bench: ${variant.id} answered ${response.status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`,
+          `bench: ${variant.id} answered ${status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`,
         );
       }
     }

@@ -9,7 +9,15 @@ import type { BenchSecrets, Gateway } from "./harness.ts";
 import type { Nginx } from "./nginx.ts";
 import type { SocketName } from "./ports.ts";
 import { socketUrl } from "./ports.ts";
-import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY, FIXED_EVENT_DATA } from "./origin-bodies.ts";
+import {
+  API_JSON_BODY,
+  API_JSON_PATH,
+  API_POST_ANSWER,
+  API_POST_BODY,
+  FIXED_EVENT_DATA,
+  WEBSOCKET_GREETING,
+  WEBSOCKET_PATH,
+} from "./origin-bodies.ts";
 import { keepsVariant } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import type { HttpVariant } from "./throughput.ts";
@@ -277,8 +285,10 @@ const FILL_SETTLE_MS = 1500;
 /**
  * Kinds counted by callgrind only: a ranged miss within the cache cap, each
  * request to an object of its own (so every one is a miss and starts a
- * fill), beside the bare R2 Worker's ranged get; and /_health through the
- * router beside a bare Worker making the same two RPC health() calls.
+ * fill), beside the bare R2 Worker's ranged get; a WebSocket upgrade through
+ * router -> api beside the bare forwarder -> bare fetch Worker (as SSE
+ * setup); and /_health through the router beside a bare Worker making the
+ * same two RPC health() calls.
  */
 export function callgrindOnlyVariants(paths: SignedPaths): HttpVariant[] {
   const variants: HttpVariant[] = [
@@ -301,6 +311,12 @@ export function callgrindOnlyVariants(paths: SignedPaths): HttpVariant[] {
       expectBytes: 16 * 1024,
       settleMs: FILL_SETTLE_MS,
     },
+    webSocket("websocket-router-api", "Router -> api", "routerNoAssets"),
+    webSocket(
+      "websocket-forwarder-fetch-limited",
+      "Bare forwarder -> bare fetch Worker with the limiter",
+      "forwarderToFetchLimited",
+    ),
     {
       id: "router-health",
       description: "Router /_health: RPC health() to media and api",
@@ -317,6 +333,22 @@ export function callgrindOnlyVariants(paths: SignedPaths): HttpVariant[] {
     },
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** How long a WebSocket round waits after its last message: the last sockets' teardown, through every hop, inside the count. */
+const WEBSOCKET_SETTLE_MS = 500;
+
+/** A WebSocket upgrade through `socket` to the origin: the 101, the origin's one message, then the client goes. */
+function webSocket(id: string, description: string, socket: SocketName): HttpVariant {
+  return {
+    id,
+    description: `${description}: WebSocket upgrade, one message from the origin`,
+    url: `${socketUrl(socket)}${WEBSOCKET_PATH}`,
+    webSocket: true,
+    expectStatus: 101,
+    expectBytes: WEBSOCKET_GREETING.length,
+    settleMs: WEBSOCKET_SETTLE_MS,
+  };
 }
 
 /** The router's public /_health document (a 36-character request id) and the bare Worker's. */
