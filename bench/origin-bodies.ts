@@ -29,9 +29,3 @@ export const API_POST_ANSWER = JSON.stringify({ ok: true, received: API_POST_BOD
 
 /** The data of every event on a stream opened with `fixed=1` (else the time it was written). */
 export const FIXED_EVENT_DATA = "0";
-
-/** Where the origin accepts a WebSocket upgrade (any other path answers as before). */
-export const WEBSOCKET_PATH = "/api/bench/socket";
-
-/** The one text message the origin sends on every WebSocket it accepts. */
-export const WEBSOCKET_GREETING = "hello from the origin";

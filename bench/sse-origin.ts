@@ -8,7 +8,7 @@
  * With `fixed=1` every event carries the same data instead (for the callgrind
  * section, which checks every answer's size).
  *
- * WEBSOCKET_PATH accepts a WebSocket upgrade, sends WEBSOCKET_GREETING and
+ * WEBSOCKET_PATH (bench/origin-websocket.ts) accepts a WebSocket upgrade, sends WEBSOCKET_GREETING and
  * waits for the client to go (the WebSocket upgrade's CPU row).
  *
  * API_JSON_PATH (bench/origin-bodies.ts) answers a small JSON document to a
@@ -20,15 +20,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { Duplex } from "node:stream";
-import {
-  API_JSON_BODY,
-  API_JSON_PATH,
-  API_POST_ANSWER,
-  API_POST_BODY,
-  FIXED_EVENT_DATA,
-  WEBSOCKET_GREETING,
-  WEBSOCKET_PATH,
-} from "./origin-bodies.ts";
+import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY, FIXED_EVENT_DATA } from "./origin-bodies.ts";
+import { WEBSOCKET_GREETING, WEBSOCKET_PATH } from "./origin-websocket.ts";
 
 const port = Number(process.argv[2]);
 let openStreams = 0;

@@ -9,15 +9,8 @@ import type { BenchSecrets, Gateway } from "./harness.ts";
 import type { Nginx } from "./nginx.ts";
 import type { SocketName } from "./ports.ts";
 import { socketUrl } from "./ports.ts";
-import {
-  API_JSON_BODY,
-  API_JSON_PATH,
-  API_POST_ANSWER,
-  API_POST_BODY,
-  FIXED_EVENT_DATA,
-  WEBSOCKET_GREETING,
-  WEBSOCKET_PATH,
-} from "./origin-bodies.ts";
+import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY, FIXED_EVENT_DATA } from "./origin-bodies.ts";
+import { WEBSOCKET_GREETING, WEBSOCKET_PATH } from "./origin-websocket.ts";
 import { keepsVariant } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import type { HttpVariant } from "./throughput.ts";
