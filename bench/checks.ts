@@ -275,7 +275,7 @@ export const CPU_BUDGET_KILO_INSTRUCTIONS = {
   upload: 1500,
   sseSetup: 2400,
   rangedMiss: 25_500,
-  webSocketUpgrade: 1800,
+  webSocketUpgrade: 2000,
   health: 1100,
 } as const;
 
