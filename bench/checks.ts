@@ -274,6 +274,9 @@ export const CPU_BUDGET_KILO_INSTRUCTIONS = {
   apiJson: 750,
   upload: 1500,
   sseSetup: 2400,
+  rangedMiss: 25_500,
+  webSocketUpgrade: 2000,
+  health: 1100,
 } as const;
 
 function cpuBudgetChecks(sections: Sections): Check[] {
@@ -336,6 +339,30 @@ function cpuBudgetChecks(sections: Sections): Check[] {
       "sse-open-router-api",
       "sse-open-forwarder-fetch-limited",
       under(b.sseSetup),
+    ),
+    instructionExcessCheck(
+      "cpu-media-miss-ranged",
+      "CPU budget: ranged media miss with its cache fill, beyond the bare R2 Worker's ranged get",
+      s,
+      "media-miss-ranged",
+      "bare-r2-ranged",
+      under(b.rangedMiss),
+    ),
+    instructionExcessCheck(
+      "cpu-websocket-upgrade",
+      "CPU budget: WebSocket upgrade router -> api, beyond forwarder -> bare fetch",
+      s,
+      "websocket-router-api",
+      "websocket-forwarder-fetch-limited",
+      under(b.webSocketUpgrade),
+    ),
+    instructionExcessCheck(
+      "cpu-health",
+      "CPU budget: /_health through the router, beyond a bare Worker's two RPC health() calls",
+      s,
+      "router-health",
+      "bare-health",
+      under(b.health),
     ),
   ];
 }

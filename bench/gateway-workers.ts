@@ -132,6 +132,10 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
       }),
       ...directSocket("forwarderToFetchLimited"),
     },
+    {
+      ...benchWorker("health", benchOut, { serviceBindings: { MEDIA: "gateway-media", API: "gateway-api" } }),
+      ...directSocket("bareHealth"),
+    },
   ];
 }
 

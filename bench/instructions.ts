@@ -20,7 +20,7 @@ import { promisify } from "node:util";
 import type { Spread } from "./stats.ts";
 import { interleave, spread } from "./stats.ts";
 import type { HttpVariant } from "./throughput.ts";
-import { checkVariant, requestInit, requestUrl } from "./throughput.ts";
+import { checkVariant, exchange } from "./throughput.ts";
 
 const run = promisify(execFile);
 
@@ -131,14 +131,10 @@ async function load(variant: HttpVariant, first: number, count: number, concurre
   const loop = async (): Promise<void> => {
     while (next < end) {
       const turn = next++;
-      const response = await fetch(requestUrl(variant, turn), {
-        ...requestInit(variant),
-        signal: AbortSignal.timeout(60_000),
-      });
-      const bytes = (await response.arrayBuffer()).byteLength;
-      if (response.status !== variant.expectStatus || bytes !== variant.expectBytes) {
+      const { status, bytes } = await exchange(variant, turn, 60_000);
+      if (status !== variant.expectStatus || bytes !== variant.expectBytes) {
         throw new Error(
-          `bench: ${variant.id} answered ${response.status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`,
+          `bench: ${variant.id} answered ${status} with ${bytes} bytes under callgrind, expected ${variant.expectStatus} with ${variant.expectBytes}`,
         );
       }
     }
@@ -206,7 +202,7 @@ export async function measureInstructions(
       const seenBefore = new Set(await readdir(directory));
       await load(variant, first, settings.requests, settings.concurrency);
       // What workerd still does once the last answer is out (closing, logs) belongs to these requests.
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      await new Promise((resolve) => setTimeout(resolve, variant.settleMs ?? SETTLE_MS));
       // A dump also zeroes the counters, so the next variant starts from 0.
       await callgrindControl(directory, pid, `--dump=${id}-round-${round + 1}`);
       const instructionsPerRequest = (await newestDumpTotal(directory, pid, seenBefore)) / settings.requests;

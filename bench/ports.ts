@@ -38,6 +38,8 @@ export const PORTS = {
   limiter: PORT_BASE + 20,
   forwarderToApi: PORT_BASE + 21,
   forwarderToFetchLimited: PORT_BASE + 22,
+  // /_health's peer: a bare Worker making the same two RPC health() calls.
+  bareHealth: PORT_BASE + 23,
   // workerd's inspector, for the isolate-heap section only (bench/isolate-heaps.ts).
   inspector: PORT_BASE + 28,
 } as const;

@@ -27,13 +27,14 @@ import type { SocketName } from "./ports.ts";
 import { PORTS, socketOf } from "./ports.ts";
 import { cpuSeconds } from "./processes.ts";
 import { publishRun } from "./publish.ts";
-import { FRESH_TOKENS, runsSection, settings } from "./settings.ts";
+import { FRESH_TOKENS, keepsVariant, runsSection, settings } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import { checkSseVariant, measureSseLevel, startSseRig } from "./sse.ts";
 import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput.ts";
 import { measureTokenVerify } from "./token-verify.ts";
 import { ensureTools, harnessVersions } from "./tools.ts";
 import {
+  callgrindOnlyVariants,
   fillCache,
   gatewayVariants,
   hopVariants,
@@ -42,6 +43,7 @@ import {
   nginxVariants,
   seed,
   seededBytes,
+  seedRangedMisses,
   signedPaths,
   SMALL_BYTES,
   SMALL_CACHE_KEY,
@@ -62,6 +64,12 @@ async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Objects the ranged-miss variant needs under callgrind: one per request it sends (check, warm-up, counted). */
+function rangedMissCount(): number {
+  const { warmup, requests, rounds } = settings.instructions;
+  return 1 + warmup + requests * rounds;
+}
+
 /** Instructions per request of INSTRUCTION_VARIANTS, in a gateway whose workerd runs under callgrind. */
 async function countInstructions(
   valgrindUnavailable: string | undefined,
@@ -77,10 +85,11 @@ async function countInstructions(
     const { warmup, requests, rounds } = settings.instructions;
     const secrets = newSecrets();
     // Every request of the fresh-token variant (check, warm-up, counted) gets its own token.
-    const paths = await signedPaths(secrets, 1 + warmup + requests * rounds);
+    const paths = await signedPaths(secrets, 1 + warmup + requests * rounds, rangedMissCount());
     const variants = [
       ...gatewayVariants(paths).filter((variant) => INSTRUCTION_VARIANTS.includes(variant.id)),
       ...sseOpenVariants(),
+      ...callgrindOnlyVariants(paths),
     ];
     // Only the Workers counted (and media and the bare cache, which fill the cache) start under valgrind.
     const sockets = new Set<SocketName>(["media", "bareCache", ...variants.map((variant) => socketOf(variant.url))]);
@@ -233,6 +242,12 @@ async function main(): Promise<void> {
     const seeder = await startGateway({ ...gatewayOptions, sseOriginUrl: rig.originUrl });
     try {
       seeding.smallSeconds = await seed(seeder.url("seed"), SMALL_KEY, SMALL_BYTES);
+      if (runsSection("instructions") && keepsVariant("media-miss-ranged"))
+        seeding.rangedMissSeconds = await timed("seed-misses", async () => {
+          const started = performance.now();
+          await seedRangedMisses(seeder.url("seed"), rangedMissCount());
+          return (performance.now() - started) / 1000;
+        });
       if (runsSection("large") || runsSection("heap")) {
         console.log("bench: writing the 1 GiB object to local R2 (streamed)");
         seeding.largeSeconds = await timed("seed", () => seed(seeder.url("seed"), LARGE_KEY, LARGE_OBJECT_BYTES));

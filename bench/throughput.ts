@@ -7,6 +7,8 @@ import { withCpuShares } from "./processes.ts";
 import type { Spread } from "./stats.ts";
 import { interleave, spread } from "./stats.ts";
 import { runWrk } from "./tools.ts";
+import type { WebSocketAnswer } from "./websocket-client.ts";
+import { openWebSocket } from "./websocket-client.ts";
 
 export interface HttpVariant {
   id: string;
@@ -23,6 +25,10 @@ export interface HttpVariant {
   paths?: readonly string[];
   expectStatus: number;
   expectBytes: number;
+  /** Callgrind only: a WebSocket upgrade (bench/websocket-client.ts) instead of a request; expectBytes is its first message's length. */
+  webSocket?: boolean;
+  /** Callgrind only: how long a round waits after its last answer before its dump (background work of the requests). */
+  settleMs?: number;
 }
 
 /** The URL of a variant's `turn`-th request (its own URL unless it rotates paths). */
@@ -66,15 +72,20 @@ export interface ThroughputSettings {
   connections: number;
 }
 
+/** One request of a variant (or its WebSocket opened): the status and the body's (or first message's) size. */
+export async function exchange(variant: HttpVariant, turn: number, timeoutMs: number): Promise<WebSocketAnswer> {
+  const url = requestUrl(variant, turn);
+  if (variant.webSocket === true) return openWebSocket(url, timeoutMs);
+  const response = await fetch(url, { ...requestInit(variant), signal: AbortSignal.timeout(timeoutMs) });
+  return { status: response.status, bytes: (await response.arrayBuffer()).byteLength };
+}
+
 /** One request as wrk would send it: checks status and body size, so a broken variant is never measured. */
 export async function checkVariant(variant: HttpVariant, turn = 0): Promise<string | undefined> {
   try {
-    const response = await fetch(requestUrl(variant, turn), requestInit(variant));
-    const body = await response.arrayBuffer();
-    if (response.status !== variant.expectStatus)
-      return `answered ${response.status}, expected ${variant.expectStatus}`;
-    if (body.byteLength !== variant.expectBytes)
-      return `answered ${body.byteLength} bytes, expected ${variant.expectBytes}`;
+    const { status, bytes } = await exchange(variant, turn, 60_000);
+    if (status !== variant.expectStatus) return `answered ${status}, expected ${variant.expectStatus}`;
+    if (bytes !== variant.expectBytes) return `answered ${bytes} bytes, expected ${variant.expectBytes}`;
     return undefined;
   } catch (error) {
     return `failed: ${String(error)}`;

@@ -10,6 +10,7 @@ import type { Nginx } from "./nginx.ts";
 import type { SocketName } from "./ports.ts";
 import { socketUrl } from "./ports.ts";
 import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY, FIXED_EVENT_DATA } from "./origin-bodies.ts";
+import { WEBSOCKET_GREETING, WEBSOCKET_PATH } from "./origin-websocket.ts";
 import { keepsVariant } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import type { HttpVariant } from "./throughput.ts";
@@ -43,6 +44,20 @@ export async function seed(url: string, key: string, size: number): Promise<numb
   return (performance.now() - started) / 1000;
 }
 
+/** The ranged misses' objects: one per request counted (a fill makes the next request of its object a hit). */
+export function rangedMissKey(index: number): string {
+  return `bench/miss/${index}.mp4`;
+}
+
+/** Seeds `count` small objects for the ranged-miss variant (rangedMissKey), a few at a time. */
+export async function seedRangedMisses(url: string, count: number): Promise<void> {
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (next < count) await seed(url, rangedMissKey(next++), SMALL_BYTES);
+  };
+  await Promise.all(Array.from({ length: 8 }, loop));
+}
+
 /** Paths signed for one gateway instance (each start has its own token secret). */
 export interface SignedPaths {
   small: string;
@@ -51,10 +66,16 @@ export interface SignedPaths {
   smallUnderPrefix: string;
   /** The same object, each path with a token of its own. */
   freshSmall: readonly string[];
+  /** One path per ranged-miss object (rangedMissKey), in order. */
+  rangedMiss: readonly string[];
 }
 
-/** Signs `freshCount` distinct tokens for the small object (they differ in `exp`), besides the one reused everywhere. */
-export async function signedPaths(secrets: BenchSecrets, freshCount: number): Promise<SignedPaths> {
+/**
+ * Signs `freshCount` distinct tokens for the small object (they differ in
+ * `exp`), besides the one reused everywhere, and one for each of `missCount`
+ * ranged-miss objects.
+ */
+export async function signedPaths(secrets: BenchSecrets, freshCount: number, missCount = 0): Promise<SignedPaths> {
   const now = Math.floor(Date.now() / 1000);
   const secret = await crypto.subtle.importKey(
     "raw",
@@ -72,6 +93,7 @@ export async function signedPaths(secrets: BenchSecrets, freshCount: number): Pr
     large: mediaPath(await sign(LARGE_KEY)),
     smallUnderPrefix: `${mediaPrefixPath(prefixToken)}${SMALL_UNDER_PREFIX}`,
     freshSmall: fresh.map(mediaPath),
+    rangedMiss: (await Promise.all(Array.from({ length: missCount }, (_, i) => sign(rangedMissKey(i))))).map(mediaPath),
   };
 }
 
@@ -249,6 +271,86 @@ export function sseOpenVariants(): HttpVariant[] {
   ];
   return variants.filter((variant) => keepsVariant(variant.id));
 }
+
+/** How long a ranged miss's round waits after its last answer: the last fills (waitUntil) finish inside the count. */
+const FILL_SETTLE_MS = 1500;
+
+/**
+ * Kinds counted by callgrind only: a ranged miss within the cache cap, each
+ * request to an object of its own (so every one is a miss and starts a
+ * fill), beside the bare R2 Worker's ranged get; a WebSocket upgrade through
+ * router -> api beside the bare forwarder -> bare fetch Worker (as SSE
+ * setup); and /_health through the router beside a bare Worker making the
+ * same two RPC health() calls.
+ */
+export function callgrindOnlyVariants(paths: SignedPaths): HttpVariant[] {
+  const variants: HttpVariant[] = [
+    {
+      id: "media-miss-ranged",
+      description: "Media Worker direct, 16 KiB range on a miss, with its cache fill",
+      url: socketUrl("media"),
+      paths: paths.rangedMiss,
+      headers: { Range: RANGE_16K },
+      expectStatus: 206,
+      expectBytes: 16 * 1024,
+      settleMs: FILL_SETTLE_MS,
+    },
+    {
+      id: "bare-r2-ranged",
+      description: "Bare R2 Worker: a ranged BUCKET.get only",
+      url: socketUrl("bareR2"),
+      headers: { Range: RANGE_16K },
+      expectStatus: 206,
+      expectBytes: 16 * 1024,
+      settleMs: FILL_SETTLE_MS,
+    },
+    webSocket("websocket-router-api", "Router -> api", "routerNoAssets"),
+    webSocket(
+      "websocket-forwarder-fetch-limited",
+      "Bare forwarder -> bare fetch Worker with the limiter",
+      "forwarderToFetchLimited",
+    ),
+    {
+      id: "router-health",
+      description: "Router /_health: RPC health() to media and api",
+      url: `${socketUrl("routerNoAssets")}/_health`,
+      expectStatus: 200,
+      expectBytes: HEALTH_BYTES,
+    },
+    {
+      id: "bare-health",
+      description: "Bare Worker: the same two RPC health() calls, their statuses as JSON",
+      url: socketUrl("bareHealth"),
+      expectStatus: 200,
+      expectBytes: BARE_HEALTH_BYTES,
+    },
+  ];
+  return variants.filter((variant) => keepsVariant(variant.id));
+}
+
+/** How long a WebSocket round waits after its last message: the last sockets' teardown, through every hop, inside the count. */
+const WEBSOCKET_SETTLE_MS = 500;
+
+/** A WebSocket upgrade through `socket` to the origin: the 101, the origin's one message, then the client goes. */
+function webSocket(id: string, description: string, socket: SocketName): HttpVariant {
+  return {
+    id,
+    description: `${description}: WebSocket upgrade, one message from the origin`,
+    url: `${socketUrl(socket)}${WEBSOCKET_PATH}`,
+    webSocket: true,
+    expectStatus: 101,
+    expectBytes: WEBSOCKET_GREETING.length,
+    settleMs: WEBSOCKET_SETTLE_MS,
+  };
+}
+
+/** The router's public /_health document (a 36-character request id) and the bare Worker's. */
+const HEALTH_BYTES = JSON.stringify({
+  status: "ok",
+  requestId: "x".repeat(36),
+  workers: { router: { status: "ok" }, media: { status: "ok" }, api: { status: "ok" } },
+}).length;
+const BARE_HEALTH_BYTES = JSON.stringify({ media: "ok", api: "ok" }).length;
 
 /** The hop's profile (BENCH_ONLY=hop): the router and the bare forwarder, both in front of the floor Worker. */
 export function hopVariants(): HttpVariant[] {
