@@ -18,8 +18,8 @@ import { gatewayVariants, INSTRUCTION_VARIANTS } from "./variants.ts";
 
 /** Objects the ranged-miss variant needs under callgrind: one per request it sends (check, warm-up, counted). */
 export function rangedMissCount(): number {
-  const { warmup, requests, rounds } = settings.instructions;
-  return 1 + warmup + requests * rounds;
+  const { warmup, callgrindOnlyRequests, rounds } = settings.instructions;
+  return 1 + warmup + callgrindOnlyRequests * rounds;
 }
 
 /** Instructions per request of INSTRUCTION_VARIANTS, in a gateway whose workerd runs under callgrind. */

@@ -9,7 +9,7 @@ import { FIXED_EVENT_DATA } from "./origin-bodies.ts";
 import { WEBSOCKET_GREETING, WEBSOCKET_PATH } from "./origin-websocket.ts";
 import type { SignedPaths } from "./seeding.ts";
 import { RANGE_16K } from "./seeding.ts";
-import { keepsVariant } from "./settings.ts";
+import { keepsVariant, settings } from "./settings.ts";
 import type { HttpVariant } from "./throughput.ts";
 
 /** One stream as the callgrind section opens it: a comment, one event with fixed data, the end (bench/sse-origin.ts). */
@@ -94,7 +94,9 @@ export function callgrindOnlyVariants(paths: SignedPaths): HttpVariant[] {
       expectBytes: BARE_HEALTH_BYTES,
     },
   ];
-  return variants.filter((variant) => keepsVariant(variant.id));
+  return variants
+    .filter((variant) => keepsVariant(variant.id))
+    .map((variant) => ({ ...variant, requests: settings.instructions.callgrindOnlyRequests }));
 }
 
 /** How long a WebSocket round waits after its last message: the last sockets' teardown, through every hop, inside the count. */
