@@ -34,6 +34,8 @@ export interface InstructionSettings {
   warmup: number;
   /** Requests counted per variant and round. */
   requests: number;
+  /** Requests counted per round for the callgrind-only kinds (a variant's own `requests`); absent in runs before 2026-12-01 18:00. */
+  callgrindOnlyRequests?: number;
   /** Interleaved rounds: each counts every variant once, in a rotated order. */
   rounds: number;
   /** Request loops running at once, as a light load. */
@@ -198,14 +200,15 @@ export async function measureInstructions(
       const variant = byId.get(id);
       if (variant === undefined) throw new Error(`bench: no variant ${id}`);
       const first = nextTurn.get(id) ?? 0;
-      nextTurn.set(id, first + settings.requests);
+      const requests = variant.requests ?? settings.requests;
+      nextTurn.set(id, first + requests);
       const seenBefore = new Set(await readdir(directory));
-      await load(variant, first, settings.requests, settings.concurrency);
+      await load(variant, first, requests, settings.concurrency);
       // What workerd still does once the last answer is out (closing, logs) belongs to these requests.
       await new Promise((resolve) => setTimeout(resolve, variant.settleMs ?? SETTLE_MS));
       // A dump also zeroes the counters, so the next variant starts from 0.
       await callgrindControl(directory, pid, `--dump=${id}-round-${round + 1}`);
-      const instructionsPerRequest = (await newestDumpTotal(directory, pid, seenBefore)) / settings.requests;
+      const instructionsPerRequest = (await newestDumpTotal(directory, pid, seenBefore)) / requests;
       if (!(instructionsPerRequest > 0))
         throw new Error("callgrind counted no instructions (instrumentation never switched on?)");
       process.stdout.write(

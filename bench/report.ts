@@ -98,11 +98,15 @@ function instructionLines(section: InstructionsSection | undefined): string[] {
   if (section === undefined) return ["Instructions per request (callgrind): not run."];
   if (section.unavailable !== undefined)
     return [`Instructions per request (callgrind): unavailable (${section.unavailable}).`];
-  const { warmup, requests, rounds, concurrency } = section.settings;
+  const { warmup, requests, callgrindOnlyRequests, rounds, concurrency } = section.settings;
+  const fewer =
+    callgrindOnlyRequests === undefined || callgrindOnlyRequests === requests
+      ? ""
+      : ` (${callgrindOnlyRequests} for the callgrind-only kinds)`;
   const floor = section.variants.floor?.instructionsPerRequest.median;
   const thousands = (value: number): string => `${(value / 1000).toFixed(0)}k`;
   const lines = [
-    `Instructions per request (callgrind: all of workerd's threads while ${requests} requests ran, ${concurrency} at a time, per variant and round; ${rounds} interleaved round(s) after ${warmup} warm-up requests per variant; median of rounds, min – max; workerd started under valgrind in ${(section.startupSeconds ?? Number.NaN).toFixed(0)} s, counting took ${(section.seconds ?? Number.NaN).toFixed(0)} s):`,
+    `Instructions per request (callgrind: all of workerd's threads while ${requests} requests${fewer} ran, ${concurrency} at a time, per variant and round; ${rounds} interleaved round(s) after ${warmup} warm-up requests per variant; median of rounds, min – max; workerd started under valgrind in ${(section.startupSeconds ?? Number.NaN).toFixed(0)} s, counting took ${(section.seconds ?? Number.NaN).toFixed(0)} s):`,
     "",
     "| Variant | instructions/request | min – max | over the floor Worker |",
     "|---|---:|---:|---:|",

@@ -7,24 +7,26 @@
  *   BENCH_QUICK=1 npm run bench        # a smoke run: 1 round, short loads
  *   BENCH_ONLY=instructions BENCH_VARIANTS=media-hit,bare-cache npm run bench   # one pair by callgrind
  *
- * What is measured: bench/variants.ts; the rows: bench/checks.ts; the
- * markdown: bench/report.ts; the results written: bench/publish.ts.
+ * What is measured: bench/variants.ts (the wall-clock variants),
+ * bench/callgrind-variants.ts (the kinds callgrind alone counts) and
+ * bench/seeding.ts (the objects and tokens); the callgrind section:
+ * bench/callgrind-section.ts; the rows: bench/checks.ts, bench/sse-checks.ts
+ * and bench/budget-checks.ts; the markdown: bench/report.ts; the results
+ * written: bench/publish.ts.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { countInstructions, rangedMissCount } from "./callgrind-section.ts";
 import type { Sections } from "./check-kinds.ts";
 import type { Gateway, GatewayOptions } from "./harness.ts";
 import { buildAll, newSecrets, startGateway } from "./harness.ts";
 import { measureIsolateHeaps } from "./isolate-heaps.ts";
 import { measureHopSteps } from "./hop-steps.ts";
-import type { InstructionsSection } from "./instructions.ts";
-import { callgrindWrapper, keepCallgrindDumps, measureInstructions } from "./instructions.ts";
 import { LARGE_OBJECT_BYTES, measureLargeObject } from "./large-objects.ts";
 import type { Nginx } from "./nginx.ts";
 import { startNginx } from "./nginx.ts";
-import type { SocketName } from "./ports.ts";
-import { PORTS, socketOf } from "./ports.ts";
+import { PORTS } from "./ports.ts";
 import { cpuSeconds } from "./processes.ts";
 import { publishRun } from "./publish.ts";
 import { FRESH_TOKENS, keepsVariant, runsSection, settings } from "./settings.ts";
@@ -34,13 +36,8 @@ import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput
 import { measureTokenVerify } from "./token-verify.ts";
 import { ensureTools, harnessVersions } from "./tools.ts";
 import {
-  callgrindOnlyVariants,
   fillCache,
-  gatewayVariants,
-  hopVariants,
-  INSTRUCTION_VARIANTS,
   LARGE_KEY,
-  nginxVariants,
   seed,
   seededBytes,
   seedRangedMisses,
@@ -48,9 +45,8 @@ import {
   SMALL_BYTES,
   SMALL_CACHE_KEY,
   SMALL_KEY,
-  sseOpenVariants,
-  sseVariants,
-} from "./variants.ts";
+} from "./seeding.ts";
+import { gatewayVariants, hopVariants, nginxVariants, sseVariants } from "./variants.ts";
 
 /** Wall-clock seconds per section of this run, for the header (the full run must stay within 10 minutes). */
 const timings: Record<string, number> = {};
@@ -62,62 +58,6 @@ async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
   } finally {
     timings[name] = (timings[name] ?? 0) + (performance.now() - started) / 1000;
   }
-}
-
-/** Objects the ranged-miss variant needs under callgrind: one per request it sends (check, warm-up, counted). */
-function rangedMissCount(): number {
-  const { warmup, requests, rounds } = settings.instructions;
-  return 1 + warmup + requests * rounds;
-}
-
-/** Instructions per request of INSTRUCTION_VARIANTS, in a gateway whose workerd runs under callgrind. */
-async function countInstructions(
-  valgrindUnavailable: string | undefined,
-  options: GatewayOptions,
-): Promise<InstructionsSection> {
-  const section: InstructionsSection = { settings: settings.instructions, variants: {} };
-  if (valgrindUnavailable !== undefined) {
-    console.log(`bench: callgrind unavailable: ${valgrindUnavailable}`);
-    return { ...section, unavailable: valgrindUnavailable };
-  }
-  const directory = await mkdtemp(join(tmpdir(), "gateway-bench-callgrind-"));
-  try {
-    const { warmup, requests, rounds } = settings.instructions;
-    const secrets = newSecrets();
-    // Every request of the fresh-token variant (check, warm-up, counted) gets its own token.
-    const paths = await signedPaths(secrets, 1 + warmup + requests * rounds, rangedMissCount());
-    const variants = [
-      ...gatewayVariants(paths).filter((variant) => INSTRUCTION_VARIANTS.includes(variant.id)),
-      ...sseOpenVariants(),
-      ...callgrindOnlyVariants(paths),
-    ];
-    // Only the Workers counted (and media and the bare cache, which fill the cache) start under valgrind.
-    const sockets = new Set<SocketName>(["media", "bareCache", ...variants.map((variant) => socketOf(variant.url))]);
-    const starting = performance.now();
-    const counted = await startGateway({
-      ...options,
-      secrets,
-      sockets,
-      workerdCommand: await callgrindWrapper(directory),
-    });
-    try {
-      section.startupSeconds = (performance.now() - starting) / 1000;
-      // Instrumentation is still off: a run of this section alone starts with an empty cache.
-      await fillCache(counted, paths);
-      const counting = performance.now();
-      section.variants = await measureInstructions(variants, counted.workerdPid, directory, settings.instructions);
-      section.seconds = (performance.now() - counting) / 1000;
-    } finally {
-      await counted.dispose();
-    }
-  } catch (error) {
-    section.unavailable = error instanceof Error ? error.message : String(error);
-    console.log(`bench: callgrind unavailable: ${section.unavailable}`);
-  } finally {
-    await keepCallgrindDumps(directory);
-    await rm(directory, { recursive: true, force: true });
-  }
-  return section;
 }
 
 /** The SSE levels, each with every variant whose first stream works. */

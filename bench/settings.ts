@@ -51,6 +51,8 @@ export function keepsVariant(id: string): boolean {
 /** A run cut down by BENCH_ONLY or BENCH_VARIANTS: its results do not replace the committed ones. */
 export const partialRun = only !== undefined || variantFilter !== undefined;
 
+const callgrindRequests = Number(process.env.BENCH_CALLGRIND_REQUESTS ?? (quick ? 30 : 100));
+
 export const settings = {
   quick,
   // Wall-clock rounds: req/s and CPU time are context now (instructions are the judge), so 3 rounds leave room for the api pairs.
@@ -73,7 +75,9 @@ export const settings = {
   /** Callgrind: warm-up, then counted requests per variant and round, in concurrent loops (about 1.5 minutes in a full run). */
   instructions: {
     warmup: quick ? 50 : 150,
-    requests: Number(process.env.BENCH_CALLGRIND_REQUESTS ?? (quick ? 30 : 100)),
+    requests: callgrindRequests,
+    /** The callgrind-only kinds (bench/callgrind-variants.ts) are the slowest under valgrind: 40 each keeps the full run within about 450 s. */
+    callgrindOnlyRequests: Math.min(40, callgrindRequests),
     rounds: quick ? 1 : 3,
     concurrency: 4,
   },

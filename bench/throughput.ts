@@ -27,6 +27,8 @@ export interface HttpVariant {
   expectBytes: number;
   /** Callgrind only: a WebSocket upgrade (bench/websocket-client.ts) instead of a request; expectBytes is its first message's length. */
   webSocket?: boolean;
+  /** Callgrind only: requests counted per round, instead of the section's setting. */
+  requests?: number;
   /** Callgrind only: how long a round waits after its last answer before its dump (background work of the requests). */
   settleMs?: number;
 }
