@@ -193,16 +193,19 @@ function readEvent(payload: unknown): CompletedUpload | undefined {
  */
 export class UploadWebhookReceiver {
   readonly #seen = new Set<string>();
+  readonly #secret: string | undefined;
+  readonly #hub: EventHub;
+  readonly #log: (line: string) => void;
 
-  constructor(
-    private readonly secret: string | undefined,
-    private readonly hub: EventHub,
-    private readonly log: (line: string) => void = (line) => console.log(line),
-  ) {}
+  constructor(secret: string | undefined, hub: EventHub, log: (line: string) => void = (line) => console.log(line)) {
+    this.#secret = secret;
+    this.#hub = hub;
+    this.#log = log;
+  }
 
   async receive(request: IncomingMessage): Promise<Answer> {
     const refuse = (status: 400 | 401 | 413 | 503, reason: string): Answer => {
-      this.log(`backend: webhook refused ${status} (${reason})`);
+      this.#log(`backend: webhook refused ${status} (${reason})`);
       return {
         status,
         code: REFUSAL_CODES[status],
@@ -212,11 +215,11 @@ export class UploadWebhookReceiver {
     };
     const body = await readBody(request, MAX_WEBHOOK_BODY_BYTES);
     if (body === undefined) return refuse(413, `body over ${MAX_WEBHOOK_BODY_BYTES} bytes`);
-    if (this.secret === undefined) return refuse(503, "MEDIA_UPLOAD_WEBHOOK_SECRET is not set");
+    if (this.#secret === undefined) return refuse(503, "MEDIA_UPLOAD_WEBHOOK_SECRET is not set");
     const headers = webhookHeaders(request);
     if (headers === undefined) return refuse(400, "webhook-id, webhook-timestamp and webhook-signature are required");
     try {
-      new Webhook(this.secret).verify(body, headers, { jsonParse: false });
+      new Webhook(this.#secret).verify(body, headers, { jsonParse: false });
     } catch (error) {
       if (error instanceof WebhookVerificationError) return refuse(401, error.message);
       return refuse(503, "MEDIA_UPLOAD_WEBHOOK_SECRET is not a whsec_<base64> secret");
@@ -230,12 +233,12 @@ export class UploadWebhookReceiver {
     if (event === undefined) return refuse(400, "a verified body that is not a JSON event { type, data }");
     const id = headers["webhook-id"] ?? "";
     if (this.#seen.has(id)) {
-      this.log(`backend: webhook ${event.type} id=${id} again (a retry): acknowledged, not announced twice`);
+      this.#log(`backend: webhook ${event.type} id=${id} again (a retry): acknowledged, not announced twice`);
       return { status: 204 };
     }
     this.#remember(id);
-    const listeners = event.type === "upload.completed" ? this.hub.announce(event) : 0;
-    this.log(
+    const listeners = event.type === "upload.completed" ? this.#hub.announce(event) : 0;
+    this.#log(
       `backend: webhook ${event.type} id=${id} ${describe(event.data)}, announced to ${listeners} event streams`,
     );
     return { status: 204 };

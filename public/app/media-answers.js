@@ -3,9 +3,10 @@
 // per answer, with its cache status (the `cache` metric of Server-Timing:
 // hit, miss, …) and its request id (X-Request-Id, the id to quote in a bug
 // report; the gateway's logs carry it). Answers the page fetched itself (tus
-// requests, the players' probes) come with their headers; the <video>
-// element's own range requests are read from Resource Timing, which exposes
-// Server-Timing for same-origin resources but no other header.
+// requests, hls.js's playlist and segment loads, the MP4 player's probe of
+// each URL it is given). A <video> element's own range requests cannot be
+// listed: the page sees none of their headers, and Chromium's Resource Timing
+// does not report media element loads.
 
 /** Older answers drop off so a long-open page stays small. */
 const KEEP_ANSWERS = 50;
@@ -20,25 +21,15 @@ let panel;
  *   status: number,
  *   requestId?: string | undefined,
  *   serverTiming?: string | undefined,
- *   cache?: string | undefined,
  * }} MediaAnswer
  */
 
 /**
- * Shows media answers in `list` from now on, and the <video> elements' own requests as Resource Timing reports them.
+ * Shows media answers in `list` from now on.
  * @param {HTMLElement} list
  */
 export function startMediaAnswers(list) {
   panel = list;
-  if (typeof PerformanceObserver === "undefined") return;
-  new PerformanceObserver((entries) => {
-    for (const entry of /** @type {PerformanceResourceTiming[]} */ (entries.getEntries())) {
-      if (entry.initiatorType !== "video" && entry.initiatorType !== "audio") continue;
-      if (!new URL(entry.name).pathname.startsWith("/media/")) continue;
-      const cache = entry.serverTiming.find((metric) => metric.name === "cache")?.description;
-      recordAnswer({ method: "GET", url: entry.name, status: entry.responseStatus, cache });
-    }
-  }).observe({ type: "resource", buffered: true });
 }
 
 /**
@@ -47,15 +38,15 @@ export function startMediaAnswers(list) {
  */
 export function recordAnswer(answer) {
   if (!panel) return;
-  const cache = answer.cache ?? cacheStatusOf(answer.serverTiming ?? null) ?? "";
+  const cache = cacheStatusOf(answer.serverTiming ?? null) ?? "";
   const item = document.createElement("li");
   item.dataset.method = answer.method;
   item.dataset.status = String(answer.status);
   item.dataset.cache = cache;
   item.dataset.requestId = answer.requestId ?? "";
-  item.dataset.path = new URL(answer.url, location.origin).pathname;
+  item.dataset.path = describePath(new URL(answer.url, location.origin).pathname);
   const what = document.createElement("span");
-  what.textContent = `${answer.method} ${answer.status || "—"} ${describePath(item.dataset.path)}`;
+  what.textContent = `${answer.method} ${answer.status || "—"} ${item.dataset.path}`;
   const cacheLabel = document.createElement("span");
   cacheLabel.className = "cache";
   cacheLabel.textContent = cache === "" ? "cache: —" : `cache: ${cache}`;
