@@ -14,6 +14,7 @@ import { mediaConfig } from "./config";
 import { deliverMedia } from "./deliver";
 import { corsHeaders, corsPreflightHeaders } from "./policy";
 import { verifyMediaToken } from "./token";
+import { answerUploadRequest, isUploadPath } from "./uploads/route";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 
@@ -21,7 +22,7 @@ const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
  * RFC 6750 §3 / RFC 9110 §15.5.2: a 401 names its scheme. No body and no
  * detail: a stranger probing tokens learns nothing from the answer.
  */
-function invalidTokenResponse(): Response {
+export function invalidTokenResponse(): Response {
   return new Response(null, {
     status: 401,
     headers: {
@@ -51,7 +52,10 @@ export function handleMediaRequest(
   log: Logger,
 ): Promise<Response> {
   return answerWithPassedRequestId(request, (requestId) =>
-    answerMediaRequest(request, requestId, mediaConfig(env), ctx, log),
+    // Uploads (tus, contract v1.2) have a folder of their own: workers/media/uploads/.
+    isUploadPath(new URL(request.url).pathname)
+      ? answerUploadRequest(request, requestId, env, mediaConfig(env), log)
+      : answerMediaRequest(request, requestId, mediaConfig(env), ctx, log),
   );
 }
 

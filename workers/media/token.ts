@@ -194,7 +194,7 @@ export async function verifyMediaToken(
 }
 
 /** jose's error classes mapped to the log's fixed reasons. */
-function joseFailureReason(error: unknown): string {
+export function joseFailureReason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "expired";
   if (error instanceof errors.JWTClaimValidationFailed) {
     // jose raises the same error for an nbf in the future and for one that is not a number: only the first is "not yet valid".
