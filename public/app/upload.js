@@ -112,7 +112,7 @@ export function startUploadPanel(panel, options) {
       chunkSize,
       retryDelays: RETRY_DELAYS_MS,
       // The client's idea of the type travels as metadata only: the token's `ct` decides what is stored.
-      metadata: { filename: file.name, filetype: file.type },
+      metadata: file.type === "" ? { filename: file.name } : { filename: file.name, filetype: file.type },
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
       onProgress: (sent, total) => {
