@@ -5,7 +5,8 @@
  * would (docs/uploads.md), and prints the object's download URL on stdout.
  *
  * The upload token comes from the backend behind /api (`POST /api/v1/uploads`,
- * the demo page's route), or from `--token` (e.g. one `npm run mint` printed).
+ * the demo page's route), or from `--token`: a token, or the JSON line
+ * `npm run mint -- --upload <key> --max <bytes> --ct <type>` prints.
  * Each upload URL is stored in .wrangler/upload-urls.json under the file's
  * fingerprint (path, size, mtime): run the same command after an interruption
  * (Ctrl-C, a lost connection) and it resumes from the offset the server
@@ -132,6 +133,17 @@ async function downloadUrl(key: string): Promise<string> {
   return new URL(body.url, base).href;
 }
 
+/** `--token`'s value: a compact JWS, or `npm run mint`'s JSON line `{"endpoint":…,"token":…}`. */
+function tokenOf(value: string): string {
+  if (!value.trimStart().startsWith("{")) return value.trim();
+  try {
+    const line = JSON.parse(value) as { token?: unknown };
+    return typeof line.token === "string" ? line.token : "";
+  } catch {
+    return "";
+  }
+}
+
 let key = "";
 let patches = 0;
 const upload = new Upload(createReadStream(path), {
@@ -196,10 +208,11 @@ if (previous?.uploadUrl) {
   say(`resuming the stored upload ${shortUploadUrl(previous.uploadUrl)} (started ${previous.creationTime})`);
   upload.resumeFromPreviousUpload(previous);
 } else if (values.token !== undefined) {
+  const token = tokenOf(values.token);
   // The object the token creates is its `put` claim (read, not verified: the gateway verifies).
   const put = (() => {
     try {
-      return decodeJwt(values.token).put;
+      return decodeJwt(token).put;
     } catch {
       return undefined;
     }
@@ -209,9 +222,12 @@ if (previous?.uploadUrl) {
     process.exit(2);
   }
   key = put;
-  upload.options.headers = { Authorization: `Bearer ${values.token}` };
+  upload.options.headers = { Authorization: `Bearer ${token}` };
 } else {
-  const minted = await mintUploadToken();
+  const minted = await mintUploadToken().catch((error: unknown) => {
+    say(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
   key = minted.key;
   upload.options.headers = { Authorization: `Bearer ${minted.token}` };
 }
