@@ -113,10 +113,10 @@ export function createBackendServer(
   return server;
 }
 
-/** The request handler: routes under `/api/v1` (or `/v1` when the gateway strips `/api`). */
-export function backendHandler(secrets: BackendSecrets): RequestListener {
+/** The request handler: routes under `/api/v1` (or `/v1` when the gateway strips `/api`); `log` takes the webhook lines (stdout by default). */
+export function backendHandler(secrets: BackendSecrets, log?: (line: string) => void): RequestListener {
   const hub = new EventHub();
-  const webhooks = new UploadWebhookReceiver(secrets.MEDIA_UPLOAD_WEBHOOK_SECRET, hub);
+  const webhooks = new UploadWebhookReceiver(secrets.MEDIA_UPLOAD_WEBHOOK_SECRET, hub, log);
   return (request, response) => {
     const url = new URL(request.url ?? "/", "http://backend.local");
     // The media Worker calls this directly (MEDIA_UPLOAD_WEBHOOK_URL): its signature is the proof, not the proxy token.
