@@ -7,7 +7,13 @@
 import type { JWTPayload } from "jose";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import type { UploadGrant } from "../../../shared/media-token";
-import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, isKid, readUploadGrant } from "../../../shared/media-token";
+import {
+  CLOCK_TOLERANCE_SECONDS,
+  MEDIA_TOKEN_ALG,
+  V11_HEADER,
+  isKid,
+  readUploadGrant,
+} from "../../../shared/media-token";
 import type { BucketName } from "../buckets";
 import { isBucketName } from "../buckets";
 import type { KidRegistry } from "../token";
@@ -55,6 +61,8 @@ export async function verifyUploadToken(
       algorithms: [MEDIA_TOKEN_ALG],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: new Date(now),
+      // Understood so that an `ip` claim (which v1.1 marks critical) is refused by its own rule: put-with-ip.
+      crit: { [V11_HEADER]: true },
     }));
   } catch (error) {
     return { ok: false, reason: joseFailureReason(error), kid };

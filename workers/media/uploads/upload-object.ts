@@ -210,10 +210,8 @@ export class MediaUpload extends DurableObject<MediaEnv> {
         return refuse(refusal(413, "payload_too_large", "Upload-Length is larger than this token's max."));
       if (input.uploadLength < state.offset)
         return refuse(refusal(400, "bad_request", "Upload-Length is smaller than the bytes already uploaded."));
-      if (state.length === null) {
-        state.length = input.uploadLength;
-        this.kv.put(STATE, state);
-      }
+      // Recorded with the PATCH's bytes (commit): a refused PATCH leaves the length deferred.
+      state.length = input.uploadLength;
     }
     const limit = state.length ?? state.max;
     if (input.contentLength !== null && state.offset + input.contentLength > limit) return refuse(tooLarge(state));
