@@ -145,6 +145,7 @@ function tokenOf(value: string): string {
 }
 
 let key = "";
+const storage = keyedStorage(URL_STORE, () => key);
 let patches = 0;
 const upload = new Upload(createReadStream(path), {
   endpoint: new URL("/media/uploads", base).href,
@@ -153,7 +154,7 @@ const upload = new Upload(createReadStream(path), {
   metadata: { filename: basename(path), filetype: type },
   storeFingerprintForResuming: true,
   removeFingerprintOnSuccess: true,
-  urlStorage: keyedStorage(URL_STORE, () => key),
+  urlStorage: storage,
   onAfterResponse: (request: HttpRequest, response: HttpResponse) => {
     const method = request.getMethod();
     const id = response.getHeader("X-Request-Id") ?? "-";
@@ -200,35 +201,69 @@ process.on("SIGINT", () => {
   void upload.abort().then(() => process.exit(EXIT_INTERRUPTED));
 });
 
-say(`${basename(path)}: ${mib(size)}, ${type}, chunks of ${chunkMiB} MiB, through ${base.origin}`);
-/** keyedStorage's records carry the key beside what tus-js-client stores. */
-const previous: (PreviousUpload & { key?: string }) | undefined = (await upload.findPreviousUploads())[0];
-if (previous?.uploadUrl) {
-  key = previous.key ?? key;
-  say(`resuming the stored upload ${shortUploadUrl(previous.uploadUrl)} (started ${previous.creationTime})`);
-  upload.resumeFromPreviousUpload(previous);
-} else if (values.token !== undefined) {
-  const token = tokenOf(values.token);
-  // The object the token creates is its `put` claim (read, not verified: the gateway verifies).
-  const put = (() => {
-    try {
-      return decodeJwt(token).put;
-    } catch {
-      return undefined;
-    }
-  })();
+/** `--token`'s upload token, checked before anything is sent; its `put` claim is the key (read, not verified: the gateway verifies). */
+function givenToken(value: string): { token: string; key: string } {
+  const token = tokenOf(value);
+  let put: unknown;
+  try {
+    put = decodeJwt(token).put;
+  } catch {
+    put = undefined;
+  }
   if (typeof put !== "string") {
     console.error(`upload: --token is not an upload token (no put claim)\n${USAGE}`);
     process.exit(2);
   }
-  key = put;
-  upload.options.headers = { Authorization: `Bearer ${token}` };
-} else {
+  return { token, key: put };
+}
+
+/** The object, when it already holds all `size` bytes (an upload that completed before its client saw the answer). */
+async function finishedObject(objectKey: string): Promise<string | undefined> {
+  const url = await downloadUrl(objectKey).catch(() => undefined);
+  if (url === undefined) return undefined;
+  const head = await fetch(url, { method: "HEAD" });
+  return head.status === 200 && head.headers.get("Content-Length") === String(size) ? url : undefined;
+}
+
+/** Points the upload at a new object: --token's, or one the backend mints now. */
+async function createNew(): Promise<void> {
+  if (values.token !== undefined) {
+    const given = givenToken(values.token);
+    key = given.key;
+    upload.options.headers = { Authorization: `Bearer ${given.token}` };
+    return;
+  }
   const minted = await mintUploadToken().catch((error: unknown) => {
     say(error instanceof Error ? error.message : String(error));
     process.exit(1);
   });
   key = minted.key;
   upload.options.headers = { Authorization: `Bearer ${minted.token}` };
+}
+
+if (values.token !== undefined) givenToken(values.token);
+say(`${basename(path)}: ${mib(size)}, ${type}, chunks of ${chunkMiB} MiB, through ${base.origin}`);
+/** keyedStorage's records carry the key beside what tus-js-client stores. */
+const previous: (PreviousUpload & { key?: string }) | undefined = (await upload.findPreviousUploads())[0];
+const stored =
+  previous?.uploadUrl &&
+  (await fetch(new URL(previous.uploadUrl, base), { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } })).status;
+if (previous?.uploadUrl && stored !== 404) {
+  key = previous.key ?? key;
+  say(`resuming the stored upload ${shortUploadUrl(previous.uploadUrl)} (started ${previous.creationTime})`);
+  upload.resumeFromPreviousUpload(previous);
+} else if (previous?.uploadUrl && previous.key !== undefined && (await finishedObject(previous.key)) !== undefined) {
+  // The last PATCH completed it, but the interruption came before its answer: nothing is left to send.
+  await storage.removeUpload(previous.urlStorageKey);
+  say(`the stored upload is gone and ${previous.key} holds all ${size} bytes: it completed before the interruption`);
+  say(`download URL (signed, 5 min):`);
+  console.log(await downloadUrl(previous.key));
+  process.exit(0);
+} else {
+  if (previous?.uploadUrl) {
+    await storage.removeUpload(previous.urlStorageKey);
+    say(`the stored upload ${shortUploadUrl(previous.uploadUrl)} is gone (expired or terminated): starting a new one`);
+  }
+  await createNew();
 }
 upload.start();

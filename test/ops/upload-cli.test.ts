@@ -7,16 +7,16 @@
  * URL it prints downloads the file byte for byte.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningBackend } from "../../backend/server.ts";
 import { startBackend } from "../../backend/server.ts";
 import { UPLOAD_WEBHOOK_PATH } from "../../backend/uploads.ts";
 import type { LocalGateway } from "../../scripts/local-gateway.ts";
 import { startLocalGateway } from "../../scripts/local-gateway.ts";
-import { newUploadJti, signUploadToken } from "../../shared/media-token.ts";
+import { MEDIA_UPLOADS_PATH, newUploadJti, signUploadToken } from "../../shared/media-token.ts";
 import { offlineEnvironment, runScript } from "./run-script.ts";
 
 const MIB = 1024 * 1024;
@@ -121,6 +121,71 @@ describe("npm run upload", () => {
     });
     const result = await upload([file.path, "--token", token, "--chunk", "5"]);
     expect(result.code).toBe(0);
+    expect((await downloaded(result.stdout.trim())).equals(file.bytes)).toBe(true);
+  });
+
+  /** The upload URL store (.wrangler/upload-urls.json) with one entry for `path`, as an interrupted run leaves it. */
+  function storeUpload(path: string, uploadUrl: string, key: string): void {
+    const store = ".wrangler/upload-urls.json";
+    const endpoint = new URL(MEDIA_UPLOADS_PATH, gateway.url).href;
+    const { size, mtime } = statSync(path);
+    const fingerprint = ["node-file", resolve(path), size, mtime.getTime(), endpoint].join("-");
+    const entries = existsSync(store) ? (JSON.parse(readFileSync(store, "utf8")) as Record<string, unknown>) : {};
+    entries[`tus::${fingerprint}::1`] = {
+      size,
+      metadata: {},
+      creationTime: new Date().toString(),
+      uploadUrl,
+      parallelUploadUrls: null,
+      key,
+    };
+    writeFileSync(store, JSON.stringify(entries));
+  }
+
+  it("finishes at once when the stored upload completed before the interruption (its last answer never arrived)", async () => {
+    const file = mp4File("finished.mp4", 6 * MIB);
+    const jti = newUploadJti();
+    const key = `cli/${jti}.mp4`;
+    const token = await signUploadToken({
+      put: key,
+      max: file.bytes.length,
+      ct: "video/mp4",
+      jti,
+      ttlSeconds: 300,
+      kid: "v1",
+      secret: secrets.MEDIA_TOKEN_SECRET_V1,
+    });
+    const tus = { "Tus-Resumable": "1.0.0" };
+    const created = await fetch(new URL(MEDIA_UPLOADS_PATH, gateway.url), {
+      method: "POST",
+      headers: { ...tus, Authorization: `Bearer ${token}`, "Upload-Length": String(file.bytes.length) },
+    });
+    expect(created.status).toBe(201);
+    const uploadUrl = new URL(created.headers.get("Location") ?? "", gateway.url).href;
+    const patched = await fetch(uploadUrl, {
+      method: "PATCH",
+      headers: { ...tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
+      body: file.bytes,
+    });
+    expect(patched.status).toBe(204);
+    storeUpload(file.path, uploadUrl, key);
+
+    const result = await upload([file.path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`the stored upload is gone and ${key} holds all ${file.bytes.length} bytes`);
+    expect(result.stderr).not.toContain("created /media/uploads/");
+    expect((await downloaded(result.stdout.trim())).equals(file.bytes)).toBe(true);
+    // Forgotten: the next run of the same file starts a new upload.
+    expect(readFileSync(".wrangler/upload-urls.json", "utf8")).not.toContain(uploadUrl);
+  });
+
+  it("starts a new upload when the stored one is gone and its object does not exist (expired or terminated)", async () => {
+    const file = mp4File("expired.mp4", 1 * MIB);
+    storeUpload(file.path, new URL(`${MEDIA_UPLOADS_PATH}/no-such-upload`, gateway.url).href, "cli/never-written.mp4");
+    const result = await upload([file.path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("is gone (expired or terminated): starting a new one");
+    expect(result.stderr).toMatch(/created \/media\/uploads\/\S+… \(201/);
     expect((await downloaded(result.stdout.trim())).equals(file.bytes)).toBe(true);
   });
 
