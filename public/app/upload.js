@@ -121,6 +121,16 @@ export function startUploadPanel(panel, options) {
         panel.progress.textContent = describeProgress(panel.progress);
         show(`Uploading ${file.name}: ${describeProgress(panel.progress)}`, "uploading");
       },
+      // A stored upload that is gone (expired, or completed before the page saw its answer) makes
+      // tus-js-client create a new one: that creation needs a token of its own.
+      onBeforeRequest: async (request) => {
+        if (request.getMethod() !== "POST" || request.getHeader("Authorization")) return;
+        const minted = await mintUploadToken(file);
+        expectedKey = minted.key;
+        panel.status.dataset.key = expectedKey;
+        current.options.headers = { Authorization: `Bearer ${minted.token}` };
+        request.setHeader("Authorization", `Bearer ${minted.token}`);
+      },
       onAfterResponse: (request, response) => onAnswer(request, response),
       onUploadUrlAvailable: () => {
         if (current.url) rememberKey(pathOf(current.url), expectedKey);
