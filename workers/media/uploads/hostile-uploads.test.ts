@@ -9,11 +9,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../../shared/log";
 import { mediaConfig } from "../config";
-import { captureLogs, logRecords, mint, uniqueKey } from "../test-kit";
+import { answerWithVars, captureLogs, logRecords, mint, uniqueKey } from "../test-kit";
 import { issueCapability } from "./capability";
 import { MIB, TUS, createUpload, locationOf, mintUpload, mp4Bytes, patch, send } from "./upload-kit";
 
 const head = (location: string) => send(location, { method: "HEAD", headers: TUS });
+const token503 = await mintUpload("uploads/storage-failure.mp4");
 
 /** The reason logged for a refused upload token, and the answer. */
 async function refusedCreation(token: string, length: number | "deferred" = 10): Promise<string | undefined> {
@@ -220,6 +221,29 @@ describe("hostile uploads", { timeout: 60_000 }, () => {
       body: "0123456789",
     });
     expect(bodyType.status).toBe(415);
+  });
+
+  it("answers a storage failure behind the upload with a JSON 503, never a 500", async () => {
+    // A namespace whose object fails: the local runtime cannot make a real Durable Object or R2 fail on demand.
+    const failing = {
+      idFromName: (name: string) => env.MEDIA_UPLOADS.idFromName(name),
+      get: () => ({
+        create: () => Promise.reject(new Error("storage failed on purpose")),
+      }),
+    };
+    const { result, lines } = await captureLogs(() =>
+      answerWithVars(
+        "/media/uploads",
+        {
+          method: "POST",
+          headers: { ...TUS, Authorization: `Bearer ${token503}`, "Upload-Length": "10" },
+        },
+        { MEDIA_UPLOADS: failing },
+      ),
+    );
+    expect(result.status).toBe(503);
+    expect((await result.json<{ error: { code: string } }>()).error.code).toBe("storage_unavailable");
+    expect(logRecords(lines).find((line) => line.event === "media-upload-failed")?.reason).toBe("storage-failed");
   });
 
   it("never writes a token, an upload id or an object key into a log line", async () => {

@@ -76,7 +76,14 @@ export async function answerUploadRequest(
   };
   const preflight = method === "OPTIONS" && request.headers.has("Access-Control-Request-Method");
   const cors = uploadCorsHeaders(request, config.settings.corsOrigins, preflight);
-  const answer = await answerUpload(call, id, preflight);
+  let answer: TusAnswer | Response;
+  try {
+    answer = await answerUpload(call, id, preflight);
+  } catch {
+    // R2 or the upload's Durable Object failed (a client mistake never throws): the client may retry.
+    log.error("media-upload-failed", { requestId, method, path: call.path, status: 503, reason: "storage-failed" });
+    answer = refusal(503, "storage_unavailable", "Storage failed: retry the request (HEAD first to learn the offset).");
+  }
   return answer instanceof Response ? answer : tusResponse(answer, method, requestId, cors);
 }
 

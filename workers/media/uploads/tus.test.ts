@@ -31,6 +31,11 @@ describe("a resumable upload", { timeout: 60_000 }, () => {
     const object = await env.MEDIA_BUCKET.head(key);
     expect(object?.httpMetadata?.contentType).toBe("video/mp4");
     expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
-    expect((await send(location, { method: "HEAD", headers: TUS })).status).toBe(404);
+    // Done: HEAD shows the whole length (a client whose last answer was lost learns it is complete); PATCH is refused.
+    const done = await send(location, { method: "HEAD", headers: TUS });
+    expect(done.status).toBe(200);
+    expect(done.headers.get("Upload-Offset")).toBe(String(file.byteLength));
+    expect(done.headers.get("Upload-Length")).toBe(String(file.byteLength));
+    expect((await patch(location, file.byteLength, new Uint8Array(0))).status).toBe(404);
   });
 });

@@ -158,9 +158,15 @@ export class MediaUpload extends DurableObject<MediaEnv> {
     return { status: 201, headers: { Location: state.location, ...offsetHeaders(state) } };
   }
 
-  /** HEAD: the offset and the length (or that it is deferred). */
+  /**
+   * HEAD: the offset and the length (or that it is deferred). A completed
+   * upload answers with its full length until its URL expires, so a client
+   * whose last 204 was lost learns that it is done instead of starting over.
+   */
   async head(): Promise<TusAnswer> {
-    const state = this.openState();
+    const stored = this.state();
+    const done = stored?.phase === "completed" && stored.expires > Date.now() ? stored : undefined;
+    const state = this.openState() ?? done;
     if (state === undefined) return NOT_FOUND;
     const length: Record<string, string> =
       state.length === null ? { "Upload-Defer-Length": "1" } : { "Upload-Length": String(state.length) };
