@@ -75,6 +75,15 @@ async function emulate(devtools: CDPSession, offline: boolean): Promise<void> {
   });
 }
 
+/** Opens the page with 5 MiB chunks, throttles its uploads and picks `path` in the upload panel. */
+async function startThrottledUpload(page: Page, path: string): Promise<CDPSession> {
+  await page.goto("/?chunk=5");
+  const devtools = await network(page);
+  await emulate(devtools, false);
+  await page.setInputFiles("#upload-file", path);
+  return devtools;
+}
+
 /** The object as a fresh download URL gives it (minted by the backend, fetched through the gateway). */
 async function download(key: string): Promise<Buffer> {
   const minted = await fetch(`${GATEWAY_URL}/api/v1/media/${key.split("/").map(encodeURIComponent).join("/")}`);
@@ -99,10 +108,7 @@ describe("the demo page's resumable upload", () => {
     const { page } = session;
     const file = twelveMiBFile("cut.mp4");
     const creations = countCreations(page);
-    await page.goto("/?chunk=5");
-    const devtools = await network(page);
-    await emulate(devtools, false);
-    await page.setInputFiles("#upload-file", file.path);
+    const devtools = await startThrottledUpload(page, file.path);
 
     await expect.poll(async () => (await uploadState(page)).sent, { timeout: 30_000 }).toBeGreaterThan(3 * MIB);
     await emulate(devtools, true);
@@ -132,10 +138,7 @@ describe("the demo page's resumable upload", () => {
     const { page } = session;
     const file = twelveMiBFile("reload.mp4");
     const creations = countCreations(page);
-    await page.goto("/?chunk=5");
-    let devtools = await network(page);
-    await emulate(devtools, false);
-    await page.setInputFiles("#upload-file", file.path);
+    let devtools = await startThrottledUpload(page, file.path);
     // Past the first 5 MiB chunk: the server holds at least one part.
     await expect.poll(async () => (await uploadState(page)).sent, { timeout: 30_000 }).toBeGreaterThan(6 * MIB);
     const key = (await uploadState(page)).key;

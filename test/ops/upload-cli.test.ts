@@ -63,6 +63,22 @@ function mp4File(name: string, size: number): { path: string; bytes: Buffer } {
   return { path, bytes };
 }
 
+/** An upload token for a new MP4 of `size` bytes under `cli/`, as a backend (or `npm run mint -- --upload`) mints it. */
+async function mintUploadToken(size: number): Promise<{ token: string; key: string }> {
+  const jti = newUploadJti();
+  const key = `cli/${jti}.mp4`;
+  const token = await signUploadToken({
+    put: key,
+    max: size,
+    ct: "video/mp4",
+    jti,
+    ttlSeconds: 300,
+    kid: "v1",
+    secret: secrets.MEDIA_TOKEN_SECRET_V1,
+  });
+  return { token, key };
+}
+
 const upload = (args: string[]) =>
   runScript("upload.ts", [...args, "--base", gateway.url.origin], { env: offlineEnvironment() });
 
@@ -109,16 +125,7 @@ describe("npm run upload", () => {
 
   it("uploads with a token minted elsewhere (--token, e.g. from npm run mint), its key read from the token's put claim", async () => {
     const file = mp4File("minted.mp4", 6 * MIB + 123);
-    const jti = newUploadJti();
-    const token = await signUploadToken({
-      put: `cli/${jti}.mp4`,
-      max: file.bytes.length,
-      ct: "video/mp4",
-      jti,
-      ttlSeconds: 300,
-      kid: "v1",
-      secret: secrets.MEDIA_TOKEN_SECRET_V1,
-    });
+    const { token } = await mintUploadToken(file.bytes.length);
     const result = await upload([file.path, "--token", token, "--chunk", "5"]);
     expect(result.code).toBe(0);
     expect((await downloaded(result.stdout.trim())).equals(file.bytes)).toBe(true);
@@ -144,17 +151,7 @@ describe("npm run upload", () => {
 
   it("finishes at once when the stored upload completed before the interruption (its last answer never arrived)", async () => {
     const file = mp4File("finished.mp4", 6 * MIB);
-    const jti = newUploadJti();
-    const key = `cli/${jti}.mp4`;
-    const token = await signUploadToken({
-      put: key,
-      max: file.bytes.length,
-      ct: "video/mp4",
-      jti,
-      ttlSeconds: 300,
-      kid: "v1",
-      secret: secrets.MEDIA_TOKEN_SECRET_V1,
-    });
+    const { token, key } = await mintUploadToken(file.bytes.length);
     const tus = { "Tus-Resumable": "1.0.0" };
     const created = await fetch(new URL(MEDIA_UPLOADS_PATH, gateway.url), {
       method: "POST",
@@ -165,7 +162,7 @@ describe("npm run upload", () => {
     const patched = await fetch(uploadUrl, {
       method: "PATCH",
       headers: { ...tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
-      body: file.bytes,
+      body: Uint8Array.from(file.bytes),
     });
     expect(patched.status).toBe(204);
     storeUpload(file.path, uploadUrl, key);
