@@ -36,10 +36,14 @@ export function startPlayer(video, statusLine, media) {
     video.dataset.expiresAt = minted.expiresAt;
     video.src = minted.url;
     if (media.lifetime) showLifetime(media.lifetime, minted.expiresAt);
-    // One HEAD of our own: a <video> cannot show its answers' request ids, a fetch can.
-    void fetch(minted.url, { method: "HEAD", cache: "no-store" })
-      .then((answer) => recordResponse("HEAD", answer))
-      .catch(() => undefined);
+    // One HEAD of our own once the URL works (a <video> cannot show its answers' request
+    // ids, a fetch can); a refused URL gets the recovery probe below instead.
+    void firstOf(video, ["loadedmetadata", "error"]).then((event) => {
+      if (event !== "loadedmetadata" || video.currentSrc !== new URL(minted.url, location.href).href) return;
+      fetch(minted.url, { method: "HEAD", cache: "no-store" })
+        .then((answer) => recordResponse("HEAD", answer))
+        .catch(() => undefined);
+    });
   };
 
   /**
