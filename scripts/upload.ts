@@ -253,9 +253,9 @@ if (previous?.uploadUrl && stored !== 404) {
   say(`resuming the stored upload ${shortUploadUrl(previous.uploadUrl)} (started ${previous.creationTime})`);
   upload.resumeFromPreviousUpload(previous);
 } else if (previous?.uploadUrl && previous.key !== undefined && (await finishedObject(previous.key)) !== undefined) {
-  // The last PATCH completed it, but the interruption came before its answer: nothing is left to send.
+  // It completed (its last answer perhaps lost), and its URL has expired since: nothing is left to send.
   await storage.removeUpload(previous.urlStorageKey);
-  say(`the stored upload is gone and ${previous.key} holds all ${size} bytes: it completed before the interruption`);
+  say(`the stored upload is gone and ${previous.key} holds all ${size} bytes: it completed before its URL expired`);
   say(`download URL (signed, 5 min):`);
   console.log(await downloadUrl(previous.key));
   process.exit(0);

@@ -149,31 +149,53 @@ describe("npm run upload", () => {
     writeFileSync(store, JSON.stringify(entries));
   }
 
-  it("finishes at once when the stored upload completed before the interruption (its last answer never arrived)", async () => {
-    const file = mp4File("finished.mp4", 6 * MIB);
-    const { token, key } = await mintUploadToken(file.bytes.length);
+  /** A whole upload sent by hand (one PATCH), as a client whose last answer was lost leaves it: its URL and key. */
+  async function completedUpload(bytes: Buffer): Promise<{ uploadUrl: string; key: string }> {
+    const { token, key } = await mintUploadToken(bytes.length);
     const tus = { "Tus-Resumable": "1.0.0" };
     const created = await fetch(new URL(MEDIA_UPLOADS_PATH, gateway.url), {
       method: "POST",
-      headers: { ...tus, Authorization: `Bearer ${token}`, "Upload-Length": String(file.bytes.length) },
+      headers: { ...tus, Authorization: `Bearer ${token}`, "Upload-Length": String(bytes.length) },
     });
     expect(created.status).toBe(201);
     const uploadUrl = new URL(created.headers.get("Location") ?? "", gateway.url).href;
     const patched = await fetch(uploadUrl, {
       method: "PATCH",
       headers: { ...tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream" },
-      body: Uint8Array.from(file.bytes),
+      body: Uint8Array.from(bytes),
     });
     expect(patched.status).toBe(204);
+    return { uploadUrl, key };
+  }
+
+  it("finishes without sending a byte when the stored upload completed before the interruption (its last answer never arrived)", async () => {
+    const file = mp4File("finished.mp4", 6 * MIB);
+    const { uploadUrl, key } = await completedUpload(file.bytes);
     storeUpload(file.path, uploadUrl, key);
+
+    const result = await upload([file.path]);
+    expect(result.code).toBe(0);
+    // The completed upload's HEAD shows its whole length until its URL expires.
+    expect(result.stderr).toContain(`the server has 6.0 MiB (HEAD 200, Upload-Offset ${file.bytes.length},`);
+    expect(result.stderr).toContain("complete: 6.0 MiB in 0 PATCHes this run");
+    expect(result.stderr).not.toContain("created /media/uploads/");
+    expect((await downloaded(result.stdout.trim())).equals(file.bytes)).toBe(true);
+    // Forgotten: the next run of the same file starts a new upload.
+    expect(readFileSync(".wrangler/upload-urls.json", "utf8")).not.toContain(uploadUrl);
+  });
+
+  it("prints the object's URL when the stored upload URL is gone but its object holds every byte", async () => {
+    const file = mp4File("expired-but-done.mp4", 1 * MIB);
+    const { key } = await completedUpload(file.bytes);
+    const gone = new URL(`${MEDIA_UPLOADS_PATH}/no-such-upload`, gateway.url).href;
+    storeUpload(file.path, gone, key);
 
     const result = await upload([file.path]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`the stored upload is gone and ${key} holds all ${file.bytes.length} bytes`);
     expect(result.stderr).not.toContain("created /media/uploads/");
     expect((await downloaded(result.stdout.trim())).equals(file.bytes)).toBe(true);
-    // Forgotten: the next run of the same file starts a new upload.
-    expect(readFileSync(".wrangler/upload-urls.json", "utf8")).not.toContain(uploadUrl);
+    expect(readFileSync(".wrangler/upload-urls.json", "utf8")).not.toContain(gone);
   });
 
   it("starts a new upload when the stored one is gone and its object does not exist (expired or terminated)", async () => {
