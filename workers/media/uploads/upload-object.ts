@@ -58,19 +58,10 @@ export interface UploadState {
 }
 
 /** What a creation asks for: the token's grant, the client's headers, and what the Worker decided. */
-export interface CreateInput {
-  put: string;
-  bucket: BucketName;
-  ct: string;
-  jti: string;
-  replace: boolean;
-  max: number;
-  length: number | null;
-  partSize: number;
-  expires: number;
-  location: string;
-  metadata: Record<string, string>;
-}
+export type CreateInput = Omit<
+  UploadState,
+  "phase" | "offset" | "multipartId" | "partsWritten" | "typeChecked" | "tailRows"
+>;
 
 /** One PATCH (or a creation's data). */
 export interface WriteInput {
