@@ -6,7 +6,7 @@
  * redirects, several cookies, hop-by-hop headers. Nothing here is a mock: the
  * Workers reach it over real TCP.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import type { BackendSecrets } from "../backend/server.ts";
@@ -28,6 +28,11 @@ export async function startTestOrigin(secrets: BackendSecrets): Promise<RunningO
     if (url.pathname.startsWith("/api/test/")) misbehave(request, response, url, probes);
     else backend(request, response);
   });
+  return listenOnLoopback(server);
+}
+
+/** Starts a test server on a free loopback port; closing it drops any connection still open. */
+export async function listenOnLoopback(server: Server): Promise<RunningOrigin> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

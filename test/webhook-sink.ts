@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { RunningOrigin } from "./origin.ts";
+import { listenOnLoopback } from "./origin.ts";
 import type { RecordedDelivery } from "./webhook-fixtures.ts";
 
 export async function startWebhookSink(): Promise<RunningOrigin> {
@@ -48,14 +48,5 @@ export async function startWebhookSink(): Promise<RunningOrigin> {
       response.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }

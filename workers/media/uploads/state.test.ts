@@ -54,10 +54,16 @@ describe("upload state", { timeout: 60_000 }, () => {
     await evictDurableObject(stub);
     const head = await send(location, { method: "HEAD", headers: TUS });
     expect(head.headers.get("Upload-Offset")).toBe(String(3 * MIB));
-    // 7 MiB: part 1 (bytes 0-5 MiB) is written, 5 MiB stay in the tail; then the object is evicted again.
-    expect((await patch(location, 3 * MIB, file.subarray(3 * MIB, 10 * MIB))).status).toBe(204);
+    // 6 MiB: part 1 (bytes 0-5 MiB) is written, 4 MiB stay in the tail; then the object is evicted again.
+    expect((await patch(location, 3 * MIB, file.subarray(3 * MIB, 9 * MIB))).status).toBe(204);
     const state = (await rowsOf(stub)).state as UploadState;
-    expect(state).toMatchObject({ offset: 10 * MIB, partsWritten: 1, partSize: 5 * MIB, tailRows: 5 });
+    expect(state).toMatchObject({ offset: 9 * MIB, partsWritten: 1, partSize: 5 * MIB, tailRows: 4 });
+    expect(Object.keys(await rowsOf(stub)).filter((row) => row.startsWith("tail:"))).toHaveLength(4);
+    await evictDurableObject(stub);
+    // 1 MiB fills part 2 exactly, and Upload-Length owes more: it is written at once, no tail rows.
+    expect((await patch(location, 9 * MIB, file.subarray(9 * MIB, 10 * MIB))).status).toBe(204);
+    expect((await rowsOf(stub)).state).toMatchObject({ offset: 10 * MIB, partsWritten: 2, tailRows: 0 });
+    expect(Object.keys(await rowsOf(stub)).filter((row) => row.startsWith("tail:"))).toEqual([]);
     expect(state.multipartId).toEqual(expect.any(String));
     await evictDurableObject(stub);
     expect((await patch(location, 10 * MIB, file.subarray(10 * MIB))).status).toBe(204);

@@ -5,19 +5,13 @@
  * cached: every POST verifies in full.
  */
 import type { JWTPayload } from "jose";
-import { decodeProtectedHeader, jwtVerify } from "jose";
+import { jwtVerify } from "jose";
 import type { UploadGrant } from "../../../shared/media-token";
-import {
-  CLOCK_TOLERANCE_SECONDS,
-  MEDIA_TOKEN_ALG,
-  V11_HEADER,
-  isKid,
-  readUploadGrant,
-} from "../../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER, readUploadGrant } from "../../../shared/media-token";
 import type { BucketName } from "../buckets";
 import { isBucketName } from "../buckets";
 import type { KidRegistry } from "../token";
-import { joseFailureReason } from "../token";
+import { joseFailureReason, tokenSigner } from "../token";
 
 /** The same bound as a download token: a legitimate one is a few hundred characters. */
 const MAX_TOKEN_CHARS = 4096;
@@ -42,18 +36,9 @@ export async function verifyUploadToken(
 ): Promise<UploadTokenCheck> {
   if (token === undefined) return { ok: false, reason: "missing-token" };
   if (token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    return { ok: false, reason: "malformed" };
-  }
-  if (header.alg !== MEDIA_TOKEN_ALG) return { ok: false, reason: "bad-alg" };
-  if (typeof header.kid !== "string") return { ok: false, reason: "missing-kid" };
-  if (!isKid(header.kid)) return { ok: false, reason: "unknown-kid" };
-  const kid = header.kid;
-  const entry = registry.kids.get(kid);
-  if (entry === undefined) return { ok: false, reason: "unknown-kid", kid };
+  const signer = tokenSigner(token, registry);
+  if ("reason" in signer) return { ok: false, ...signer };
+  const { kid, entry } = signer;
   let payload: JWTPayload;
   try {
     // exp is checked by jose when present; its absence is the grant's own reason (missing-exp).

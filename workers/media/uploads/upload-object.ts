@@ -7,8 +7,9 @@
  * rows of at most 1 MiB (a storage value holds at most 2 MB).
  *
  * Part n always holds bytes [n·size, (n+1)·size): a part is written once
- * it is full and more bytes follow it, so the last part is written at
- * completion and an upload that fits in one part is one `put`. Memory per
+ * it is full and more bytes follow it (arrived, or owed by Upload-Length),
+ * so the last part is written at completion and an upload that fits in one
+ * part is one `put`. Memory per
  * upload: the part that is filling, plus one chunk of the request.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -58,19 +59,10 @@ export interface UploadState {
 }
 
 /** What a creation asks for: the token's grant, the client's headers, and what the Worker decided. */
-export interface CreateInput {
-  put: string;
-  bucket: BucketName;
-  ct: string;
-  jti: string;
-  replace: boolean;
-  max: number;
-  length: number | null;
-  partSize: number;
-  expires: number;
-  location: string;
-  metadata: Record<string, string>;
-}
+export type CreateInput = Omit<
+  UploadState,
+  "phase" | "offset" | "multipartId" | "partsWritten" | "typeChecked" | "tailRows"
+>;
 
 /** One PATCH (or a creation's data). */
 export interface WriteInput {
@@ -263,6 +255,13 @@ export class MediaUpload extends DurableObject<MediaEnv> {
         return refusal(460, "checksum_mismatch", "Upload-Checksum does not match the body: the offset is unchanged.", {
           "Upload-Offset": String(state.offset),
         });
+    }
+    // A part that is exactly full with more bytes known to follow is written now, not stored as
+    // tail rows: a client whose chunks are multiples of the part size costs no storage writes.
+    if (filling.fill === state.partSize && state.length !== null && state.offset + received < state.length) {
+      filling.written.push(await this.writePart(state, filling.partsWritten + 1, filling.pending));
+      filling.partsWritten += 1;
+      filling.fill = 0;
     }
     this.commit(state, filling, received, tailBefore);
     if (state.length !== null && state.offset === state.length) return this.complete(state, filling);
