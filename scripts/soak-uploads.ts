@@ -25,23 +25,28 @@ export interface UploadTally {
   mismatched: number;
   /** A tus answer other than 201/204, a failed download, or a network error. */
   failed: number;
+  /** A request with no complete answer within the soak's hang limit. */
+  hung: number;
   /** Every tus and download answer by status. */
   byStatus: Record<string, number>;
   serverErrors: number;
 }
 
 export function newUploadTally(): UploadTally {
-  return { started: 0, completed: 0, verified: 0, mismatched: 0, failed: 0, byStatus: {}, serverErrors: 0 };
+  return { started: 0, completed: 0, verified: 0, mismatched: 0, failed: 0, hung: 0, byStatus: {}, serverErrors: 0 };
 }
 
-/** One upload, start to byte-for-byte check; `round` picks the size. */
+/** One upload, start to byte-for-byte check; `round` picks the size; each request has `hangMs` to answer in full. */
 export async function uploadOnce(
   base: URL,
   secret: string,
   tally: UploadTally,
   round: number,
-  signal: AbortSignal,
+  hangMs: number,
 ): Promise<void> {
+  let signal = AbortSignal.timeout(hangMs);
+  /** A fresh deadline for the next request. */
+  const next = (): AbortSignal => (signal = AbortSignal.timeout(hangMs));
   const size = SIZES[round % SIZES.length] ?? SIZES[0];
   const bytes = randomBytes(size);
   const jti = newUploadJti();
@@ -66,7 +71,7 @@ export async function uploadOnce(
       await fetch(new URL(MEDIA_UPLOADS_PATH, base), {
         method: "POST",
         headers: { Authorization: `Bearer ${token}`, "Tus-Resumable": "1.0.0", "Upload-Length": String(size) },
-        signal,
+        signal: next(),
       }),
     );
     await created.body?.cancel();
@@ -82,7 +87,7 @@ export async function uploadOnce(
             "Content-Type": "application/offset+octet-stream",
           },
           body: bytes.subarray(offset, Math.min(size, offset + CHUNK_BYTES)),
-          signal,
+          signal: next(),
         }),
       );
       await patched.body?.cancel();
@@ -90,13 +95,14 @@ export async function uploadOnce(
     }
     tally.completed += 1;
     const download = mediaPath(await signMediaToken({ key, ttlSeconds: 600, kid: "v1", secret }));
-    const fetched = count(await fetch(new URL(download, base), { signal }));
+    const fetched = count(await fetch(new URL(download, base), { signal: next() }));
     const body = Buffer.from(await fetched.arrayBuffer());
     if (fetched.status !== 200) throw new Error(`download answered ${fetched.status}`);
     if (body.equals(bytes)) tally.verified += 1;
     else tally.mismatched += 1;
   } catch (error) {
-    tally.failed += 1;
+    if (signal.aborted) tally.hung += 1;
+    else tally.failed += 1;
     if (process.env.SOAK_VERBOSE) console.error("tus-upload", error);
   }
 }

@@ -353,7 +353,7 @@ async function main(): Promise<void> {
         }),
         ...Array.from({ length: ONLY === undefined ? UPLOADERS : 0 }, async (_, client) => {
           for (let round = client; Date.now() < until; round += 1)
-            await uploadOnce(base, secrets.MEDIA_TOKEN_SECRET_V1, uploads, round, AbortSignal.timeout(HANG_MS));
+            await uploadOnce(base, secrets.MEDIA_TOKEN_SECRET_V1, uploads, round, HANG_MS);
         }),
       ]);
     /** With every client's request finished: each isolate's live heap without requests in flight, and (SOAK_SNAPSHOTS) a snapshot. */
@@ -466,6 +466,7 @@ async function main(): Promise<void> {
       tally.wrongBodies === 0 &&
       uploads.serverErrors === 0 &&
       uploads.failed === 0 &&
+      uploads.hung === 0 &&
       uploads.mismatched === 0 &&
       uploads.verified === uploads.completed &&
       (webhooks[204] ?? 0) === uploads.completed &&
