@@ -132,13 +132,12 @@ describe("the backend's CORS headers never reach the client: the gateway decides
       );
       expect(result.response.status).toBe(204);
       expect(accessControlHeaders(result.response)).toEqual([]);
-      expect(result.records).toEqual([
-        {
-          level: "warn",
-          event: "cors-preflight-refused",
-          fields: expect.objectContaining({ status: 204, reason: "origin-not-allowed" }),
-        },
-      ]);
+      expect(result.records).toHaveLength(1);
+      expect(result.records[0]).toMatchObject({
+        level: "warn",
+        event: "cors-preflight-refused",
+        fields: { status: 204, reason: "origin-not-allowed", requestId: "rid-hostile" },
+      });
       expect(await reachedOrigin(id)).toBe(0);
     },
   );
