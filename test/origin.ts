@@ -23,8 +23,8 @@ export interface RunningOrigin {
   close(): Promise<void>;
 }
 
-/** Starts the origin on a free loopback port. */
-export async function startTestOrigin(secrets: BackendSecrets): Promise<RunningOrigin> {
+/** Starts the origin on a loopback port (a free one by default). */
+export async function startTestOrigin(secrets: BackendSecrets, port = 0): Promise<RunningOrigin> {
   const probes = new Map<string, ProbeRecord>();
   const backend = backendHandler(secrets);
   const server = createBackendServer(secrets, (request: IncomingMessage, response: ServerResponse) => {
@@ -33,10 +33,10 @@ export async function startTestOrigin(secrets: BackendSecrets): Promise<RunningO
     else backend(request, response);
   });
   leakOnUpgrade(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const listening = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
