@@ -22,6 +22,11 @@ function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+function base64urlBytes(text: string): Uint8Array {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(binary, (character) => character.charCodeAt(0));
+}
+
 /** A JOSE segment: an object is serialized, a string is taken as the exact JSON text (duplicate keys, odd numbers). */
 function segment(json: object | string): string {
   return base64url(encoder.encode(typeof json === "string" ? json : JSON.stringify(json)));
@@ -235,7 +240,7 @@ const corpus: HostileToken[] = [
   },
   {
     name: "base64 padding on every segment",
-    reason: "malformed",
+    reason: "malformed: non-canonical",
     token: async () => {
       const [h, p, s] = await validParts();
       return `${h}==.${p}=.${s}=`;
@@ -272,11 +277,20 @@ const corpus: HostileToken[] = [
     },
   },
   {
-    name: "a signature one character short",
+    // One character short leaves 42 digits: the last one's 4 spare bits decide the reason, so both are pinned.
+    name: "a signature one byte short, canonically spelled",
     reason: "invalid: signature",
     token: async () => {
       const [h, p, s] = await validParts();
-      return `${h}.${p}.${s.slice(0, -1)}`;
+      return `${h}.${p}.${base64url(base64urlBytes(s).slice(0, -1))}`;
+    },
+  },
+  {
+    name: "a signature one character short, its last digit's spare bits set",
+    reason: "malformed: non-canonical",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.${p}.${s.slice(0, -2)}B`;
     },
   },
   {
@@ -752,7 +766,7 @@ const corpus: HostileToken[] = [
 
 /** Fixed reasons the media Worker may log for a refused token: nothing from the token itself. */
 const SANITIZED_REASON =
-  /^(malformed|bad-alg|bad-crit|missing-kid|unknown-kid|expired|not-yet-valid|invalid: (exp|nbf|iat|claims|signature|other)|missing-key|bad-key: [a-z-]+|bad-prefix: [a-z-]+|bad-path: [a-z0-9-]+|key-and-pfx|unknown-bucket|bad-dl|bad-ip|ip-mismatch|ip-without-crit)$/;
+  /^(malformed|malformed: non-canonical|bad-alg|bad-crit|missing-kid|unknown-kid|expired|not-yet-valid|invalid: (exp|nbf|iat|claims|signature|other)|missing-key|bad-key: [a-z-]+|bad-prefix: [a-z-]+|bad-path: [a-z0-9-]+|key-and-pfx|unknown-bucket|bad-dl|bad-ip|ip-mismatch|ip-without-crit)$/;
 
 /** The request a client makes for a hostile entry: its token, the path after it, its address. */
 function hostileRequest(entry: HostileToken, token: string, init: RequestInit = {}): Request {
