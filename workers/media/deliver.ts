@@ -193,7 +193,11 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
 const STORED_SIZE_HEADER = "X-Object-Size";
 
 /** The representation a cached copy describes; undefined when it is not a copy this Worker stored. */
-function representationOfCached(key: string, headers: Headers, size: number): Representation | undefined {
+async function representationOfCached(
+  key: string,
+  headers: Headers,
+  size: number,
+): Promise<Representation | undefined> {
   const etag = headers.get("ETag");
   const lastModified = headers.get("Last-Modified");
   if (etag === null || lastModified === null) return undefined;
@@ -201,7 +205,7 @@ function representationOfCached(key: string, headers: Headers, size: number): Re
     size,
     etag,
     lastModified,
-    type: servedTypeFor(key, headers.get("Content-Type")),
+    type: await servedTypeFor(key, headers.get("Content-Type")),
     servedFrom: headers.get("X-Served-From") === "fallback" ? "fallback" : "main",
   };
 }
@@ -242,7 +246,7 @@ async function answerFromCache(
 async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): Promise<Prepared | undefined> {
   const served = parseContentRange(part.headers.get("Content-Range"));
   if (served === undefined || part.headers.get(STORED_SIZE_HEADER) !== String(served.size)) return undefined;
-  const representation = representationOfCached(delivery.key, part.headers, served.size);
+  const representation = await representationOfCached(delivery.key, part.headers, served.size);
   if (representation === undefined) return undefined;
   const answer = decideAnswer(delivery.asks, representation);
   if (answer.kind === "partial") {
@@ -266,7 +270,7 @@ async function answerFromCachedWhole(
   const length = hit.headers.get("Content-Length");
   const representation =
     length !== null && /^[0-9]{1,15}$/.test(length)
-      ? representationOfCached(delivery.key, hit.headers, Number(length))
+      ? await representationOfCached(delivery.key, hit.headers, Number(length))
       : undefined;
   if (representation === undefined) {
     // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
@@ -303,12 +307,12 @@ async function findInChain<T extends R2Object>(
   return undefined;
 }
 
-function representationOfObject(key: string, object: R2Object, servedFrom: ServedFrom): Representation {
+async function representationOfObject(key: string, object: R2Object, servedFrom: ServedFrom): Promise<Representation> {
   return {
     size: object.size,
     etag: object.httpEtag,
     lastModified: object.uploaded.toUTCString(),
-    type: servedTypeFor(key, object.httpMetadata?.contentType),
+    type: await servedTypeFor(key, object.httpMetadata?.contentType),
     servedFrom,
   };
 }
@@ -331,14 +335,14 @@ async function answerFromStorage(
     if (found === undefined) return undefined;
     const { object } = found;
     if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
-    const representation = representationOfObject(key, object, found.servedFrom);
+    const representation = await representationOfObject(key, object, found.servedFrom);
     maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
     return { representation, answer: FULL, body: object.body };
   }
 
   const found = await spans.span("r2", () => findInChain(delivery, (source) => source.head(key)));
   if (found === undefined) return undefined;
-  const representation = representationOfObject(key, found.object, found.servedFrom);
+  const representation = await representationOfObject(key, found.object, found.servedFrom);
   const answer = decideAnswer(delivery.asks, representation);
   if (request.method !== "GET" || (answer.kind !== "full" && answer.kind !== "partial")) {
     return { representation, answer, body: null };

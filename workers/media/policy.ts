@@ -6,7 +6,7 @@ import type { CorsPolicy } from "../../shared/cors";
 import { addCorsHeaders as addSharedCorsHeaders, corsPolicy } from "../../shared/cors";
 import type { ServedFrom } from "../../shared/log";
 import { parseOriginList } from "../../shared/origins";
-import { MIMEType } from "whatwg-mimetype";
+import type MimeTypeModule from "whatwg-mimetype/lib/mime-type.js";
 import type { BucketName } from "./buckets";
 
 /** Keys ending with one of these never change in place (a new version gets a new key): cache for a year. */
@@ -158,7 +158,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
  * allow-list; anything else (a list, an invalid type, `*\/*`) is opaque bytes,
  * since a browser would pick the last valid type of a list, not the first.
  */
-function servedTypeOf(stored: string): ServedType {
+function servedTypeOf(MIMEType: MimeTypeParser, stored: string): ServedType {
   const values = splitHeaderValue(stored);
   if (values.length !== 1) return OPAQUE;
   const parsed = MIMEType.parse(values[0] ?? "");
@@ -170,12 +170,26 @@ function servedTypeOf(stored: string): ServedType {
   return { contentType, inline };
 }
 
+type MimeTypeParser = typeof MimeTypeModule;
+let mimeTypeParser: Promise<MimeTypeParser> | undefined;
+
+/**
+ * The parser, evaluated on first use: a static import would run its module
+ * bodies in every isolate's startup, where they measured a third of media's
+ * startup CPU budget (`npm run check:deploy`).
+ */
+function loadMimeTypeParser(): Promise<MimeTypeParser> {
+  mimeTypeParser ??= import("whatwg-mimetype/lib/mime-type.js").then((module) => module.default);
+  return mimeTypeParser;
+}
+
 /** The served type of an object: from its stored Content-Type, else by its key's extension, else opaque bytes. */
-export function servedTypeFor(key: string, stored: string | null | undefined): ServedType {
-  if (stored !== undefined && stored !== null && stored.trim() !== "") return servedTypeOf(stored);
+export async function servedTypeFor(key: string, stored: string | null | undefined): Promise<ServedType> {
+  const parser = await loadMimeTypeParser();
+  if (stored !== undefined && stored !== null && stored.trim() !== "") return servedTypeOf(parser, stored);
   const extension = /\.([A-Za-z0-9]+)$/.exec(key)?.[1]?.toLowerCase();
   const byExtension = extension === undefined ? undefined : TYPES_BY_EXTENSION.get(extension);
-  return byExtension === undefined ? OPAQUE : servedTypeOf(byExtension);
+  return byExtension === undefined ? OPAQUE : servedTypeOf(parser, byExtension);
 }
 
 /** `Content-Disposition` that makes a non-inline type a download the browser never renders. */
