@@ -1000,6 +1000,16 @@ async function servedAs(name: string, contentType: string | undefined): Promise<
   return fetchToken(await mint(key));
 }
 
+/** A 200 that a browser saves as `name` and never renders: the exact type, the attachment, the sandbox, nosniff. */
+async function expectSandboxedAttachment(response: Response, contentType: string, name: string): Promise<void> {
+  expect(response.status).toBe(200);
+  expect(response.headers.get("Content-Type")).toBe(contentType);
+  expect(response.headers.get("Content-Disposition")).toBe(`attachment; filename="${name}"`);
+  expect(response.headers.get("Content-Security-Policy")).toBe("sandbox");
+  expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  await response.body?.cancel();
+}
+
 describe("stored types as a browser reads them (Fetch: a header value is a list; WHATWG MIME Sniffing parses each)", () => {
   const OCTET_STREAM = "application/octet-stream";
 
@@ -1019,13 +1029,7 @@ describe("stored types as a browser reads them (Fetch: a header value is a list;
     ["a quoted Latin-1 parameter", 'video/mp4;x="\u00e9"'],
     ["only a comma", ","],
   ])("serves %s (%s) as opaque bytes in a sandboxed attachment", async (_what, contentType) => {
-    const response = await servedAs("typed.mp4", contentType);
-    expect(response.status).toBe(200);
-    expect(response.headers.get("Content-Type")).toBe(OCTET_STREAM);
-    expect(response.headers.get("Content-Disposition")).toBe('attachment; filename="typed.mp4"');
-    expect(response.headers.get("Content-Security-Policy")).toBe("sandbox");
-    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    await response.body?.cancel();
+    await expectSandboxedAttachment(await servedAs("typed.mp4", contentType), OCTET_STREAM, "typed.mp4");
   });
 
   it.each([
@@ -1034,12 +1038,7 @@ describe("stored types as a browser reads them (Fetch: a header value is a list;
     ["SVG with a charset", "image/svg+xml; charset=UTF-8", "image/svg+xml;charset=UTF-8"],
     ["XHTML", "application/xhtml+xml", "application/xhtml+xml"],
   ])("serves %s (%s) as %s in a sandboxed attachment", async (_what, contentType, served) => {
-    const response = await servedAs("page.mp4", contentType);
-    expect(response.headers.get("Content-Type")).toBe(served);
-    expect(response.headers.get("Content-Disposition")).toBe('attachment; filename="page.mp4"');
-    expect(response.headers.get("Content-Security-Policy")).toBe("sandbox");
-    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    await response.body?.cancel();
+    await expectSandboxedAttachment(await servedAs("page.mp4", contentType), served, "page.mp4");
   });
 
   it.each([
