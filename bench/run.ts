@@ -34,7 +34,7 @@ import type { SseRig, SseVariant } from "./sse.ts";
 import { checkSseVariant, measureSseLevel, startSseRig } from "./sse.ts";
 import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput.ts";
 import { measureTokenVerify } from "./token-verify.ts";
-import { measureUploads } from "./uploads.ts";
+import { measureUploadHeap, measureUploads } from "./uploads.ts";
 import { ensureTools, harnessVersions } from "./tools.ts";
 import {
   fillCache,
@@ -218,6 +218,15 @@ async function main(): Promise<void> {
           settings.sseManyEvents,
           settings.sseSettleMs,
         ).catch((error: unknown) => ({ unavailable: error instanceof Error ? error.message : String(error) })),
+      );
+    }
+
+    if (runsSection("uploads")) {
+      console.log("bench: the media isolate's heap with uploads in flight (inspector)");
+      sections.uploadHeap = await timed("uploads", () =>
+        measureUploadHeap({ ...gatewayOptions, sseOriginUrl: rig.originUrl }, newSecrets()).catch((error: unknown) => ({
+          unavailable: error instanceof Error ? error.message : String(error),
+        })),
       );
     }
 

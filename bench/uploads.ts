@@ -3,10 +3,16 @@
  * Object -> R2 multipart (tus: one POST, then PATCHes of 20 MiB, a multiple
  * of the 5 MiB part size), against a bare Worker that streams the same body
  * into one R2 `put`. Wall-clock time per upload, in interleaved rounds; the
- * ratio is bare time / gateway time (1 = as fast as the bare Worker).
+ * ratio is bare time / gateway time (1 = as fast as the bare Worker). Then,
+ * in a gateway of its own with workerd's inspector on, the media isolate's
+ * heap (the upload objects run in it) with 8 such uploads in flight.
  */
 import { signUploadToken } from "../shared/media-token.ts";
-import type { BenchSecrets } from "./harness.ts";
+import type { IsolateSession } from "../scripts/isolate-heap.ts";
+import { nudgeOnce, openIsolates, workerTarget } from "../scripts/isolate-heap.ts";
+import type { BenchSecrets, GatewayOptions } from "./harness.ts";
+import { startGateway } from "./harness.ts";
+import { PORTS } from "./ports.ts";
 import type { Spread } from "./stats.ts";
 import { interleave, ratioSpread, spread } from "./stats.ts";
 
@@ -122,4 +128,83 @@ export async function measureUploads(
       `target >= ${UPLOAD_TARGET}: ${summary.ratio.median >= UPLOAD_TARGET ? "pass" : "MISS"}`,
   );
   return summary;
+}
+
+/** Uploads in flight for the heap reading. */
+export const UPLOADS_IN_FLIGHT = 8;
+
+export interface UploadHeapSummary {
+  uploads: number;
+  beforeBytes: number;
+  /** The largest reading while the uploads were in flight. */
+  duringBytes: number;
+  afterBytes: number;
+  /** Memory outside the V8 heap (ArrayBuffer backing stores: the parts filling), the same three readings. */
+  externalBeforeBytes: number;
+  externalDuringBytes: number;
+  externalAfterBytes: number;
+  readings: number;
+}
+
+/** The media isolate's live heap (a forced collection first) before, during and after 8 concurrent 64 MiB uploads. */
+export async function measureUploadHeap(options: GatewayOptions, secrets: BenchSecrets): Promise<UploadHeapSummary> {
+  const gateway = await startGateway({
+    ...options,
+    secrets,
+    sockets: new Set(["routerNoAssets", "media"] as const),
+    inspectorPort: PORTS.inspector,
+  });
+  let sessions: Map<string, IsolateSession> | undefined;
+  try {
+    const target = workerTarget("gateway-media");
+    sessions = await openIsolates(PORTS.inspector, [target]);
+    const session = sessions.get(target);
+    if (session === undefined) throw new Error("bench: no inspector session for gateway-media");
+    const router = gateway.url("routerNoAssets");
+    // A collection runs only when a request enters workerd: a discovery request to media.
+    const nudge = () => nudgeOnce(`${gateway.url("media")}/media/uploads`, { method: "OPTIONS" });
+    const read = async (): Promise<{ used: number; external: number }> => {
+      const reading = await session.heap(nudge);
+      if (!reading.collected) throw new Error("bench: the forced collection in gateway-media did not finish");
+      return { used: reading.usedBytes, external: reading.externalBytes };
+    };
+    const body = uploadBody();
+    await gatewayUpload(router, secrets, body, -1);
+    const before = await read();
+    const during = { ...before };
+    let readings = 0;
+    let done = false;
+    const uploads = Promise.all(
+      Array.from({ length: UPLOADS_IN_FLIGHT }, (_, index) => gatewayUpload(router, secrets, body, 1000 + index)),
+    ).finally(() => (done = true));
+    while (!done) {
+      const reading = await read();
+      during.used = Math.max(during.used, reading.used);
+      during.external = Math.max(during.external, reading.external);
+      readings += 1;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await uploads;
+    const after = await read();
+    const summary: UploadHeapSummary = {
+      uploads: UPLOADS_IN_FLIGHT,
+      beforeBytes: before.used,
+      duringBytes: during.used,
+      afterBytes: after.used,
+      externalBeforeBytes: before.external,
+      externalDuringBytes: during.external,
+      externalAfterBytes: after.external,
+      readings,
+    };
+    const mib = (bytes: number) => (bytes / MIB).toFixed(1);
+    console.log(
+      `bench: media isolate, ${UPLOADS_IN_FLIGHT} uploads of 64 MiB in flight (${readings} readings): ` +
+        `V8 heap ${mib(before.used)} -> peak ${mib(during.used)} -> ${mib(after.used)} MiB; ` +
+        `external ${mib(before.external)} -> peak ${mib(during.external)} -> ${mib(after.external)} MiB`,
+    );
+    return summary;
+  } finally {
+    for (const session of sessions?.values() ?? []) session.close();
+    await gateway.dispose();
+  }
 }

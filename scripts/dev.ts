@@ -6,9 +6,13 @@
  * (8788, BACKEND_PORT moves it); `BACKEND_URL=http://127.0.0.1:PORT npm run dev`
  * proxies /api to that backend instead, and the media Worker's upload webhook
  * goes to it too (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
+ * Clients reach wrangler through scripts/dev-front.ts on PORT, which sets
+ * CF-Connecting-IP from the connection as the edge does; wrangler itself
+ * listens on a free loopback port behind it.
  */
 import { spawn } from "node:child_process";
 import { devBackend } from "./dev-backend.ts";
+import { freeLoopbackPort, startDevFront } from "./dev-front.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
 import { describeVendored, PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
@@ -31,6 +35,13 @@ const backend = await devBackend();
 console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
 console.log(`dev: upload webhooks go to ${backend.webhookUrl}`);
 
+// Clients never reach wrangler directly: the front sets the client address from the socket, as the edge does.
+const wranglerPort = await freeLoopbackPort();
+await startDevFront("127.0.0.1", Number(PORT), { host: "127.0.0.1", port: wranglerPort });
+console.log(
+  `dev: the gateway is http://127.0.0.1:${PORT}/ (CF-Connecting-IP set from the connection by scripts/dev-front.ts; wrangler dev behind it on ${wranglerPort})`,
+);
+
 // The router is the primary Worker: its config comes first.
 const configs = [...WORKERS]
   .reverse()
@@ -47,7 +58,7 @@ const wranglerDev = spawn(
     "dev",
     ...configs,
     "--port",
-    PORT,
+    String(wranglerPort),
     "--ip",
     "127.0.0.1",
     "--persist-to",

@@ -12,5 +12,5 @@ export const TEST_SECRETS = {
     MEDIA_UPLOAD_WEBHOOK_SECRET: "whsec_dGVzdC11cGxvYWQtd2ViaG9vay1rZXktMDEyMzQ1Njc4OQ==",
   },
   api: { BACKEND_AUTH_TOKEN: "test-backend-auth-token-0123456789" },
-  router: { ADMIN_TOKEN: "test-admin-token-0123456789" },
+  router: { ADMIN_TOKEN: "test-admin-token-0123456789abcdef" },
 } as const;

@@ -188,13 +188,23 @@ describe("rate limiting (a limiter of 2 per 60 s)", () => {
 describe("CORS", () => {
   const allowList = { API_CORS_ORIGINS: "https://admin.example.com, https://partner.example.org" };
 
-  it("is off by default: no CORS headers, and an OPTIONS request reaches the backend", async () => {
+  it("is off by default: no CORS headers, and an OPTIONS request that is no preflight reaches the backend", async () => {
+    const response = await answer("/api/test/echo", {
+      method: "OPTIONS",
+      headers: { Origin: "https://admin.example.com" },
+    });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect((await response.json<EchoBody>()).method).toBe("OPTIONS");
+  });
+
+  it("is off by default: a preflight gets the gateway's 204 without a grant, and never reaches the backend", async () => {
     const response = await answer("/api/test/echo", {
       method: "OPTIONS",
       headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" },
     });
+    expect(response.status).toBe(204);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
-    expect((await response.json<EchoBody>()).method).toBe("OPTIONS");
+    expect(await response.text()).toBe("");
   });
 
   it("answers a preflight from a listed origin itself", async () => {

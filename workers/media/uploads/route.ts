@@ -84,7 +84,9 @@ export async function answerUploadRequest(
     log.error("media-upload-failed", { requestId, method, path: call.path, status: 503, reason: "storage-failed" });
     answer = refusal(503, "storage_unavailable", "Storage failed: retry the request (HEAD first to learn the offset).");
   }
-  return answer instanceof Response ? answer : tusResponse(answer, method, requestId, cors);
+  if (!(answer instanceof Response)) return tusResponse(answer, method, requestId, cors);
+  answer.headers.set("X-Content-Type-Options", "nosniff");
+  return answer;
 }
 
 /** The tus answer, or the bare 401 of a refused upload token. */
