@@ -69,12 +69,15 @@ function workerProject(
   auxiliaries: LegacyWorkerOptions[] = [],
   serviceBindings: Record<string, ServiceDesignator> = {},
   r2Buckets: Record<string, string> = {},
-  injected: (backendOrigin: string) => InjectedOptions = () => ({}),
+  injected: (origins: { backendOrigin: string; webhookOrigin: string }) => InjectedOptions = () => ({}),
 ) {
   return {
     plugins: [
       cloudflareTest((ctx) => {
-        const extra = injected(ctx.inject("backendOrigin"));
+        const extra = injected({
+          backendOrigin: ctx.inject("backendOrigin"),
+          webhookOrigin: ctx.inject("webhookOrigin"),
+        });
         return {
           wrangler: { configPath: `./wrangler.${name}.toml` },
           miniflare: {
@@ -106,16 +109,23 @@ export default defineConfig({
         },
         // The media Worker's main bucket, so router tests can seed objects it then streams.
         { MEDIA_BUCKET_FOR_TESTS: "gateway-media" },
-        (backendOrigin) => ({
+        ({ backendOrigin }) => ({
           auxiliaries: [auxiliaryWorker("api", "wrangler.api.toml", apiTestBindings(backendOrigin))],
         }),
       ),
-      workerProject("media", [failingR2], {
-        R2_OUTAGE: "failing-r2",
-        R2_GET_FAILS: { name: "failing-r2", entrypoint: "GetFails" },
-        R2_DIES_MID_BODY: { name: "failing-r2", entrypoint: "DiesMidBody" },
-      }),
-      workerProject("api", [], {}, {}, (backendOrigin) => ({
+      workerProject(
+        "media",
+        [failingR2],
+        {
+          R2_OUTAGE: "failing-r2",
+          R2_GET_FAILS: { name: "failing-r2", entrypoint: "GetFails" },
+          R2_DIES_MID_BODY: { name: "failing-r2", entrypoint: "DiesMidBody" },
+        },
+        {},
+        // The upload webhook goes to a real receiver on loopback (test/webhook-sink.ts).
+        ({ webhookOrigin }) => ({ bindings: { MEDIA_UPLOAD_WEBHOOK_URL: `${webhookOrigin}/hooks` } }),
+      ),
+      workerProject("api", [], {}, {}, ({ backendOrigin }) => ({
         bindings: apiTestBindings(backendOrigin),
         // A second, tight limiter so the 429 test does not share counters with the real one.
         ratelimits: { TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 2, period: 60 } } },

@@ -8,9 +8,11 @@
  * | -------------------------------------- | ------- |
  * | `GET /api/v1/hello`                    | JSON greeting with the request id the gateway passed |
  * | `POST /api/v1/upload`                  | `{ bytes }`: the body counted as it streams in, never held |
- * | `GET /api/v1/events?every=<ms>&count=` | SSE: numbered events with `id:`, resuming after `Last-Event-ID` |
+ * | `GET /api/v1/events?every=<ms>&count=` | SSE: numbered `tick` events with `id:`, resuming after `Last-Event-ID`, and `upload.completed` as uploads complete |
  * | `GET /api/v1/media/<key>?bkt=&ttl=&dl=&ip=` | a signed media URL (`/media/v1/<jwt>`), the media token contract; a key ending in `/` is a prefix (`/media/v1/<jwt>/`) |
  * | `GET /api/v1/ws` (Upgrade)             | WebSocket echo |
+ * | `POST /api/v1/uploads`                 | an upload token for one file (backend/uploads.ts) |
+ * | `POST /webhooks/media-upload`          | the media Worker's signed `upload.completed`, announced on the events stream (not through the gateway: no proxy token, the signature instead) |
  *
  * Run alone: `node backend/server.ts` (port from BACKEND_PORT, default 8788).
  * `npm run dev` starts it in-process with `startBackend()`.
@@ -22,6 +24,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { EventHub } from "./events.ts";
+import type { Answer } from "./uploads.ts";
+import { mintUploadToken, UPLOAD_WEBHOOK_PATH, UploadWebhookReceiver } from "./uploads.ts";
 import type { ErrorBody, ErrorCode } from "../shared/errors.ts";
 import { JSON_DOCUMENT_HEADERS } from "../shared/errors.ts";
 import type { MintInput } from "../shared/media-token.ts";
@@ -42,6 +47,8 @@ export interface BackendSecrets {
   /** Header that carries the proxy token (the api Worker's BACKEND_AUTH_HEADER). */
   BACKEND_AUTH_HEADER?: string;
   MEDIA_TOKEN_ACTIVE_KID?: string;
+  /** `whsec_<base64>`: verifies the media Worker's upload webhook. */
+  MEDIA_UPLOAD_WEBHOOK_SECRET?: string;
   /** `MEDIA_TOKEN_SECRET_V<N>`, shared with the media Worker. */
   [name: string]: string | undefined;
 }
@@ -59,12 +66,6 @@ export interface RunningBackend {
   url: string;
   close(): Promise<void>;
 }
-
-/** SSE cadence bounds: fast enough for a demo, slow enough not to flood a terminal. */
-const MIN_EVENT_EVERY_MS = 10;
-const DEFAULT_EVENT_EVERY_MS = 1000;
-/** How long an EventSource waits before reconnecting after the stream ends. */
-const SSE_RETRY_MS = 2000;
 
 /**
  * Starts the backend on loopback and resolves once it listens.
@@ -112,9 +113,17 @@ export function createBackendServer(
   return server;
 }
 
-/** The request handler: routes under `/api/v1` (or `/v1` when the gateway strips `/api`). */
-export function backendHandler(secrets: BackendSecrets): RequestListener {
+/** The request handler: routes under `/api/v1` (or `/v1` when the gateway strips `/api`); `log` takes the webhook lines (stdout by default). */
+export function backendHandler(secrets: BackendSecrets, log?: (line: string) => void): RequestListener {
+  const hub = new EventHub();
+  const webhooks = new UploadWebhookReceiver(secrets.MEDIA_UPLOAD_WEBHOOK_SECRET, hub, log);
   return (request, response) => {
+    const url = new URL(request.url ?? "/", "http://backend.local");
+    // The media Worker calls this directly (MEDIA_UPLOAD_WEBHOOK_URL): its signature is the proof, not the proxy token.
+    if (url.pathname === UPLOAD_WEBHOOK_PATH && request.method === "POST") {
+      void answer(request, response, webhooks.receive(request));
+      return;
+    }
     if (!isProxied(request, secrets)) {
       sendError(
         request,
@@ -125,14 +134,15 @@ export function backendHandler(secrets: BackendSecrets): RequestListener {
       );
       return;
     }
-    const url = new URL(request.url ?? "/", "http://backend.local");
     const path = routePath(request);
     if (path === "/v1/hello" && request.method === "GET") {
       sendJson(response, 200, { message: "Hello from the local backend.", requestId: requestIdOf(request) });
     } else if (path === "/v1/upload" && request.method === "POST") {
       countUpload(request, response);
     } else if (path === "/v1/events" && request.method === "GET") {
-      streamEvents(request, response, url.searchParams);
+      hub.stream(request, response, url.searchParams);
+    } else if (path === "/v1/uploads" && request.method === "POST") {
+      void answer(request, response, mintUploadToken(request, activeSigner(secrets)));
     } else if (path.startsWith("/v1/media/") && request.method === "GET") {
       void mintMediaUrl(request, response, path.slice("/v1/media/".length), url.searchParams, secrets);
     } else {
@@ -168,38 +178,6 @@ function countUpload(request: IncomingMessage, response: ServerResponse): void {
   request.on("data", (chunk: Buffer) => (bytes += chunk.length));
   request.on("end", () => sendJson(response, 200, { bytes, requestId: requestIdOf(request) }));
   request.on("error", () => response.destroy());
-}
-
-/**
- * Numbered events every `every` ms. `Last-Event-ID: n` resumes at n + 1, as
- * a reconnecting EventSource expects; `count` ends the stream after that many.
- */
-function streamEvents(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): void {
-  const every = Math.max(
-    MIN_EVENT_EVERY_MS,
-    Number(query.get("every") ?? DEFAULT_EVENT_EVERY_MS) || DEFAULT_EVENT_EVERY_MS,
-  );
-  const count = Number(query.get("count") ?? Infinity);
-  const lastId = Number(request.headers["last-event-id"] ?? 0);
-  let next = Number.isSafeInteger(lastId) && lastId >= 0 ? lastId + 1 : 1;
-  let sent = 0;
-
-  response.writeHead(200, {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-  });
-  response.write(`retry: ${SSE_RETRY_MS}\n\n`);
-  const timer = setInterval(() => {
-    response.write(`id: ${next}\nevent: tick\ndata: ${JSON.stringify({ n: next, at: new Date().toISOString() })}\n\n`);
-    next += 1;
-    sent += 1;
-    if (sent >= count) {
-      clearInterval(timer);
-      response.end();
-    }
-  }, every);
-  // The client (through the gateway) went away: stop producing.
-  response.on("close", () => clearInterval(timer));
 }
 
 /**
@@ -265,6 +243,26 @@ export function activeSigner(secrets: BackendSecrets): { kid: string; secret: st
   return chosen === undefined ? undefined : { kid: chosen.kid, secret: chosen.secret };
 }
 
+/** Writes a route's answer; a route that throws is a 500 in the one JSON shape, never a hung request. */
+async function answer(request: IncomingMessage, response: ServerResponse, pending: Promise<Answer>): Promise<void> {
+  let result: Answer;
+  try {
+    result = await pending;
+  } catch (error) {
+    console.error("backend: route failed", error);
+    sendError(request, response, 500, "internal_error", "The backend failed; see its log.");
+    return;
+  }
+  if (result.status === 204) {
+    response.writeHead(204);
+    response.end();
+  } else if ("body" in result) {
+    sendJson(response, result.status, { ...(result.body as object), requestId: requestIdOf(request) });
+  } else {
+    sendError(request, response, result.status, result.code, result.message);
+  }
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { ...JSON_DOCUMENT_HEADERS, "Content-Length": Buffer.byteLength(text) });
@@ -301,7 +299,10 @@ export function loadDevSecrets(): BackendSecrets {
   const file = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
   const fromFile = existsSync(file) ? parseDevVars(readFileSync(file, "utf8")) : {};
   const fromProcess = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => name.startsWith("MEDIA_TOKEN_") || name.startsWith("BACKEND_AUTH_")),
+    Object.entries(process.env).filter(
+      ([name]) =>
+        name.startsWith("MEDIA_TOKEN_") || name.startsWith("BACKEND_AUTH_") || name === "MEDIA_UPLOAD_WEBHOOK_SECRET",
+    ),
   );
   return { ...fromFile, ...fromProcess };
 }

@@ -87,6 +87,7 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
       ...directSocket("verify"),
     },
     { ...benchWorker("seed", benchOut, { r2Buckets: mediaBucket }), ...directSocket("seed") },
+    { ...benchWorker("r2-put", benchOut, { r2Buckets: mediaBucket }), ...directSocket("bareR2Put") },
     // The hop's profile: the same router bundle and the bare forwarder, each in front of the
     // floor Worker instead of media, so the hop's own cost is not diluted; and the router's
     // steps one at a time (hop-steps).

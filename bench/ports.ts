@@ -40,6 +40,8 @@ export const PORTS = {
   forwarderToFetchLimited: PORT_BASE + 22,
   // /_health's peer: a bare Worker making the same two RPC health() calls.
   bareHealth: PORT_BASE + 23,
+  // The uploads row's peer: a bare Worker streaming a body into one R2 put.
+  bareR2Put: PORT_BASE + 24,
   // workerd's inspector, for the isolate-heap section only (bench/isolate-heaps.ts).
   inspector: PORT_BASE + 28,
 } as const;

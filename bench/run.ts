@@ -34,6 +34,7 @@ import type { SseRig, SseVariant } from "./sse.ts";
 import { checkSseVariant, measureSseLevel, startSseRig } from "./sse.ts";
 import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput.ts";
 import { measureTokenVerify } from "./token-verify.ts";
+import { measureUploadHeap, measureUploads } from "./uploads.ts";
 import { ensureTools, harnessVersions } from "./tools.ts";
 import {
   fillCache,
@@ -149,6 +150,12 @@ async function measureWallClock(
       );
     }
     if (runsSection("sse")) await measureSse(sections, rig, sseVariants(live, rig, liveNginx), processes);
+    if (runsSection("uploads")) {
+      console.log("bench: uploads (64 MiB): router -> media -> Durable Object -> R2 multipart vs a bare put");
+      sections.uploads = await timed("uploads", () =>
+        measureUploads(live.url("routerNoAssets"), live.url("bareR2Put"), live.secrets, settings.rounds),
+      );
+    }
     return live.logLines();
   } finally {
     await nginx?.stop();
@@ -174,7 +181,7 @@ async function main(): Promise<void> {
   const sections: Sections = { throughput: {}, sse: [], sseUnavailable: {} };
   const seeding: Record<string, number> = {};
   let workerLogLines = 0;
-  const wallClock = ["large", "throughput", "hop", "verify", "sse"] as const;
+  const wallClock = ["large", "throughput", "hop", "verify", "sse", "uploads"] as const;
   try {
     // Seeding runs in a throwaway instance: the measuring workerd then starts
     // without whatever memory a 1 GiB upload leaves behind, so its RSS growth
@@ -211,6 +218,15 @@ async function main(): Promise<void> {
           settings.sseManyEvents,
           settings.sseSettleMs,
         ).catch((error: unknown) => ({ unavailable: error instanceof Error ? error.message : String(error) })),
+      );
+    }
+
+    if (runsSection("uploads")) {
+      console.log("bench: the media isolate's heap with uploads in flight (inspector)");
+      sections.uploadHeap = await timed("uploads", () =>
+        measureUploadHeap({ ...gatewayOptions, sseOriginUrl: rig.originUrl }, newSecrets()).catch((error: unknown) => ({
+          unavailable: error instanceof Error ? error.message : String(error),
+        })),
       );
     }
 

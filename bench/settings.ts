@@ -6,6 +6,7 @@
  *   BENCH_CALLGRIND_REQUESTS=300         callgrind: requests per variant and round
  *   BENCH_ONLY=instructions              only the callgrind section (about 2 minutes for a pair)
  *   BENCH_ONLY=hop                       the router's hop profile, which the full run leaves out
+ *   BENCH_ONLY=uploads                   the uploads row (64 MiB, gateway vs a bare put), also left out
  *   BENCH_VARIANTS=media-hit,bare-cache  only these throughput/callgrind variants (and the floor)
  *   BENCH_PORT_BASE=8920                 this run's ports, base + 0..29 (bench/harness.ts)
  *   BENCH_KEEP_CALLGRIND=1               keep the callgrind dumps in dist/callgrind/ (for callgrind_annotate)
@@ -13,15 +14,17 @@
 const quick = process.env.BENCH_QUICK === "1";
 
 /** Sections a run can be cut down to with BENCH_ONLY (comma-separated). */
-export const SECTIONS = ["large", "throughput", "hop", "verify", "sse", "heap", "instructions"] as const;
+export const SECTIONS = ["large", "throughput", "hop", "verify", "sse", "heap", "instructions", "uploads"] as const;
 export type Section = (typeof SECTIONS)[number];
 /**
  * Run only when BENCH_ONLY names them: the router's hop profile (router and
  * bare forwarder in front of the floor by wrk, and its steps one at a time),
  * the wall-clock investigation behind the router's fixes, now judged by
- * instructions; left out so the full run stays within 10 minutes.
+ * instructions; and the uploads row (64 MiB through router -> media ->
+ * Durable Object -> R2 multipart vs a bare Worker's one put). Left out so the
+ * full run stays within 10 minutes.
  */
-const ON_REQUEST: readonly Section[] = ["hop"];
+const ON_REQUEST: readonly Section[] = ["hop", "uploads"];
 
 function listOf(name: string): string[] | undefined {
   const text = process.env[name]?.trim();

@@ -115,7 +115,7 @@ export interface ListedEvent {
 
 /** The events panel, oldest first. */
 export async function listedEvents(page: Page): Promise<ListedEvent[]> {
-  const items = await page.$$eval("#events li", (elements) =>
+  const items = await page.$$eval(`#events li[data-type="tick"]`, (elements) =>
     elements.map((element) => ({ ...(element as HTMLElement).dataset })),
   );
   return items

@@ -37,6 +37,20 @@ describe("the repository's configs", () => {
   });
 });
 
+describe("the upload Durable Object check", () => {
+  it("catches an environment without the binding or the SQLite migration (neither is inherited)", () => {
+    const configs = repositoryConfigs();
+    const staging = stagingOf(configs.media);
+    delete staging.durable_objects;
+    delete staging.migrations;
+    expect(environmentProblems(configs, "staging")).toEqual([
+      "staging: media lacks the Durable Object binding MEDIA_UPLOADS -> MediaUpload: every upload would fail",
+      'staging: media has no migration with new_sqlite_classes = ["MediaUpload"]: the deploy would fail',
+    ]);
+    expect(environmentProblems(configs, "production")).toEqual([]);
+  });
+});
+
 describe("the route pattern check", () => {
   it("catches run_worker_first missing an owned prefix", () => {
     const configs = repositoryConfigs();

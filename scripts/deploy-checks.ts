@@ -16,7 +16,7 @@ import {
 } from "../shared/media-token.ts";
 import { ROUTE_TABLE, runWorkerFirstPatterns } from "../shared/routes.ts";
 import type { OwnedRoute } from "../shared/routes.ts";
-import type { RouteConfig, WranglerFile } from "./wrangler-config.ts";
+import type { ResolvedWorkerConfig, RouteConfig, WranglerFile } from "./wrangler-config.ts";
 import { resolveEnvironment } from "./wrangler-config.ts";
 import type { Environment } from "./workers.ts";
 
@@ -85,6 +85,26 @@ export function missingRunWorkerFirst(
   if (runWorkerFirst === true) return [];
   const present = new Set(Array.isArray(runWorkerFirst) ? runWorkerFirst : []);
   return runWorkerFirstPatterns(table).filter((pattern) => !present.has(pattern));
+}
+
+/** The media Worker's upload Durable Object: the binding uploads use, and its class created with SQLite storage. */
+export const UPLOAD_OBJECT = { binding: "MEDIA_UPLOADS", className: "MediaUpload" } as const;
+
+/**
+ * What an environment of the media Worker lacks for uploads: the Durable
+ * Object binding (not inherited from the top level) and a migration that
+ * creates its class with SQLite storage (a class created without it can
+ * never move to SQLite, and the upload object needs its synchronous storage).
+ */
+function uploadObjectProblems(media: ResolvedWorkerConfig): string[] {
+  const problems: string[] = [];
+  if (media.durableObjects[UPLOAD_OBJECT.binding] !== UPLOAD_OBJECT.className)
+    problems.push(
+      `lacks the Durable Object binding ${UPLOAD_OBJECT.binding} -> ${UPLOAD_OBJECT.className}: every upload would fail`,
+    );
+  if (!media.sqliteClasses.includes(UPLOAD_OBJECT.className))
+    problems.push(`has no migration with new_sqlite_classes = ["${UPLOAD_OBJECT.className}"]: the deploy would fail`);
+  return problems;
 }
 
 /** A kid named by MEDIA_TOKEN_ACTIVE_KID whose secret the environment does not require (`v2` → MEDIA_TOKEN_SECRET_V2). */
@@ -166,6 +186,7 @@ export function environmentProblems(
   }
   const kidProblem = activeKidProblem(media.vars, media.requiredSecrets);
   if (kidProblem !== undefined) problems.push(`${where("media")}: ${kidProblem}`);
+  problems.push(...uploadObjectProblems(media).map((problem) => `${where("media")} ${problem}`));
   return problems;
 }
 

@@ -3,8 +3,9 @@
  * All three Workers in one `wrangler dev` (router primary on :8787, local R2
  * persisted under .wrangler/state).
  * The local backend (backend/server.ts) runs in this process on BACKEND_PORT
- * (8788); `BACKEND_URL=http://127.0.0.1:PORT npm run dev` proxies /api to that
- * backend instead (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
+ * (8788, BACKEND_PORT moves it); `BACKEND_URL=http://127.0.0.1:PORT npm run dev`
+ * proxies /api to that backend instead, and the media Worker's upload webhook
+ * goes to it too (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
  * Clients reach wrangler through scripts/dev-front.ts on PORT, which sets
  * CF-Connecting-IP from the connection as the edge does; wrangler itself
  * listens on a free loopback port behind it.
@@ -14,7 +15,7 @@ import { devBackend } from "./dev-backend.ts";
 import { freeLoopbackPort, startDevFront } from "./dev-front.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
-import { PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
+import { describeVendored, PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
@@ -24,14 +25,15 @@ const inspectorArgs = process.env.INSPECTOR_PORT ? ["--inspector-port", process.
 // A fresh clone has no .dev.vars: start from the committed throwaway values.
 ensureDevVars();
 
-// The demo page's HLS player comes from node_modules (a fresh clone has no copy yet).
-console.log(`dev: hls.js ${vendorPlayer().version} in ${PLAYER_VENDOR_DIR}/`);
+// The demo page's HLS player and tus client come from node_modules (a fresh clone has no copy yet).
+console.log(`dev: ${describeVendored(vendorPlayer().versions)} in ${PLAYER_VENDOR_DIR}/`);
 
 // Sample media in local R2 (idempotent), before wrangler dev opens the same state.
 console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see samples/README.md)`);
 
 const backend = await devBackend();
 console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
+console.log(`dev: upload webhooks go to ${backend.webhookUrl}`);
 
 // Clients never reach wrangler directly: the front sets the client address from the socket, as the edge does.
 const wranglerPort = await freeLoopbackPort();
@@ -43,7 +45,10 @@ console.log(
 // The router is the primary Worker: its config comes first.
 const configs = [...WORKERS]
   .reverse()
-  .flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
+  .flatMap((worker) => [
+    "-c",
+    worker.name === "api" ? backend.apiConfig : worker.name === "media" ? backend.mediaConfig : worker.config,
+  ]);
 // Its own process group: npx does not pass signals on to wrangler and workerd,
 // so a SIGTERM to this script (a test harness, a supervisor) must reach the group.
 const wranglerDev = spawn(

@@ -4,22 +4,31 @@
  * mints tokens (shared/media-token.ts). A key ending in `/` is a prefix: the
  * URL ends in `/` and every object under the prefix is fetched relative to it
  * (`<url>master.m3u8`).
+ *
+ * `npm run mint -- --upload <key> --max <bytes> --ct <type> [--replace] [--jti id]`:
+ * an upload token (contract v1.2), printed as one JSON line
+ * `{"endpoint":"http://127.0.0.1:8787/media/uploads","token":"…","jti":"…"}`.
  */
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import type { MintInput } from "../shared/media-token.ts";
+import type { MintInput, UploadMintInput } from "../shared/media-token.ts";
 import {
   ACTIVE_KID_SETTING,
   DEFAULT_TOKEN_TTL_SECONDS,
+  MEDIA_UPLOADS_PATH,
   mintedPath,
   mintProblem,
+  newUploadJti,
   readSigningSecrets,
   signMediaToken,
+  signUploadToken,
+  uploadMintProblem,
 } from "../shared/media-token.ts";
 import { readDevVars } from "./dev-vars.ts";
 
 const USAGE =
-  "usage: npm run mint -- <key | prefix/> [--bkt media|assets] [--kid v<N>] [--ttl seconds] [--dl file-name] [--ip address-or-cidr]";
+  "usage: npm run mint -- <key | prefix/> [--bkt media|assets] [--kid v<N>] [--ttl seconds] [--dl file-name] [--ip address-or-cidr]\n" +
+  "       npm run mint -- --upload <key> --max <bytes> --ct <type/subtype> [--bkt media|assets] [--kid v<N>] [--ttl seconds] [--jti id] [--replace]";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,6 +38,11 @@ const { values, positionals } = parseArgs({
     ttl: { type: "string" },
     dl: { type: "string" },
     ip: { type: "string" },
+    upload: { type: "boolean" },
+    max: { type: "string" },
+    ct: { type: "string" },
+    jti: { type: "string" },
+    replace: { type: "boolean" },
   },
 });
 const name = positionals[0];
@@ -36,14 +50,26 @@ if (name === undefined || positionals.length > 1) {
   console.error(USAGE);
   process.exit(2);
 }
+const ttl = values.ttl === undefined ? DEFAULT_TOKEN_TTL_SECONDS : Number(values.ttl);
+const upload: UploadMintInput | undefined = values.upload
+  ? {
+      put: name,
+      bkt: values.bkt,
+      max: Number(values.max),
+      ct: values.ct ?? "",
+      jti: values.jti ?? newUploadJti(),
+      ttl,
+      ...(values.replace === true ? { replace: true } : {}),
+    }
+  : undefined;
 const input: MintInput = {
   ...(name.endsWith("/") ? { pfx: name } : { key: name }),
-  ttl: values.ttl === undefined ? DEFAULT_TOKEN_TTL_SECONDS : Number(values.ttl),
+  ttl,
   bkt: values.bkt,
   dl: values.dl,
   ip: values.ip,
 };
-const problem = mintProblem(input);
+const problem = upload === undefined ? mintProblem(input) : uploadMintProblem(upload);
 if (problem !== undefined) {
   console.error(`mint: ${problem}\n${USAGE}`);
   process.exit(2);
@@ -74,10 +100,12 @@ if (signer === undefined) {
   process.exit(2);
 }
 
-const token = await signMediaToken({
-  ...input,
-  ttlSeconds: input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS,
-  kid: signer.kid,
-  secret: signer.secret,
-});
-console.log(`http://127.0.0.1:${process.env.PORT ?? "8787"}${mintedPath(token, input)}`);
+const base = `http://127.0.0.1:${process.env.PORT ?? "8787"}`;
+if (upload !== undefined) {
+  const jti = upload.jti ?? newUploadJti();
+  const token = await signUploadToken({ ...upload, jti, ttlSeconds: ttl, kid: signer.kid, secret: signer.secret });
+  console.log(JSON.stringify({ endpoint: `${base}${MEDIA_UPLOADS_PATH}`, token, jti }));
+} else {
+  const token = await signMediaToken({ ...input, ttlSeconds: ttl, kid: signer.kid, secret: signer.secret });
+  console.log(`${base}${mintedPath(token, input)}`);
+}

@@ -47,7 +47,9 @@ describe("npm run secrets:check", () => {
   it("without credentials lists each Worker's required secrets for the environment and exits 0", async () => {
     const result = await runScript("secrets.ts", ["check", "production"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("  media (gateway-media-production): MEDIA_TOKEN_SECRET_V1\n");
+    expect(result.stdout).toContain(
+      "  media (gateway-media-production): MEDIA_TOKEN_SECRET_V1, MEDIA_UPLOAD_WEBHOOK_SECRET\n",
+    );
     expect(result.stdout).toContain("  api (gateway-api-production): BACKEND_AUTH_TOKEN\n");
     expect(result.stdout).toContain("  router (gateway-router-production): ADMIN_TOKEN\n");
     expect(result.stdout).toContain("no wrangler credentials");

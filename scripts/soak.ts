@@ -10,8 +10,11 @@
  *
  * Traffic, by weight: media cache hits (small objects, whole or ranged),
  * media misses (objects above the cache cap, ranged reads from R2), API JSON,
- * uploads (256 KiB), event streams (read for a while, some to the end, some
- * hung up early).
+ * uploads through the api proxy (256 KiB), event streams (read for a while,
+ * some to the end, some hung up early). Beside them, SOAK_UPLOADERS (4)
+ * clients upload with tus in a loop (scripts/soak-uploads.ts: 512 KiB and
+ * 11 MiB, each downloaded and compared byte for byte), and the media Worker
+ * posts each completion to the backend's webhook, which verifies it.
  *
  *   SOAK_SECONDS=60 SOAK_WARMUP_SECONDS=90 SOAK_CLIENTS=200 npm run soak
  *   SOAK_INSPECTOR=0 npm run soak      # without the inspector (its cost on throughput)
@@ -23,13 +26,16 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { createBackendServer } from "../backend/server.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { backendHandler, createBackendServer } from "../backend/server.ts";
+import { UPLOAD_WEBHOOK_PATH } from "../backend/uploads.ts";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
 import { rssKiB, smapsRollup, workerdPid } from "./workerd-process.ts";
 import type { HeapReading, IsolateSession } from "./isolate-heap.ts";
 import { mib, nudgeOnce, openIsolates, workerTarget } from "./isolate-heap.ts";
 import { startLocalGateway } from "./local-gateway.ts";
+import { newUploadTally, uploadOnce } from "./soak-uploads.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 /**
@@ -39,6 +45,8 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
  */
 const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 90);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 200);
+/** Clients that upload with tus in a loop, beside the mixed ones (each upload holds about two 5 MiB parts). */
+const UPLOADERS = Number(process.env.SOAK_UPLOADERS ?? 4);
 /** The hardening port range on this shared machine is 8900-8919. */
 const ROUTER_PORT = 8910;
 const INSPECTOR_PORT = 8911;
@@ -231,12 +239,23 @@ async function main(): Promise<void> {
     MEDIA_TOKEN_SECRET_V1: randomBytes(32).toString("base64url"),
     BACKEND_AUTH_TOKEN: randomBytes(24).toString("base64url"),
   };
+  const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
   // The bare fetch Worker adds no proxy token: against the peers the backend asks for none.
-  const backend = createBackendServer(
-    PEERS
-      ? { MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 }
-      : { BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN, MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 },
-  );
+  const backendSecrets = PEERS
+    ? { MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1 }
+    : {
+        BACKEND_AUTH_TOKEN: secrets.BACKEND_AUTH_TOKEN,
+        MEDIA_TOKEN_SECRET_V1: secrets.MEDIA_TOKEN_SECRET_V1,
+        MEDIA_UPLOAD_WEBHOOK_SECRET: webhookSecret,
+      };
+  // The webhook deliveries by the backend's answer (204 verified; anything else refused), its log lines kept quiet.
+  const webhooks: Record<string, number> = {};
+  const handler = backendHandler(backendSecrets, () => undefined);
+  const backend = createBackendServer(backendSecrets, (request: IncomingMessage, response: ServerResponse) => {
+    if (request.url === UPLOAD_WEBHOOK_PATH)
+      response.on("finish", () => (webhooks[response.statusCode] = (webhooks[response.statusCode] ?? 0) + 1));
+    handler(request, response);
+  });
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   let logLines = 0;
@@ -249,7 +268,11 @@ async function main(): Promise<void> {
     secrets,
     directPort: ROUTER_PORT,
     liftRateLimit: true,
-    mediaVars: { CACHE_MAX_BYTES: String(CACHE_MAX_BYTES) },
+    mediaVars: {
+      CACHE_MAX_BYTES: String(CACHE_MAX_BYTES),
+      MEDIA_UPLOAD_WEBHOOK_URL: `${backendUrl}${UPLOAD_WEBHOOK_PATH}`,
+      MEDIA_UPLOAD_WEBHOOK_SECRET: webhookSecret,
+    },
     onLog: () => (logLines += 1),
     ...(INSPECT ? { inspectorPort: INSPECTOR_PORT } : {}),
   });
@@ -322,12 +345,17 @@ async function main(): Promise<void> {
       if (INSPECT && HEAP_EVERY_MS > 0) heapReading = heapReading.then(() => readHeapsNow(false));
     }, HEAP_EVERY_MS || 60_000);
     /** All clients sending until `until`; each finishes the request it is in. */
+    const uploads = newUploadTally();
     const traffic = (until: number) =>
-      Promise.all(
-        Array.from({ length: CLIENTS }, async () => {
+      Promise.all([
+        ...Array.from({ length: CLIENTS }, async () => {
           while (Date.now() < until) await one(pick());
         }),
-      );
+        ...Array.from({ length: ONLY === undefined ? UPLOADERS : 0 }, async (_, client) => {
+          for (let round = client; Date.now() < until; round += 1)
+            await uploadOnce(base, secrets.MEDIA_TOKEN_SECRET_V1, uploads, round, HANG_MS);
+        }),
+      ]);
     /** With every client's request finished: each isolate's live heap without requests in flight, and (SOAK_SNAPSHOTS) a snapshot. */
     const atRest = async (label: string): Promise<void> => {
       await heapReading;
@@ -359,6 +387,10 @@ async function main(): Promise<void> {
     const change = first.rssKiB > 0 ? ((last.rssKiB - first.rssKiB) / first.rssKiB) * 100 : 0;
     // Idle keep-alive connections from workerd may stay a while; streams the clients left must not.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Every completed upload's webhook, retried by its Durable Object until the backend answers 2xx.
+    const webhookDeadline = Date.now() + 15_000;
+    while ((webhooks[204] ?? 0) < uploads.completed && Date.now() < webhookDeadline)
+      await new Promise((resolve) => setTimeout(resolve, 250));
     const openAtBackend = await new Promise<number>((resolve) =>
       backend.getConnections((_error, count) => resolve(count)),
     );
@@ -376,6 +408,7 @@ async function main(): Promise<void> {
       networkErrors: tally.networkErrors,
       hungConnections: tally.hung,
       wrongBodyLengths: tally.wrongBodies,
+      tusUploads: { uploaders: UPLOADERS, ...uploads, webhooksByBackendAnswer: webhooks },
       workerdRssMiB: {
         [`at ${first.second} s`]: Math.round(first.rssKiB / 1024),
         [`at ${last.second} s`]: Math.round(last.rssKiB / 1024),
@@ -431,10 +464,17 @@ async function main(): Promise<void> {
       tally.hung === 0 &&
       tally.networkErrors === 0 &&
       tally.wrongBodies === 0 &&
+      uploads.serverErrors === 0 &&
+      uploads.failed === 0 &&
+      uploads.hung === 0 &&
+      uploads.mismatched === 0 &&
+      uploads.verified === uploads.completed &&
+      (webhooks[204] ?? 0) === uploads.completed &&
+      Object.keys(webhooks).every((status) => status === "204") &&
       Math.abs(change) <= 10 &&
       heapProblems.length === 0;
     console.log(
-      `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% at rest from warm-up to the end)`,
+      `soak: ${ok ? "PASS" : "FAIL"} (targets: 0 5xx, 0 hung, 0 network errors, 0 wrong bodies, every tus upload completed and downloaded byte for byte with one verified webhook each, RSS within 10% from 20 s into the measured window to its end, each Worker's used heap under ${mib(HEAP_BUDGET_BYTES)} MiB and within ${HEAP_FLAT_PERCENT}% at rest from warm-up to the end)`,
     );
     process.exitCode = ok ? 0 : 1;
   } finally {

@@ -41,6 +41,8 @@ export interface WranglerTable {
   secrets?: { required?: string[] };
   vars?: Record<string, string>;
   observability?: { enabled?: boolean };
+  durable_objects?: { bindings?: Array<{ name: string; class_name: string; script_name?: string }> };
+  migrations?: Array<{ tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }>;
 }
 
 export interface WranglerFile extends WranglerTable {
@@ -62,6 +64,10 @@ export interface ResolvedWorkerConfig {
   requiredSecrets: string[];
   vars: Record<string, string>;
   observabilityEnabled: boolean;
+  /** Durable Object class names by binding. */
+  durableObjects: Record<string, string>;
+  /** Classes the environment's migrations create with SQLite storage. */
+  sqliteClasses: string[];
 }
 
 /** Parses a wrangler TOML file's text. */
@@ -92,5 +98,9 @@ export function resolveEnvironment(file: WranglerFile, environment: Environment 
     requiredSecrets: table?.secrets?.required ?? [],
     vars: table?.vars ?? {},
     observabilityEnabled: table?.observability?.enabled === true,
+    durableObjects: Object.fromEntries(
+      (table?.durable_objects?.bindings ?? []).map((binding) => [binding.name, binding.class_name]),
+    ),
+    sqliteClasses: (table?.migrations ?? []).flatMap((migration) => migration.new_sqlite_classes ?? []),
   };
 }

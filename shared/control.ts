@@ -4,7 +4,7 @@
  * through these interfaces only; the Workers implement them.
  */
 import type { VersionInfo, WorkerHealth } from "./health.ts";
-import type { MintInput } from "./media-token.ts";
+import type { MintInput, UploadMintInput } from "./media-token.ts";
 
 /** What every Worker answers over RPC. */
 export interface WorkerControl {
@@ -12,8 +12,17 @@ export interface WorkerControl {
   health(): Promise<WorkerHealth>;
 }
 
-/** `sign()` input: one object (`key`) or a prefix (`pfx`), with the optional bucket, lifetime, download name and client address. */
-export type SignInput = MintInput;
+/**
+ * `sign()` input: one object (`key`) or a prefix (`pfx`), with the optional
+ * bucket, lifetime, download name and client address; or, with `put`, an
+ * upload token (contract v1.2).
+ */
+export type SignInput = MintInput | UploadMintInput;
+
+/** True when a sign request asks for an upload token. */
+export function isUploadMintInput(input: SignInput): input is UploadMintInput {
+  return "put" in input && input.put !== undefined;
+}
 
 /**
  * `sign()` answers with a value, never by throwing: a refusal crosses the RPC
@@ -21,6 +30,8 @@ export type SignInput = MintInput;
  */
 export type SignResult =
   | { ok: true; path: string }
+  /** An upload token: POST to `path` (`/media/uploads`) with `Authorization: Bearer <token>`. */
+  | { ok: true; path: string; token: string; jti: string }
   /** `bad-input`: the input breaks the token contract (the message says how); `no-signing-key`: no secret is loaded. */
   | { ok: false; reason: "bad-input" | "no-signing-key"; message: string };
 
@@ -40,7 +51,7 @@ export interface MediaStatus<B extends string = string> {
 
 /** The media Worker's control path. */
 export interface MediaControl<B extends string = string> extends WorkerControl {
-  /** A media path signed with the active kid (`/media/v1/<jwt>`, or `/media/v1/<jwt>/` for a prefix). */
+  /** A media path signed with the active kid (`/media/v1/<jwt>`, or `/media/v1/<jwt>/` for a prefix), or an upload token. */
   sign(input: SignInput): Promise<SignResult>;
   /** Loaded kids with fingerprints, the active kid, the bound buckets. */
   status(): Promise<MediaStatus<B>>;

@@ -419,6 +419,8 @@ export function readGrant<B extends string>(
   header: GrantHeader,
   isBucket: (value: unknown) => value is B,
 ): MediaGrant<B> | { problem: string } {
+  const upload = downloadTokenProblem(payload);
+  if (upload !== undefined) return { problem: upload };
   const hasKey = payload.key !== undefined;
   const hasPrefix = payload.pfx !== undefined;
   if (hasKey && hasPrefix) return { problem: "key-and-pfx" };
@@ -588,4 +590,179 @@ export function splitMediaPath(pathname: string): { token: string; path: string 
   const token = slash === -1 ? rest : rest.slice(0, slash);
   if (token === "") return undefined;
   return { token, path: slash === -1 ? "" : rest.slice(slash) };
+}
+
+// ================================================================ v1.2: upload tokens
+//
+// The mirror image of a download token: `put` names one object to create,
+// `max` bounds its size, `ct` is the Content-Type it is stored with, `jti`
+// makes the token create at most one upload, `replace` lets it overwrite,
+// `exp` is the deadline to create the upload (not to finish it). A token with
+// `put` is never a download token, and an upload token carries no `key`,
+// `pfx`, `dl` or `ip`. docs/media.md has it for backend authors.
+
+/** Where an upload is created (`POST`); each upload lives at `/media/uploads/<id>`. */
+export const MEDIA_UPLOADS_PATH = "/media/uploads";
+
+/** A MIME type essence as stored: lower case `type/subtype` of RFC 6838 restricted-name characters, no parameters. */
+const CONTENT_TYPE_ESSENCE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+/** `jti`: 16-128 URL-safe characters, so it can be a webhook id and a storage name as it is. */
+const UPLOAD_ID_CLAIM = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** True for a `ct` claim the contract accepts. */
+export function isContentTypeEssence(value: unknown): value is string {
+  return typeof value === "string" && CONTENT_TYPE_ESSENCE.test(value);
+}
+
+/** True for a `jti` claim the contract accepts. */
+export function isUploadJti(value: unknown): value is string {
+  return typeof value === "string" && UPLOAD_ID_CLAIM.test(value);
+}
+
+/** Why an upload key (`put`) is refused: the key rules, and it names an object, never a prefix. */
+function putKeyProblem(put: unknown): string | undefined {
+  if (typeof put !== "string" || put.length === 0) return "bad-put: not-a-key";
+  if (put.endsWith("/")) return "bad-put: trailing-slash";
+  const rule = keyRuleBroken(put);
+  return rule === undefined ? undefined : `bad-put: ${rule}`;
+}
+
+/** Why `max` is refused: a whole number of bytes from 1 to the Worker's largest upload. */
+function maxProblem(max: unknown, largest: number): string | undefined {
+  return typeof max === "number" && Number.isSafeInteger(max) && max >= 1 && max <= largest ? undefined : "bad-max";
+}
+
+/** What a verified upload token grants. */
+export interface UploadGrant<B extends string = string> {
+  /** The object key to create. */
+  put: string;
+  bucket: B;
+  /** The most bytes the object may have. */
+  max: number;
+  /** The Content-Type the object is stored with. */
+  ct: string;
+  /** One token, one upload: also the webhook's id. */
+  jti: string;
+  /** Whether an existing object may be overwritten. */
+  replace: boolean;
+}
+
+/** The claims an upload token may carry. */
+type UploadClaimName = "put" | "bkt" | "max" | "ct" | "jti" | "replace" | "key" | "pfx" | "dl" | "ip" | "exp";
+
+/**
+ * The upload verifier's claim check (after the signature and lifetime), or
+ * the sanitized reason it grants nothing. `largest` is the Worker's
+ * Tus-Max-Size: `max` may not exceed it.
+ */
+export function readUploadGrant<B extends string>(
+  payload: Readonly<Partial<Record<UploadClaimName, unknown>>>,
+  isBucket: (value: unknown) => value is B,
+  largest: number,
+): UploadGrant<B> | { problem: string } {
+  if (payload.exp === undefined) return { problem: "missing-exp" };
+  if (payload.put === undefined) return { problem: "missing-put" };
+  for (const download of ["key", "pfx", "dl", "ip"] as const) {
+    if (payload[download] !== undefined) return { problem: `put-with-${download}` };
+  }
+  const putProblem = putKeyProblem(payload.put);
+  if (putProblem !== undefined || typeof payload.put !== "string") return { problem: putProblem ?? "bad-put" };
+  const bucket = payload.bkt ?? DEFAULT_BUCKET_NAME;
+  if (!isBucket(bucket)) return { problem: "unknown-bucket" };
+  if (payload.max === undefined) return { problem: "missing-max" };
+  if (maxProblem(payload.max, largest) !== undefined || typeof payload.max !== "number") return { problem: "bad-max" };
+  if (payload.ct === undefined) return { problem: "missing-ct" };
+  if (!isContentTypeEssence(payload.ct)) return { problem: "bad-ct" };
+  if (payload.jti === undefined) return { problem: "missing-jti" };
+  if (!isUploadJti(payload.jti)) return { problem: "bad-jti" };
+  if (payload.replace !== undefined && typeof payload.replace !== "boolean") return { problem: "bad-replace" };
+  return {
+    put: payload.put,
+    bucket,
+    max: payload.max,
+    ct: payload.ct,
+    jti: payload.jti,
+    replace: payload.replace === true,
+  };
+}
+
+/** The download verifier's v1.2 rule: a token that carries `put` is an upload token, never a download. */
+export function downloadTokenProblem(payload: Readonly<Record<string, unknown>>): string | undefined {
+  return payload.put === undefined ? undefined : "put-on-download";
+}
+
+/** What a front door (`sign()`, `POST /_sign`, `npm run mint`, the backend) is asked to mint for an upload. */
+export interface UploadMintInput {
+  put: string;
+  bkt?: string;
+  max: number;
+  ct: string;
+  /** Generated when absent. */
+  jti?: string;
+  replace?: boolean;
+  /** Seconds to create the upload in; 1 to 86400, 300 when absent. */
+  ttl?: number;
+}
+
+/** The largest `max` a minter accepts without knowing the Worker's Tus-Max-Size: R2's largest object (5 TiB less 5 GiB). */
+const R2_LARGEST_OBJECT_BYTES = 5 * 1024 ** 4 - 5 * 1024 ** 3;
+
+/**
+ * Why an upload mint request is refused, as a sentence for the caller, or
+ * undefined. `buckets` lists the bucket names and `largest` the Worker's
+ * Tus-Max-Size when the caller knows them.
+ */
+export function uploadMintProblem(
+  input: UploadMintInput,
+  buckets?: readonly string[],
+  largest = R2_LARGEST_OBJECT_BYTES,
+): string | undefined {
+  if (typeof input !== "object" || input === null) return "give { put, max, ct } (an object to create)";
+  const putProblem = putKeyProblem(input.put);
+  if (putProblem !== undefined) return `put refused (${putProblem}): an object key, not ending in /`;
+  if (input.bkt !== undefined && typeof input.bkt !== "string") return "bkt must be a string";
+  if (buckets !== undefined && !buckets.includes(input.bkt ?? DEFAULT_BUCKET_NAME))
+    return `bkt must be one of ${buckets.join(", ")}`;
+  if (maxProblem(input.max, largest) !== undefined) return `max must be a whole number of bytes from 1 to ${largest}`;
+  if (!isContentTypeEssence(input.ct)) return "ct must be a lower-case MIME type without parameters (video/mp4)";
+  if (input.jti !== undefined && !isUploadJti(input.jti)) return "jti must be 16-128 characters of A-Z a-z 0-9 _ -";
+  if (input.replace !== undefined && typeof input.replace !== "boolean") return "replace must be true or false";
+  if (input.ttl !== undefined) return ttlProblem(input.ttl);
+  return undefined;
+}
+
+/** A fresh `jti`: 128 random bits, base64url. */
+export function newUploadJti(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+interface UploadSignRequest extends Omit<UploadMintInput, "ttl" | "jti"> {
+  jti: string;
+  /** Lifetime in seconds from now: the deadline to create the upload. */
+  ttlSeconds: number;
+  kid: string;
+  secret: string | CryptoKey;
+  now?: number;
+}
+
+/** An upload token signed with one kid's secret, the claims as given (the front doors check them first with `uploadMintProblem`). */
+export async function signUploadToken(request: UploadSignRequest): Promise<string> {
+  const now = request.now ?? Math.floor(Date.now() / 1000);
+  const claims: Record<string, string | number | boolean> = {
+    put: request.put,
+    max: request.max,
+    ct: request.ct,
+    jti: request.jti,
+  };
+  if (request.bkt !== undefined) claims.bkt = request.bkt;
+  if (request.replace === true) claims.replace = true;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: MEDIA_TOKEN_ALG, typ: "JWT", kid: request.kid })
+    .setIssuedAt(now)
+    .setExpirationTime(now + request.ttlSeconds)
+    .sign(typeof request.secret === "string" ? encoder.encode(request.secret) : request.secret);
 }

@@ -8,7 +8,7 @@
  * credentials, echoes the proxy token, believes X-Client-IP, echoes TRACE).
  * Nothing here is a mock: the Workers reach it over real TCP.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
@@ -33,6 +33,11 @@ export async function startTestOrigin(secrets: BackendSecrets, port = 0): Promis
     else backend(request, response);
   });
   leakOnUpgrade(server);
+  return listenOnLoopback(server, port);
+}
+
+/** Starts a test server on a loopback port (a free one by default); closing it drops any connection still open. */
+export async function listenOnLoopback(server: Server, port = 0): Promise<RunningOrigin> {
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const listening = (server.address() as AddressInfo).port;
   return {

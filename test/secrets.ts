@@ -9,6 +9,7 @@ export const TEST_SECRETS = {
   media: {
     MEDIA_TOKEN_SECRET_V1: vectors.secrets.MEDIA_TOKEN_SECRET_V1,
     MEDIA_TOKEN_SECRET_V2: vectors.secrets.MEDIA_TOKEN_SECRET_V2,
+    MEDIA_UPLOAD_WEBHOOK_SECRET: "whsec_dGVzdC11cGxvYWQtd2ViaG9vay1rZXktMDEyMzQ1Njc4OQ==",
   },
   api: { BACKEND_AUTH_TOKEN: "test-backend-auth-token-0123456789" },
   router: { ADMIN_TOKEN: "test-admin-token-0123456789abcdef" },

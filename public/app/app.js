@@ -1,15 +1,18 @@
 // @ts-check
 // The demo page: the gateway's three faces in one screen. Plain ES modules,
 // no build step; settings come from the query string so tests (and curious
-// readers) can change them: /?key=<object key>&bkt=<bucket>&ttl=<seconds>&every=<ms>,
+// readers) can change them: /?key=<object key>&bkt=<bucket>&ttl=<seconds>&every=<ms>
+// &chunk=<MiB per upload PATCH>&health=<ms between health polls>,
 // and for HLS &prefix=<ladder prefix>&buffer=<seconds ahead>&player=hls (the HLS
 // player starts at once and the MP4 player stays off; by default the MP4 player
 // starts and the HLS player waits for its button).
 import { startEvents } from "./events.js";
 import { startHealthStrip } from "./health.js";
 import { startHlsPlayer } from "./hls-player.js";
+import { startMediaAnswers } from "./media-answers.js";
 import { mintMediaUrl } from "./media-url.js";
 import { startPlayer } from "./player.js";
+import { DEFAULT_CHUNK_MIB, startUploadPanel } from "./upload.js";
 
 /** The samples `npm run dev` seeds into local R2 (samples/README.md). */
 const DEFAULT_KEY = "samples/testsrc-640x360.mp4";
@@ -27,7 +30,9 @@ function element(id) {
 }
 
 element("route").textContent = `Client route: ${location.pathname}`;
-startHealthStrip(element("health"));
+startMediaAnswers(element("media-answers"));
+const healthEvery = Number(query.get("health"));
+startHealthStrip(element("health"), healthEvery > 0 ? healthEvery : undefined);
 
 const mp4 = {
   key: query.get("key") ?? DEFAULT_KEY,
@@ -41,6 +46,7 @@ if (hlsOnly) {
   startPlayer(/** @type {HTMLVideoElement} */ (element("player")), element("player-status"), {
     label: mp4.key,
     mint: () => mintMediaUrl(mp4),
+    lifetime: element("player-lifetime"),
   });
 }
 
@@ -77,4 +83,18 @@ const startHls = () => {
 };
 hlsControls.start.addEventListener("click", startHls);
 if (hlsOnly) startHls();
-startEvents(element("events"), element("events-state"), query.get("every") ?? "1000");
+const chunk = Number(query.get("chunk"));
+const onUploadCompleted = startUploadPanel(
+  {
+    input: /** @type {HTMLInputElement} */ (element("upload-file")),
+    pause: /** @type {HTMLButtonElement} */ (element("upload-pause")),
+    resume: /** @type {HTMLButtonElement} */ (element("upload-resume")),
+    progress: /** @type {HTMLProgressElement} */ (element("upload-progress")),
+    status: element("upload-status"),
+    video: /** @type {HTMLVideoElement} */ (element("upload-player")),
+    image: /** @type {HTMLImageElement} */ (element("upload-image")),
+    playerStatus: element("upload-player-status"),
+  },
+  { chunkMiB: chunk > 0 ? chunk : DEFAULT_CHUNK_MIB },
+);
+startEvents(element("events"), element("events-state"), query.get("every") ?? "1000", onUploadCompleted);

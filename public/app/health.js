@@ -1,14 +1,20 @@
 // @ts-check
-// The status strip: one chip per Worker from GET /_health.
+// The status strip: one chip per Worker from GET /_health. A hidden tab does
+// not poll (nobody sees the chips, and a forgotten tab should not cost the
+// gateway a request every few seconds for days); it refreshes on return.
 
-const REFRESH_MS = 10_000;
+export const REFRESH_MS = 10_000;
 
 /**
- * Shows each Worker's status from /_health and refreshes it.
+ * Shows each Worker's status from /_health and refreshes it while the page is visible.
  * @param {HTMLElement} strip the list that receives one item per Worker
+ * @param {number} [every] milliseconds between refreshes
  */
-export function startHealthStrip(strip) {
+export function startHealthStrip(strip, every = REFRESH_MS) {
+  let polls = 0;
   const refresh = async () => {
+    polls += 1;
+    strip.dataset.polls = String(polls);
     try {
       const response = await fetch("/_health", { cache: "no-store" });
       // The same document on 200 and 503: a degraded Worker shows as failed.
@@ -21,8 +27,21 @@ export function startHealthStrip(strip) {
       strip.replaceChildren(chip("router", "unreachable"));
     }
   };
-  void refresh();
-  setInterval(() => void refresh(), REFRESH_MS);
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
+  const resume = () => {
+    strip.dataset.polling = "on";
+    void refresh();
+    timer = setInterval(() => void refresh(), every);
+  };
+  document.addEventListener("visibilitychange", () => {
+    clearInterval(timer);
+    timer = undefined;
+    if (document.visibilityState === "visible") resume();
+    else strip.dataset.polling = "paused";
+  });
+  if (document.visibilityState === "visible") resume();
+  else strip.dataset.polling = "paused";
 }
 
 /**

@@ -6,6 +6,7 @@
 // a 4xx by itself, so a 401 on a playlist or segment triggers one shared token
 // refresh (its errorRetry.shouldRetry), and every attempt's xhrSetup puts the
 // current token into the URL. Everything else is left to hls.js's defaults.
+import { recordAnswer } from "./media-answers.js";
 import { mintMediaUrl, RETRY_LIMIT, RetryBudget } from "./media-url.js";
 import { startPlayer } from "./player.js";
 
@@ -178,6 +179,15 @@ export async function startHlsPlayer(video, controls, media) {
     xhrSetup: async (xhr, url) => {
       await token.settled();
       xhr.open("GET", token.rewrite(url), true);
+      xhr.addEventListener("loadend", () =>
+        recordAnswer({
+          method: "GET",
+          url: xhr.responseURL || token.rewrite(url),
+          status: xhr.status,
+          requestId: xhr.getResponseHeader("X-Request-Id") ?? undefined,
+          serverTiming: xhr.getResponseHeader("Server-Timing") ?? undefined,
+        }),
+      );
     },
     manifestLoadPolicy: refreshingOn401(defaults.manifestLoadPolicy, token),
     playlistLoadPolicy: refreshingOn401(defaults.playlistLoadPolicy, token),

@@ -7,6 +7,7 @@
 // were". Anything else (a decode error, a missing object) is shown, not
 // retried, and retries are capped so nothing can loop. The HLS player uses
 // this path too where the browser plays HLS itself (Safari without MSE).
+import { recordResponse } from "./media-answers.js";
 import { RETRY_LIMIT, RetryBudget } from "./media-url.js";
 
 /** @typedef {import("./media-url.js").MintedUrl} MintedUrl */
@@ -15,7 +16,8 @@ import { RETRY_LIMIT, RetryBudget } from "./media-url.js";
  * Plays what `media.mint` hands out (a URL minted by the backend), renewing it when it is refused.
  * @param {HTMLVideoElement} video
  * @param {HTMLElement} statusLine
- * @param {{ label: string, mint: () => Promise<MintedUrl> }} media
+ * @param {{ label: string, mint: () => Promise<MintedUrl>, lifetime?: HTMLElement }} media
+ *   `lifetime` shows how long the current URL stays valid
  */
 export function startPlayer(video, statusLine, media) {
   const budget = new RetryBudget();
@@ -33,6 +35,15 @@ export function startPlayer(video, statusLine, media) {
     const minted = await media.mint();
     video.dataset.expiresAt = minted.expiresAt;
     video.src = minted.url;
+    if (media.lifetime) showLifetime(media.lifetime, minted.expiresAt);
+    // One HEAD of our own once the URL works (a <video> cannot show its answers' request
+    // ids, a fetch can); a refused URL gets the recovery probe below instead.
+    void firstOf(video, ["loadedmetadata", "error"]).then((event) => {
+      if (event !== "loadedmetadata" || video.currentSrc !== new URL(minted.url, location.href).href) return;
+      fetch(minted.url, { method: "HEAD", cache: "no-store" })
+        .then((answer) => recordResponse("HEAD", answer))
+        .catch(() => undefined);
+    });
   };
 
   /**
@@ -57,6 +68,7 @@ export function startPlayer(video, statusLine, media) {
     const position = video.currentTime;
     const code = video.error?.code ?? 0;
     const probe = await fetch(failedUrl, { method: "HEAD", cache: "no-store" });
+    recordResponse("HEAD", probe);
     if (probe.status !== 401) {
       show(`Playback failed (media error ${code}); the URL answers ${probe.status}, so a fresh URL would not help.`);
       return;
@@ -90,6 +102,30 @@ export function startPlayer(video, statusLine, media) {
   loadFreshUrl()
     .then(() => resume(0, true))
     .catch((error) => show(`No media URL: ${error instanceof Error ? error.message : String(error)}`));
+}
+
+/** The lifetime label's ticking timer, per label. */
+const lifetimeTimers = new WeakMap();
+
+/**
+ * Counts down to `expiresAt` in `label` (`data-remaining` in seconds), once a second.
+ * @param {HTMLElement} label
+ * @param {string} expiresAt
+ */
+function showLifetime(label, expiresAt) {
+  clearInterval(lifetimeTimers.get(label));
+  const deadline = Date.parse(expiresAt);
+  const tick = () => {
+    const remaining = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    label.dataset.remaining = String(remaining);
+    label.textContent =
+      remaining === 0
+        ? "URL expired: the next request gets a fresh one"
+        : `URL valid for ${Math.floor(remaining / 60)}:${String(remaining % 60).padStart(2, "0")}`;
+    if (remaining === 0) clearInterval(lifetimeTimers.get(label));
+  };
+  tick();
+  lifetimeTimers.set(label, setInterval(tick, 1000));
 }
 
 /**

@@ -136,4 +136,38 @@ describe("npm run mint", () => {
     expect(result.stderr).toContain(message);
     expect(result.stdout).toBe("");
   });
+
+  it("mints an upload token with --upload: one JSON line with the endpoint, the token and its jti", async () => {
+    const result = await runScript("mint.ts", [
+      "--upload",
+      "uploads/u1/clip.mp4",
+      "--max",
+      "67108864",
+      "--ct",
+      "video/mp4",
+      "--replace",
+    ]);
+    expect(result.code).toBe(0);
+    const minted = JSON.parse(result.stdout) as { endpoint: string; token: string; jti: string };
+    expect(minted.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\/uploads$/);
+    expect(decodeJwt(minted.token)).toMatchObject({
+      put: "uploads/u1/clip.mp4",
+      max: 67108864,
+      ct: "video/mp4",
+      jti: minted.jti,
+      replace: true,
+    });
+    expect(minted.jti).toMatch(/^[A-Za-z0-9_-]{16,128}$/);
+  });
+
+  it.each([
+    ["a prefix", ["--upload", "uploads/", "--max", "10", "--ct", "video/mp4"], "put refused (bad-put: trailing-slash)"],
+    ["no max", ["--upload", "a.mp4", "--ct", "video/mp4"], "max must be"],
+    ["a type with parameters", ["--upload", "a.mp4", "--max", "10", "--ct", "video/mp4; codecs=avc1"], "ct must be"],
+  ])("refuses an upload token for %s before signing", async (_what, args, message) => {
+    const result = await runScript("mint.ts", args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe("");
+  });
 });

@@ -14,6 +14,7 @@ import { mediaConfig } from "./config";
 import { deliverMedia } from "./deliver";
 import { addCorsHeaders } from "./policy";
 import { verifyMediaToken } from "./token";
+import { answerUploadRequest, isUploadPath } from "./uploads/route";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
 
@@ -21,7 +22,7 @@ const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
  * RFC 6750 §3 / RFC 9110 §15.5.2: a 401 names its scheme. No body and no
  * detail: a stranger probing tokens learns nothing from the answer.
  */
-function invalidTokenResponse(): Response {
+export function invalidTokenResponse(): Response {
   return new Response(null, {
     status: 401,
     headers: {
@@ -69,6 +70,8 @@ export function handleMediaRequest(
 ): Promise<Response> {
   return answerWithPassedRequestId(request, async (requestId) => {
     const config = mediaConfig(env);
+    // Uploads (tus, contract v1.2) have a folder of their own, with their own CORS: workers/media/uploads/.
+    if (isUploadPath(new URL(request.url).pathname)) return answerUploadRequest(request, requestId, env, config, log);
     return withMediaHeaders(await answerMediaRequest(request, requestId, config, ctx, log), request, config);
   });
 }

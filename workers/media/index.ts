@@ -5,6 +5,8 @@
  * - HTTP `GET|HEAD /media/v1/<jwt>`: handle.ts (token.ts, deliver.ts,
  *   http-semantics.ts, policy.ts, buckets.ts).
  * - RPC `sign()`, `status()`: control.ts; `health()`: shared/health.ts.
+ * - Uploads (tus 1.0, contract v1.2) `/media/uploads[/<id>]`: uploads/, with
+ *   one Durable Object per upload (`MediaUpload`, exported here for the binding).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { WorkerHealth } from "../../shared/health";
@@ -14,6 +16,8 @@ import type { MediaControl, MediaStatus, SignInput, SignResult } from "../../sha
 import { mediaStatus, signMediaPath } from "./control";
 import type { BucketName } from "./buckets";
 import { handleMediaRequest } from "./handle";
+
+export { MediaUpload } from "./uploads/upload-object";
 
 const log = createLogger("media");
 

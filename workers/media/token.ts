@@ -191,18 +191,9 @@ export async function verifyMediaToken(
     }
   }
 
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    return { ok: false, reason: "malformed" };
-  }
-  if (header.alg !== MEDIA_TOKEN_ALG) return { ok: false, reason: "bad-alg" };
-  if (typeof header.kid !== "string") return { ok: false, reason: "missing-kid" };
-  if (!isKid(header.kid)) return { ok: false, reason: "unknown-kid" };
-  const kid = header.kid;
-  const entry = registry.kids.get(kid);
-  if (entry === undefined) return { ok: false, reason: "unknown-kid", kid };
+  const signer = tokenSigner(token, registry);
+  if ("reason" in signer) return { ok: false, ...signer };
+  const { header, kid, entry } = signer;
 
   let payload: JWTPayload;
   try {
@@ -227,8 +218,34 @@ export async function verifyMediaToken(
   return result;
 }
 
+/**
+ * The registry entry whose key must have signed a token (download or upload),
+ * from its protected header (HS256, a well-formed and loaded kid), or the
+ * fixed reason there is none.
+ */
+export function tokenSigner(
+  token: string,
+  registry: KidRegistry,
+):
+  | { header: ReturnType<typeof decodeProtectedHeader>; kid: string; entry: KidEntry }
+  | { reason: string; kid?: string } {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return { reason: "malformed" };
+  }
+  if (header.alg !== MEDIA_TOKEN_ALG) return { reason: "bad-alg" };
+  if (typeof header.kid !== "string") return { reason: "missing-kid" };
+  if (!isKid(header.kid)) return { reason: "unknown-kid" };
+  const kid = header.kid;
+  const entry = registry.kids.get(kid);
+  if (entry === undefined) return { reason: "unknown-kid", kid };
+  return { header, kid, entry };
+}
+
 /** jose's error classes mapped to the log's fixed reasons. */
-function joseFailureReason(error: unknown): string {
+export function joseFailureReason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "expired";
   if (error instanceof errors.JWTClaimValidationFailed) {
     // jose raises the same error for an nbf in the future and for one that is not a number: only the first is "not yet valid".

@@ -9,9 +9,12 @@
  * - `POST /_sign` `{"key":"…","bkt":"media","ttl":60}` (or `"pfx":"…/"`, and
  *   optionally `"dl"` and `"ip"`): a media path from the media Worker's sign()
  *   over RPC, so the smoke test proves the signing path without anyone
- *   outside the media Worker holding a secret.
+ *   outside the media Worker holding a secret. With `"put"` (and `"max"`,
+ *   `"ct"`, optionally `"jti"`, `"replace"`): an upload token, answered as
+ *   `{"path":"/media/uploads","token":"…","jti":"…"}`.
  */
 import type { MediaControl, MediaStatus, SignInput, WorkerControl } from "../../shared/control";
+import type { MintInput, UploadMintInput } from "../../shared/media-token";
 import { errorResponse, jsonResponse } from "../../shared/errors";
 import type { VersionInfo } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
@@ -80,9 +83,10 @@ export function parseSignBody(text: string): SignInput | string {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     return 'The body must be a JSON object: {"key":"…"}.';
   const fields = body as Record<string, unknown>;
+  if (fields.put !== undefined) return parseUploadSignBody(fields);
   if (fields.key === undefined && fields.pfx === undefined)
-    return "Give key (one object) or pfx (a prefix ending in /).";
-  const input: SignInput = {};
+    return "Give key (one object) or pfx (a prefix ending in /), or put (an object to upload).";
+  const input: MintInput = {};
   for (const name of ["key", "pfx", "bkt", "dl", "ip"] as const) {
     const value = fields[name];
     if (value === undefined) continue;
@@ -91,6 +95,24 @@ export function parseSignBody(text: string): SignInput | string {
   }
   if (fields.ttl !== undefined && typeof fields.ttl !== "number") return "ttl must be a number of seconds.";
   if (typeof fields.ttl === "number") input.ttl = fields.ttl;
+  return input;
+}
+
+/** An upload sign request: `{"put":"…","max":1048576,"ct":"video/mp4"}`, optionally bkt, jti, replace, ttl. */
+function parseUploadSignBody(fields: Record<string, unknown>): UploadMintInput | string {
+  const { put, bkt, max, ct, jti, replace, ttl } = fields;
+  if (typeof put !== "string") return "put must be a string.";
+  if (typeof max !== "number") return "max must be a number of bytes.";
+  if (typeof ct !== "string") return "ct must be a string (a MIME type such as video/mp4).";
+  const input: UploadMintInput = { put, max, ct };
+  if (bkt !== undefined && typeof bkt !== "string") return "bkt must be a string.";
+  if (typeof bkt === "string") input.bkt = bkt;
+  if (jti !== undefined && typeof jti !== "string") return "jti must be a string.";
+  if (typeof jti === "string") input.jti = jti;
+  if (replace !== undefined && typeof replace !== "boolean") return "replace must be true or false.";
+  if (typeof replace === "boolean") input.replace = replace;
+  if (ttl !== undefined && typeof ttl !== "number") return "ttl must be a number of seconds.";
+  if (typeof ttl === "number") input.ttl = ttl;
   return input;
 }
 
@@ -115,7 +137,10 @@ export async function signResponse(
   if (typeof input === "string") return errorResponse(400, "bad_request", input, requestId);
   const signed = await probe("media", () => media.sign(input), requestId, log);
   const answer = signed.status === "ok" ? signed.answer : signed;
-  if ("path" in answer) return jsonResponse({ path: answer.path, requestId }, 200);
+  if ("path" in answer) {
+    const upload = "token" in answer && "jti" in answer ? { token: answer.token, jti: answer.jti } : {};
+    return jsonResponse({ path: answer.path, ...upload, requestId }, 200);
+  }
   if (answer.reason === "bad-input" && "message" in answer)
     return errorResponse(400, "bad_request", answer.message, requestId);
   log.error("sign-failed", { requestId, target: "media", reason: answer.reason });

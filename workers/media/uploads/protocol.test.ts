@@ -1,0 +1,216 @@
+/** tus 1.0 extensions through the real media Worker: each answer's exact status and headers. */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { answerWithVars, uniqueKey } from "../test-kit";
+import { MIB, TUS, createUpload, locationOf, mintUpload, mp4Bytes, patch, send, storedBytes } from "./upload-kit";
+
+const PNG_START = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function pngBytes(size: number): Uint8Array {
+  const bytes = mp4Bytes(size, 9);
+  bytes.set(PNG_START);
+  return bytes;
+}
+
+async function sha1Base64(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", bytes));
+  return btoa(String.fromCharCode(...digest));
+}
+
+const head = (location: string, headers: Record<string, string> = {}) =>
+  send(location, { method: "HEAD", headers: { ...TUS, ...headers } });
+
+describe("tus extensions", { timeout: 60_000 }, () => {
+  it("discovery: OPTIONS names the version, extensions, Tus-Max-Size and checksum algorithm", async () => {
+    for (const path of ["/media/uploads", "/media/uploads/anything"]) {
+      const response = await send(path, { method: "OPTIONS" });
+      expect(response.status).toBe(204);
+      expect(response.headers.get("Tus-Version")).toBe("1.0.0");
+      expect(response.headers.get("Tus-Resumable")).toBe("1.0.0");
+      expect(response.headers.get("Tus-Extension")).toBe(
+        "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination",
+      );
+      expect(response.headers.get("Tus-Max-Size")).toBe("5368709120");
+      expect(response.headers.get("Tus-Checksum-Algorithm")).toBe("sha1");
+    }
+  });
+
+  it("CORS: an allow-listed origin's preflight gets the tus headers allowed, its answers get them exposed", async () => {
+    const origin = "https://app.example";
+    const vars = { MEDIA_CORS_ORIGINS: origin };
+    const preflight = await answerWithVars(
+      "/media/uploads",
+      { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "PATCH" } },
+      vars,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("POST, HEAD, PATCH, DELETE, OPTIONS");
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toContain("Upload-Offset");
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toContain("Tus-Resumable");
+    expect(preflight.headers.get("Tus-Version")).toBeNull();
+    const discovery = await answerWithVars("/media/uploads", { method: "OPTIONS", headers: { Origin: origin } }, vars);
+    expect(discovery.headers.get("Access-Control-Expose-Headers")).toContain("Upload-Offset");
+    expect(discovery.headers.get("Access-Control-Expose-Headers")).toContain("Location");
+    const stranger = await answerWithVars(
+      "/media/uploads",
+      { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "PATCH" } },
+      vars,
+    );
+    expect(stranger.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(stranger.headers.get("Vary")).toBe("Origin");
+  });
+
+  it("creation-with-upload: a small file in the POST body is one put, stored with the token's type", async () => {
+    const key = uniqueKey("avatar.png");
+    const file = pngBytes(MIB);
+    const created = await createUpload(
+      await mintUpload(key, { ct: "image/png", max: 2 * MIB }),
+      file.byteLength,
+      {},
+      file,
+    );
+    expect(created.status).toBe(201);
+    expect(created.headers.get("Upload-Offset")).toBe(String(MIB));
+    const object = await env.MEDIA_BUCKET.head(key);
+    expect(object?.httpMetadata?.contentType).toBe("image/png");
+    expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
+  });
+
+  it("creation-defer-length: the length arrives with a later PATCH", async () => {
+    const key = uniqueKey("deferred.mp4");
+    const file = mp4Bytes(6 * MIB + 7);
+    const location = locationOf(await createUpload(await mintUpload(key, { max: 8 * MIB }), "deferred"));
+    const before = await head(location);
+    expect(before.headers.get("Upload-Defer-Length")).toBe("1");
+    expect(before.headers.get("Upload-Length")).toBeNull();
+    expect((await patch(location, 0, file.subarray(0, 5 * MIB + 1))).status).toBe(204);
+    const last = await patch(location, 5 * MIB + 1, file.subarray(5 * MIB + 1), {
+      "Upload-Length": String(file.byteLength),
+    });
+    expect(last.status).toBe(204);
+    expect(last.headers.get("Upload-Offset")).toBe(String(file.byteLength));
+    expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
+  });
+
+  it("checksum: a matching sha1 is accepted, a wrong one is 460 with the offset unchanged", async () => {
+    const key = uniqueKey("checked.mp4");
+    const file = mp4Bytes(2048);
+    const location = locationOf(await createUpload(await mintUpload(key), file.byteLength));
+    const first = file.subarray(0, 1024);
+    const good = await patch(location, 0, first, { "Upload-Checksum": `sha1 ${await sha1Base64(first)}` });
+    expect(good.status).toBe(204);
+    const rest = file.subarray(1024);
+    const wrong = await patch(location, 1024, rest, { "Upload-Checksum": `sha1 ${await sha1Base64(first)}` });
+    expect(wrong.status).toBe(460);
+    expect((await wrong.json<{ error: { code: string } }>()).error.code).toBe("checksum_mismatch");
+    expect((await head(location)).headers.get("Upload-Offset")).toBe("1024");
+    const md5 = await patch(location, 1024, rest, { "Upload-Checksum": "md5 1B2M2Y8AsgTpgAmY7PhCfg==" });
+    expect(md5.status).toBe(400);
+    expect((await patch(location, 1024, rest, { "Upload-Checksum": `sha1 ${await sha1Base64(rest)}` })).status).toBe(
+      204,
+    );
+    expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
+  });
+
+  it("termination: DELETE answers 204, then the upload is 404 and its token is spent (409)", async () => {
+    const key = uniqueKey("terminated.mp4");
+    const token = await mintUpload(key);
+    const location = locationOf(await createUpload(token, 6 * MIB));
+    expect((await patch(location, 0, mp4Bytes(MIB))).status).toBe(204);
+    const deleted = await send(location, { method: "DELETE", headers: TUS });
+    expect(deleted.status).toBe(204);
+    expect((await head(location)).status).toBe(404);
+    expect((await send(location, { method: "DELETE", headers: TUS })).status).toBe(404);
+    expect((await patch(location, MIB, mp4Bytes(10))).status).toBe(404);
+    expect((await createUpload(token, 6 * MIB)).status).toBe(409);
+  });
+
+  it("a repeated creation with the same token answers 201 with the same Location while the upload is open, 409 once completed", async () => {
+    const key = uniqueKey("replayed.mp4");
+    const token = await mintUpload(key);
+    const first = await createUpload(token, 100);
+    const again = await createUpload(token, 100);
+    expect(again.status).toBe(201);
+    expect(again.headers.get("Location")).toBe(locationOf(first));
+    expect((await patch(locationOf(first), 0, mp4Bytes(100))).status).toBe(204);
+    const after = await createUpload(token, 100);
+    expect(after.status).toBe(409);
+    expect((await after.json<{ error: { code: string } }>()).error.code).toBe("conflict");
+  });
+
+  it("replace: an existing key is refused (409) unless the token allows it; a key that appears meanwhile fails completion", async () => {
+    const key = uniqueKey("exists.mp4");
+    await env.MEDIA_BUCKET.put(key, "old");
+    expect((await createUpload(await mintUpload(key), 10)).status).toBe(409);
+    const replacing = locationOf(await createUpload(await mintUpload(key, { replace: true }), 10));
+    expect((await patch(replacing, 0, mp4Bytes(10))).status).toBe(204);
+    expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(mp4Bytes(10));
+
+    const racing = uniqueKey("raced.mp4");
+    const location = locationOf(await createUpload(await mintUpload(racing), 20));
+    expect((await patch(location, 0, mp4Bytes(10))).status).toBe(204);
+    await env.MEDIA_BUCKET.put(racing, "someone else's");
+    const completion = await patch(location, 10, mp4Bytes(20).subarray(10));
+    expect(completion.status).toBe(409);
+    expect(await (await env.MEDIA_BUCKET.get(racing))?.text()).toBe("someone else's");
+    expect((await head(location)).status).toBe(404);
+  });
+
+  it("file signatures: bytes that do not start like ct are 415 and the upload is terminated", async () => {
+    const key = uniqueKey("page.mp4");
+    const location = locationOf(await createUpload(await mintUpload(key), 100));
+    const page = new TextEncoder().encode("<html><script>alert(1)</script>".padEnd(100, " "));
+    const refused = await patch(location, 0, page);
+    expect(refused.status).toBe(415);
+    expect((await refused.json<{ error: { code: string } }>()).error.code).toBe("unsupported_media_type");
+    expect((await head(location)).status).toBe(404);
+    expect(await env.MEDIA_BUCKET.head(key)).toBeNull();
+
+    // Three bytes of a PNG cannot decide; the fourth does.
+    const png = uniqueKey("a.png");
+    const pngLocation = locationOf(await createUpload(await mintUpload(png, { ct: "image/png" }), 100));
+    expect((await patch(pngLocation, 0, new Uint8Array(PNG_START.slice(0, 3)))).status).toBe(204);
+    expect((await patch(pngLocation, 3, new Uint8Array([0x00]))).status).toBe(415);
+
+    // A file too short to carry its signature is refused at completion.
+    const tiny = uniqueKey("tiny.gif");
+    const tinyLocation = locationOf(await createUpload(await mintUpload(tiny, { ct: "image/gif" }), 3));
+    expect((await patch(tinyLocation, 0, new TextEncoder().encode("GIF"))).status).toBe(415);
+
+    // A type without a known signature is stored as it comes.
+    const text = uniqueKey("notes.txt");
+    const textLocation = locationOf(await createUpload(await mintUpload(text, { ct: "text/plain" }), 5));
+    expect((await patch(textLocation, 0, new TextEncoder().encode("hello"))).status).toBe(204);
+    expect((await env.MEDIA_BUCKET.head(text))?.httpMetadata?.contentType).toBe("text/plain");
+  });
+
+  it("X-HTTP-Method-Override turns a POST into PATCH or DELETE; Authorization on an upload URL is ignored", async () => {
+    const key = uniqueKey("override.mp4");
+    const location = locationOf(await createUpload(await mintUpload(key), 20));
+    const patched = await send(location, {
+      method: "POST",
+      headers: {
+        ...TUS,
+        "X-HTTP-Method-Override": "PATCH",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": "0",
+        Authorization: "Bearer not-a-token",
+      },
+      body: mp4Bytes(10),
+    });
+    expect(patched.status).toBe(204);
+    const probed = await head(location, { Authorization: "Bearer not-a-token" });
+    expect(probed.status).toBe(200);
+    expect(probed.headers.get("Upload-Offset")).toBe("10");
+    const deleted = await send(location, { method: "POST", headers: { ...TUS, "X-HTTP-Method-Override": "DELETE" } });
+    expect(deleted.status).toBe(204);
+  });
+
+  it("an upload that completes at creation (Upload-Length 0) of a type without a signature is stored empty", async () => {
+    const key = uniqueKey("empty.txt");
+    const created = await createUpload(await mintUpload(key, { ct: "text/plain" }), 0);
+    expect(created.status).toBe(201);
+    expect((await env.MEDIA_BUCKET.head(key))?.size).toBe(0);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Upload token verification (contract v1.2, shared/media-token.ts): the same
+ * HS256, kid registry and clock tolerance as a download token, then the
+ * upload claims. Creation is rare next to range requests, so nothing is
+ * cached: every POST verifies in full.
+ */
+import type { JWTPayload } from "jose";
+import { jwtVerify } from "jose";
+import type { UploadGrant } from "../../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER, readUploadGrant } from "../../../shared/media-token";
+import type { BucketName } from "../buckets";
+import { isBucketName } from "../buckets";
+import type { KidRegistry } from "../token";
+import { joseFailureReason, tokenSigner } from "../token";
+
+/** The same bound as a download token: a legitimate one is a few hundred characters. */
+const MAX_TOKEN_CHARS = 4096;
+
+export type UploadTokenCheck =
+  | ({ ok: true; kid: string } & UploadGrant<BucketName>)
+  /** `reason`: a short, fixed string for the log, never the token, the secret or the key. */
+  | { ok: false; reason: string; kid?: string };
+
+/** The bearer token of an `Authorization` header, or undefined when it holds none. */
+export function bearerToken(authorization: string | null): string | undefined {
+  const match = /^Bearer +([^\s]+) *$/i.exec(authorization ?? "");
+  return match?.[1];
+}
+
+/** Verifies an upload token at `now` (ms since the epoch); `largest` is the Worker's Tus-Max-Size. */
+export async function verifyUploadToken(
+  token: string | undefined,
+  registry: KidRegistry,
+  largest: number,
+  now = Date.now(),
+): Promise<UploadTokenCheck> {
+  if (token === undefined) return { ok: false, reason: "missing-token" };
+  if (token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
+  const signer = tokenSigner(token, registry);
+  if ("reason" in signer) return { ok: false, ...signer };
+  const { kid, entry } = signer;
+  let payload: JWTPayload;
+  try {
+    // exp is checked by jose when present; its absence is the grant's own reason (missing-exp).
+    ({ payload } = await jwtVerify(token, entry.key, {
+      algorithms: [MEDIA_TOKEN_ALG],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date(now),
+      // Understood so that an `ip` claim (which v1.1 marks critical) is refused by its own rule: put-with-ip.
+      crit: { [V11_HEADER]: true },
+    }));
+  } catch (error) {
+    return { ok: false, reason: joseFailureReason(error), kid };
+  }
+  const grant = readUploadGrant(payload, isBucketName, largest);
+  if ("problem" in grant) return { ok: false, reason: grant.problem, kid };
+  return { ok: true, kid, ...grant };
+}
