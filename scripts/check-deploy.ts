@@ -78,13 +78,34 @@ export function budgetProblems(label: string, size: BundleSize, budget: BundleSi
   return problems;
 }
 
+/**
+ * Tries at most this many measurements before a startup budget counts as
+ * broken: other processes only ever add CPU time (cache and frequency
+ * contention on 2 shared cores), so the least of a few is the figure.
+ */
+const STARTUP_TRIES = 3;
+
+/** The least (by `figure`) of up to STARTUP_TRIES measurements, stopping at the first within `budget`. */
+async function leastWithin<T>(budget: number, measure: () => Promise<T>, figure: (measured: T) => number): Promise<T> {
+  let least = await measure();
+  for (let attempt = 1; attempt < STARTUP_TRIES && figure(least) > budget; attempt++) {
+    const next = await measure();
+    if (figure(next) < figure(least)) least = next;
+  }
+  return least;
+}
+
 /** Prints each production bundle's startup CPU (and media's first request) and returns the budgets it breaks. */
 async function startupProblems(): Promise<string[]> {
   const problems: string[] = [];
   console.log(`check:deploy: startup CPU per production bundle (workerd CPU time, scripts/startup-profile.ts)`);
   for (const worker of WORKERS) {
-    const measured = await startupCpuMs(worker.name, worker.config, `dist/production/${worker.name}`);
     const budget = STARTUP_BUDGET_MS[worker.name];
+    const measured = await leastWithin(
+      budget,
+      () => startupCpuMs(worker.name, worker.config, `dist/production/${worker.name}`),
+      (ms) => ms,
+    );
     let line = `  startup    ${worker.name.padEnd(6)} ${measured.toFixed(2).padStart(6)} ms (budget ${budget} ms)`;
     if (process.argv.includes("--wrangler-startup"))
       line += `; wrangler check startup: ${await wranglerStartup(worker.config)}`;
@@ -93,14 +114,19 @@ async function startupProblems(): Promise<string[]> {
   }
   const secret = randomBytes(32).toString("base64url");
   const path = mediaPath(await signMediaToken({ key: "check-deploy/absent.mp4", ttlSeconds: 600, kid: "v1", secret }));
-  const first = await firstRequestCpuMs(
-    "media",
-    "wrangler.media.toml",
-    { MEDIA_TOKEN_SECRET_V1: secret },
-    `https://gateway.invalid${path}`,
-    "dist/production/media",
-  );
   const budget = STARTUP_BUDGET_MS.mediaFirstRequest;
+  const first = await leastWithin(
+    budget,
+    () =>
+      firstRequestCpuMs(
+        "media",
+        "wrangler.media.toml",
+        { MEDIA_TOKEN_SECRET_V1: secret },
+        `https://gateway.invalid${path}`,
+        "dist/production/media",
+      ),
+    (run) => run.firstMs,
+  );
   console.log(
     `  first req  media  ${first.firstMs.toFixed(2).padStart(6)} ms (budget ${budget} ms; ${first.againMs.toFixed(2)} ms the same request again)`,
   );
