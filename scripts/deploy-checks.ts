@@ -13,6 +13,9 @@ import type { RouteConfig, WranglerFile } from "./wrangler-config.ts";
 import { resolveEnvironment } from "./wrangler-config.ts";
 import type { Environment } from "./workers.ts";
 
+/** The named entrypoint of media and api that answers the control plane (health(), status(), sign()) over RPC. */
+export const CONTROL_ENTRYPOINT = "Control";
+
 /** The three parsed configs, by Worker. */
 export interface GatewayConfigs {
   router: WranglerFile;
@@ -125,14 +128,20 @@ export function environmentProblems(
   if (router.assets?.not_found_handling !== "single-page-application") {
     problems.push(`${where("router")} assets.not_found_handling is not "single-page-application"`);
   }
-  for (const [binding, target] of [
-    ["MEDIA", media],
-    ["API", api],
+  for (const [binding, target, entrypoint] of [
+    ["MEDIA", media, undefined],
+    ["API", api, undefined],
+    ["MEDIA_CONTROL", media, CONTROL_ENTRYPOINT],
+    ["API_CONTROL", api, CONTROL_ENTRYPOINT],
   ] as const) {
-    const service = router.services.find((candidate) => candidate.binding === binding)?.service;
-    if (service !== target.scriptName) {
+    const bound = router.services.find((candidate) => candidate.binding === binding);
+    if (bound?.service !== target.scriptName) {
       problems.push(
-        `${where("router")} binds ${binding} to ${service ?? "nothing"}, but this environment's Worker is ${target.scriptName}`,
+        `${where("router")} binds ${binding} to ${bound?.service ?? "nothing"}, but this environment's Worker is ${target.scriptName}`,
+      );
+    } else if (bound.entrypoint !== entrypoint) {
+      problems.push(
+        `${where("router")} binds ${binding} to the ${bound.entrypoint ?? "default"} entrypoint, not ${entrypoint ?? "the default one"}: ${entrypoint === undefined ? "requests" : "RPC calls"} would reach the wrong handler`,
       );
     }
   }

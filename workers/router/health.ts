@@ -26,8 +26,8 @@ export interface HealthDocument {
 }
 
 interface HealthDependencies {
-  MEDIA: WorkerControl;
-  API: WorkerControl;
+  MEDIA_CONTROL: WorkerControl;
+  API_CONTROL: WorkerControl;
   VERSION: WorkerVersionMetadata;
 }
 
@@ -41,8 +41,8 @@ export async function healthResponse(
   const shown = (answer: Probed<WorkerHealth>): DependencyHealth =>
     answer.status !== "ok" ? answer : operator ? { status: "ok", version: answer.answer.version } : { status: "ok" };
   const [media, api] = await Promise.all([
-    probe("media", () => env.MEDIA.health(), requestId, log),
-    probe("api", () => env.API.health(), requestId, log),
+    probe("media", () => env.MEDIA_CONTROL.health(), requestId, log),
+    probe("api", () => env.API_CONTROL.health(), requestId, log),
   ]);
   const router = operator ? { status: "ok" as const, version: versionInfo(env.VERSION) } : { status: "ok" as const };
   const healthy = media.status === "ok" && api.status === "ok";

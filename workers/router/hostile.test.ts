@@ -30,7 +30,7 @@ async function throughRouterToEcho(
   init?: RequestInit,
 ): Promise<{ response: Response; echoed: EchoedRequest }> {
   // The router calls only `fetch` on these bindings for data-path traffic, so an echoing Fetcher stands in for either Worker.
-  const echo = env.ECHO_SERVICE as unknown as RouterEnv["MEDIA"] & RouterEnv["API"];
+  const echo = env.ECHO_SERVICE;
   const response = await router.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, MEDIA: echo, API: echo });
   expect(response.status).toBe(200);
   return { response, echoed: await response.json<EchoedRequest>() };

@@ -47,7 +47,7 @@ const OWN_ENDPOINTS: Readonly<Record<string, OwnEndpoint>> = {
   "/_sign": {
     methods: ["POST"],
     access: "operator",
-    answer: (call) => signResponse(call.request, call.env.MEDIA, call.requestId, log),
+    answer: (call) => signResponse(call.request, call.env.MEDIA_CONTROL, call.requestId, log),
   },
 };
 

@@ -61,7 +61,7 @@ describe("GET /_status", () => {
   it("answers 503 and marks media failed when its status() throws", async () => {
     const failing = env.FAILING_SERVICE as unknown as { status(): Promise<MediaStatus> };
     const response = await statusResponse(
-      { MEDIA: failing, API: env.API, VERSION: env.VERSION },
+      { MEDIA_CONTROL: failing, API_CONTROL: env.API_CONTROL, VERSION: env.VERSION },
       "rid-status",
       createLogger("router"),
     );
@@ -74,7 +74,7 @@ describe("GET /_status", () => {
 
   it("answers 503 and marks api timed out when its health() outlasts the deadline /_health uses too", async () => {
     const response = await statusResponse(
-      { MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION },
+      { MEDIA_CONTROL: env.MEDIA_CONTROL, API_CONTROL: env.SLOW_SERVICE, VERSION: env.VERSION },
       "rid-status-slow",
       createLogger("router"),
     );

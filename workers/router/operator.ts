@@ -33,8 +33,8 @@ export interface StatusDocument {
 }
 
 interface StatusDependencies {
-  MEDIA: Pick<MediaControl, "status">;
-  API: WorkerControl;
+  MEDIA_CONTROL: Pick<MediaControl, "status">;
+  API_CONTROL: WorkerControl;
   VERSION: WorkerVersionMetadata;
 }
 
@@ -54,8 +54,8 @@ export function operatorOnly(requestId: string): Response {
 /** `GET /_status` for an operator: 200, or 503 when a Worker did not answer. */
 export async function statusResponse(env: StatusDependencies, requestId: string, log: Logger): Promise<Response> {
   const [media, api] = await Promise.all([
-    probe("media", () => env.MEDIA.status(), requestId, log),
-    probe("api", () => env.API.health(), requestId, log),
+    probe("media", () => env.MEDIA_CONTROL.status(), requestId, log),
+    probe("api", () => env.API_CONTROL.health(), requestId, log),
   ]);
   const document: StatusDocument = {
     status: media.status === "ok" && api.status === "ok" ? "ok" : "degraded",

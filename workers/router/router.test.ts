@@ -200,7 +200,7 @@ describe("GET /_health", () => {
 
   it("answers 503 and names the Worker whose health() throws", async () => {
     const response = await healthResponse(
-      { MEDIA: env.FAILING_SERVICE, API: env.API, VERSION: env.VERSION },
+      { MEDIA_CONTROL: env.FAILING_SERVICE, API_CONTROL: env.API_CONTROL, VERSION: env.VERSION },
       "rid-3",
       false,
       createLogger("router"),
@@ -214,7 +214,7 @@ describe("GET /_health", () => {
 
   it("answers 503 with reason timeout when a Worker's health() never returns", async () => {
     const response = await healthResponse(
-      { MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION },
+      { MEDIA_CONTROL: env.MEDIA_CONTROL, API_CONTROL: env.SLOW_SERVICE, VERSION: env.VERSION },
       "rid-4",
       false,
       createLogger("router"),
