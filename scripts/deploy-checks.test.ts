@@ -112,6 +112,19 @@ describe("the other environment checks", () => {
     ]);
   });
 
+  it("catches an environment without the METRICS dataset or a head sampling rate (neither is inherited)", () => {
+    const configs = repositoryConfigs();
+    const staging = stagingOf(configs.api);
+    staging.analytics_engine_datasets = [];
+    staging.observability = { enabled: true };
+    stagingOf(configs.media).observability = { enabled: true, head_sampling_rate: 0 };
+    expect(environmentProblems(configs, "staging")).toEqual([
+      "staging: media needs observability.head_sampling_rate in (0, 1]: it decides how many logs are kept",
+      "staging: api needs observability.head_sampling_rate in (0, 1]: it decides how many logs are kept",
+      "staging: api lacks the METRICS analytics_engine_datasets binding: its requests would write no data points",
+    ]);
+  });
+
   it("catches a data-plane binding on the Control entrypoint", () => {
     const configs = repositoryConfigs();
     const production = configs.router.env?.production;

@@ -16,6 +16,9 @@ import type { Environment } from "./workers.ts";
 /** The named entrypoint of media and api that answers the control plane (health(), status(), sign()) over RPC. */
 export const CONTROL_ENTRYPOINT = "Control";
 
+/** The Analytics Engine binding every Worker writes its data point per answer to (shared/metrics.ts). */
+export const METRICS_BINDING = "METRICS";
+
 /** The three parsed configs, by Worker. */
 export interface GatewayConfigs {
   router: WranglerFile;
@@ -158,8 +161,17 @@ export function environmentProblems(
     ["media", media],
     ["api", api],
   ] as const) {
+    const rate = worker.headSamplingRate;
     if (!worker.observabilityEnabled)
       problems.push(`${where(name)} lacks observability.enabled = true: its logs would not be kept`);
+    else if (rate === undefined || !(rate > 0 && rate <= 1))
+      problems.push(
+        `${where(name)} needs observability.head_sampling_rate in (0, 1]: it decides how many logs are kept`,
+      );
+    if (worker.analyticsDatasets[METRICS_BINDING] === undefined)
+      problems.push(
+        `${where(name)} lacks the ${METRICS_BINDING} analytics_engine_datasets binding: its requests would write no data points`,
+      );
     if (worker.requiredSecrets.length === 0)
       problems.push(`${where(name)} declares no secrets.required ([env.${environment}] does not inherit them)`);
   }

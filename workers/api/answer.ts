@@ -8,6 +8,7 @@ import { addCorsHeaders, preflightHeaders } from "../../shared/cors";
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
+import type { RequestMetrics } from "../../shared/metrics";
 import { answerWithPassedRequestId } from "../../shared/request-id";
 import { API_CORS } from "./cors";
 import type { RequestKind } from "./headers";
@@ -19,24 +20,28 @@ import { retryLaterStream } from "./sse";
 
 /**
  * Answers an `/api/*` request (as the router forwarded it) from the backend,
- * with the request id it was passed (or a new one) on every answer.
+ * with the request id it was passed (or a new one) on every answer, noting on
+ * `metrics` what its data point needs.
  */
 export function answerApiRequest(
   request: Request,
   settings: ProxySettings,
   limiter: RateLimit,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   return answerWithPassedRequestId(request, (requestId) => {
     const kind = classifyRequest(request.headers, settings);
-    if (!kind.cors) return limitThenProxy(request, kind, requestId, settings, limiter, log);
+    metrics.note({ routeKind: kind.upgrade ? "websocket" : kind.eventStream ? "event-stream" : "http" });
+    if (!kind.cors) return limitThenProxy(request, kind, requestId, settings, limiter, log, metrics);
     // With an allow-list the gateway answers every preflight itself: it never reaches the backend or the limiter.
     if (request.method === "OPTIONS") {
+      metrics.note({ routeKind: "preflight" });
       return Promise.resolve(
         new Response(null, { status: 204, headers: preflightHeaders(API_CORS, settings.corsOrigins, request.headers) }),
       );
     }
-    return limitThenProxy(request, kind, requestId, settings, limiter, log).then((response) => {
+    return limitThenProxy(request, kind, requestId, settings, limiter, log, metrics).then((response) => {
       addCorsHeaders(response.headers, API_CORS, settings.corsOrigins, request.headers.get("Origin"));
       return response;
     });
@@ -50,6 +55,7 @@ async function limitThenProxy(
   settings: ProxySettings,
   limiter: RateLimit,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   if (!(await withinRateLimit(limiter, request.headers))) {
     log.warn("rate-limited", {
@@ -63,5 +69,5 @@ async function limitThenProxy(
     if (kind.eventStream) return retryLaterStream(settings.rateLimitPeriodSeconds * 1000, "rate_limited", retryAfter);
     return errorResponse(429, "rate_limited", "Too many requests: slow down and retry later.", requestId, retryAfter);
   }
-  return proxyToBackend(request, kind, settings, requestId, log);
+  return proxyToBackend(request, kind, settings, requestId, log, metrics);
 }

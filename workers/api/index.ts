@@ -17,6 +17,7 @@ import type { WorkerControl } from "../../shared/control";
 import type { WorkerHealth } from "../../shared/health";
 import { healthOf } from "../../shared/health";
 import { createLogger } from "../../shared/log";
+import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
 import { answerApiRequest } from "./answer";
 import { proxySettings } from "./settings";
 
@@ -28,7 +29,8 @@ const log = createLogger("api");
  */
 export default {
   fetch(request: Request, env: ApiEnv): Promise<Response> {
-    return answerApiRequest(request, proxySettings(env), env.RATE_LIMITER, log);
+    const metrics = new RequestMetrics(env.METRICS, "api", env.VERSION, request.method, "http");
+    return recordedAnswer(metrics, () => answerApiRequest(request, proxySettings(env), env.RATE_LIMITER, log, metrics));
   },
 } satisfies ExportedHandler<ApiEnv>;
 

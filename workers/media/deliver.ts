@@ -57,6 +57,8 @@ interface Delivery {
   servedFrom?: ServedFrom;
   /** Body bytes sent (0 for HEAD, 304, 412, 416 and the JSON errors). */
   bytes: number;
+  /** Milliseconds spent waiting on the edge cache and R2 before answering. */
+  storageMs: number;
   /** Why storage failed, when the response is the JSON 503. */
   failure?: "object-changed" | "storage-failed";
 }
@@ -126,13 +128,17 @@ function needsMetadataFirst(delivery: DeliveryRequest): boolean {
 /** Durations of I/O spans only (in production, timers do not advance during CPU work). */
 class IoSpans {
   private spans = "";
+  /** The spans' total, in ms. */
+  totalMs = 0;
 
   async span<T>(name: "cache" | "r2", work: () => Promise<T>): Promise<T> {
     const started = Date.now();
     try {
       return await work();
     } finally {
-      this.spans += `, ${name}-io;dur=${Date.now() - started}`;
+      const elapsed = Date.now() - started;
+      this.totalMs += elapsed;
+      this.spans += `, ${name}-io;dur=${elapsed}`;
     }
   }
 
@@ -162,9 +168,9 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
     const prepared = fromCache ?? (await answerFromStorage(delivery, cacheKey, spans));
     if (prepared === undefined) {
       const response = errorResponse(404, "not_found", "No such media object.", delivery.requestId);
-      return { response, cache: cacheStatus, bytes: 0 };
+      return { response, cache: cacheStatus, bytes: 0, storageMs: spans.totalMs };
     }
-    return respond(delivery, prepared, spans.serverTiming(cacheStatus), cacheStatus);
+    return { ...respond(delivery, prepared, spans.serverTiming(cacheStatus), cacheStatus), storageMs: spans.totalMs };
   } catch (error) {
     const response = errorResponse(
       503,
@@ -177,6 +183,7 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
       response,
       cache: cacheStatus,
       bytes: 0,
+      storageMs: spans.totalMs,
       failure: error instanceof ObjectChangedError ? "object-changed" : "storage-failed",
     };
   }
@@ -411,7 +418,7 @@ function respond(
   prepared: Prepared,
   serverTiming: string,
   cacheStatus: CacheStatus,
-): Delivery {
+): Omit<Delivery, "storageMs"> {
   const { key, request, config } = delivery;
   const { representation, answer } = prepared;
   const headers: Record<string, string> = {
@@ -424,7 +431,7 @@ function respond(
     "X-Served-From": representation.servedFrom,
     "Server-Timing": serverTiming,
   };
-  const result = (status: number, body: ReadableStream | null, bytes: number): Delivery => ({
+  const result = (status: number, body: ReadableStream | null, bytes: number): Omit<Delivery, "storageMs"> => ({
     response: new Response(body, { status, headers }),
     cache: cacheStatus,
     servedFrom: representation.servedFrom,

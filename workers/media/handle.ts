@@ -8,6 +8,7 @@ import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX, authorizeRequest, splitMediaPath } from "../../shared/media-token";
+import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
 import { answerWithPassedRequestId } from "../../shared/request-id";
 import type { MediaConfig } from "./config";
 import { mediaConfig } from "./config";
@@ -43,15 +44,21 @@ function corsFor(request: Request, config: MediaConfig): Readonly<Record<string,
   return { ...cors, ...corsPreflightHeaders() };
 }
 
-/** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
+/**
+ * Answers one request for the media Worker, with the request id it was passed
+ * (or a new one) on every answer, and writes its one data point (shared/metrics.ts).
+ */
 export function handleMediaRequest(
   request: Request,
   env: MediaEnv,
   ctx: ExecutionContext,
   log: Logger,
 ): Promise<Response> {
-  return answerWithPassedRequestId(request, (requestId) =>
-    answerMediaRequest(request, requestId, mediaConfig(env), ctx, log),
+  const metrics = new RequestMetrics(env.METRICS, "media", env.VERSION, request.method, "object");
+  return recordedAnswer(metrics, () =>
+    answerWithPassedRequestId(request, (requestId) =>
+      answerMediaRequest(request, requestId, mediaConfig(env), ctx, log, metrics),
+    ),
   );
 }
 
@@ -61,14 +68,20 @@ async function answerMediaRequest(
   config: MediaConfig,
   ctx: ExecutionContext,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   const started = Date.now();
   const target = splitMediaPath(new URL(request.url).pathname);
-  if (target === undefined) return errorResponse(404, "not_found", "No such media route.", requestId);
+  if (target === undefined) {
+    metrics.note({ routeKind: "no-route" });
+    return errorResponse(404, "not_found", "No such media route.", requestId);
+  }
+  metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
   // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.
   const path = `${MEDIA_TOKEN_PATH_PREFIX}:token${target.path === "" ? "" : "/:path"}`;
 
   if (request.method === "OPTIONS") {
+    metrics.note({ routeKind: "preflight" });
     return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS, ...corsFor(request, config) } });
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -83,14 +96,16 @@ async function answerMediaRequest(
     ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP"))
     : { problem: verified.reason };
   if (!verified.ok || "problem" in authorized) {
+    const reason = "problem" in authorized ? authorized.problem : "invalid: other";
     log.warn("media-token-rejected", {
       requestId,
       method: request.method,
       path,
       status: 401,
-      reason: "problem" in authorized ? authorized.problem : "invalid: other",
+      reason,
       kid: verified.kid,
     });
+    metrics.note({ reason, kid: verified.kid });
     return invalidTokenResponse();
   }
   const { key } = authorized;
@@ -116,6 +131,14 @@ async function answerMediaRequest(
     onFillError: () => log.warn("media-cache-fill-failed", { ...logFields(), reason: "cache-fill-failed" }),
   });
   const status = delivery.response.status;
+  metrics.note({
+    cache: delivery.cache,
+    servedFrom: delivery.servedFrom,
+    bucket: verified.bucket,
+    kid: verified.kid,
+    bytes: delivery.bytes,
+    upstreamMs: delivery.storageMs,
+  });
   // A line per range request would be most of the Worker's log volume (and a measurable share of
   // its CPU: `npm run bench`): successes are sampled, a missing object is always logged.
   if (delivery.failure !== undefined) {

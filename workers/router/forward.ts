@@ -7,6 +7,7 @@
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
+import type { RequestMetrics } from "../../shared/metrics";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 import { isGatewayOnlyHeader } from "../../shared/trust";
 
@@ -34,6 +35,7 @@ export function forwardToService(
   request: Request,
   requestId: string,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   const failed = (): Response => {
     log.error("service-failed", {
@@ -45,7 +47,7 @@ export function forwardToService(
     return errorResponse(502, "upstream_error", `The ${target.toLowerCase()} service failed to answer.`, requestId);
   };
   try {
-    return service.fetch(trustedRequest(request, requestId)).catch(failed);
+    return metrics.timeUpstream(service.fetch(trustedRequest(request, requestId))).catch(failed);
   } catch {
     return Promise.resolve(failed());
   }

@@ -5,6 +5,8 @@
  */
 import { errorResponse } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
+import type { RouteKind } from "../../shared/metrics";
+import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
 import { decideRequestId, withRequestId } from "../../shared/request-id";
 import type { OwnedRoute } from "../../shared/routes";
 import { routeFor } from "../../shared/routes";
@@ -61,14 +63,35 @@ export default {
     const requestId = decideRequestId(request.headers);
     const { pathname } = new URL(request.url);
     const route = routeFor(pathname);
+    const metrics = new RequestMetrics(env.METRICS, "router", env.VERSION, request.method, routeKindOf(route));
     // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
-    if (route?.target === "MEDIA" || route?.target === "API")
-      return forwardToService(env[route.target], route.target, request, requestId, log);
-    return answerHere(request, env, route, pathname, requestId).then((response) =>
-      withRequestId(response, requestId, "fetched"),
+    if (route?.target === "MEDIA" || route?.target === "API") {
+      const service = env[route.target];
+      return recordedAnswer(metrics, () => forwardToService(service, route.target, request, requestId, log, metrics));
+    }
+    return recordedAnswer(metrics, () =>
+      answerHere(request, env, route, pathname, requestId).then((response) =>
+        withRequestId(response, requestId, "fetched"),
+      ),
     );
   },
 } satisfies ExportedHandler<RouterEnv>;
+
+/** The data point's route kind of a route-table entry (undefined: the SPA). */
+function routeKindOf(route: OwnedRoute | undefined): RouteKind {
+  switch (route?.target) {
+    case undefined:
+      return "spa";
+    case "MEDIA":
+      return "forward-media";
+    case "API":
+      return "forward-api";
+    case "BUILD_ASSETS":
+      return "build-asset";
+    case "ROUTER":
+      return "endpoint";
+  }
+}
 
 /** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
 function answerHere(

@@ -3,6 +3,8 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
+import { RequestMetrics } from "../../shared/metrics";
+import { recordingDataset } from "../../test/metrics-recorder";
 import { forwardToService, trustedRequest } from "./forward";
 import type { HealthDocument } from "./health";
 import { healthResponse } from "./health";
@@ -167,6 +169,7 @@ describe("the trust boundary", () => {
       new Request(`${ORIGIN}/api/x`),
       "rid-2",
       createLogger("router"),
+      new RequestMetrics(recordingDataset(), "router", env.VERSION, "GET", "forward-api"),
     );
     expect(response.status).toBe(502);
     expect(await response.json<ErrorBody>()).toEqual({
