@@ -2,9 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import { createLogger } from "../../shared/log";
-import { RequestMetrics } from "../../shared/metrics";
-import { recordingDataset } from "../../test/metrics-recorder";
+import { testContext } from "../../test/metrics-recorder";
 import { forwardToService, trustedRequest } from "./forward";
 import type { HealthDocument } from "./health";
 import { healthResponse } from "./health";
@@ -167,9 +165,7 @@ describe("the trust boundary", () => {
       env.FAILING_SERVICE,
       "API",
       new Request(`${ORIGIN}/api/x`),
-      "rid-2",
-      createLogger("router"),
-      new RequestMetrics(recordingDataset(), "router", env.VERSION, "GET", "forward-api"),
+      testContext("router", "rid-2"),
     );
     expect(response.status).toBe(502);
     expect(await response.json<ErrorBody>()).toEqual({
@@ -204,9 +200,8 @@ describe("GET /_health", () => {
   it("answers 503 and names the Worker whose health() throws", async () => {
     const response = await healthResponse(
       { MEDIA_CONTROL: env.FAILING_SERVICE, API_CONTROL: env.API_CONTROL, VERSION: env.VERSION },
-      "rid-3",
+      testContext("router", "rid-3"),
       false,
-      createLogger("router"),
     );
     expect(response.status).toBe(503);
     const body = await response.json<HealthDocument>();
@@ -218,9 +213,8 @@ describe("GET /_health", () => {
   it("answers 503 with reason timeout when a Worker's health() never returns", async () => {
     const response = await healthResponse(
       { MEDIA_CONTROL: env.MEDIA_CONTROL, API_CONTROL: env.SLOW_SERVICE, VERSION: env.VERSION },
-      "rid-4",
+      testContext("router", "rid-4"),
       false,
-      createLogger("router"),
     );
     expect(response.status).toBe(503);
     expect((await response.json<HealthDocument>()).workers.api).toEqual({ status: "failed", reason: "timeout" });
