@@ -4,19 +4,21 @@
  * Workers exactly as `wrangler deploy` would (`--dry-run --outdir`), prints
  * each bundle's size, fails above the budget, and fails on any problem
  * `environmentProblems` finds (route patterns or run_worker_first missing an
- * owned prefix, service bindings pointing at another environment, …). It
+ * owned prefix, service bindings pointing at another environment, …), and
+ * on a committed throwaway secret (`.dev.vars.example`) too short to use. It
  * also measures each production bundle's startup CPU and media's first
  * request (scripts/startup-profile.ts) and fails past STARTUP_BUDGET_MS;
  * `--no-startup` skips that (about 15 s), `--wrangler-startup` adds
  * `wrangler check startup`'s own sampled figure beside it.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
 import { mediaPath, signMediaToken } from "../shared/media-token.ts";
 import { buildWorkers } from "./build-workers.ts";
-import { environmentProblems } from "./deploy-checks.ts";
+import { committedSecretProblems, environmentProblems } from "./deploy-checks.ts";
 import type { GatewayConfigs } from "./deploy-checks.ts";
 import { wrangler } from "./run.ts";
 import { firstRequestCpuMs, startupCpuMs } from "./startup-profile.ts";
@@ -147,6 +149,11 @@ if (import.meta.main) {
     );
     problems.push(...found);
   }
+  const committed = committedSecretProblems(parseEnv(readFileSync(".dev.vars.example", "utf8")), ".dev.vars.example");
+  console.log(
+    `  committed secrets (.dev.vars.example): ${committed.length === 0 ? "ok" : `${committed.length} problem(s)`}`,
+  );
+  problems.push(...committed);
   if (!process.argv.includes("--no-startup")) problems.push(...(await startupProblems()));
   if (problems.length > 0) {
     for (const problem of problems) console.error(`check:deploy: FAIL ${problem}`);

@@ -1,11 +1,17 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ROUTE_TABLE } from "../shared/routes.ts";
 import { budgetProblems, bundleSize } from "./check-deploy.ts";
 import type { GatewayConfigs } from "./deploy-checks.ts";
-import { environmentProblems, missingRunWorkerFirst, uncoveredPrefixes } from "./deploy-checks.ts";
+import {
+  committedSecretProblems,
+  environmentProblems,
+  missingRunWorkerFirst,
+  uncoveredPrefixes,
+} from "./deploy-checks.ts";
 import type { WranglerFile } from "./wrangler-config.ts";
 import { readWorkerConfig } from "./wrangler-config.ts";
 import { ENVIRONMENTS } from "./workers.ts";
@@ -184,5 +190,30 @@ describe("the bundle size budget", () => {
       "staging: media: 2.0 KiB raw exceeds the budget of 1.0 KiB",
     ]);
     expect(budgetProblems("staging: media", { rawBytes: 900, gzipBytes: 101 }, budget)).toHaveLength(1);
+  });
+});
+
+describe("committed throwaway secrets (.dev.vars.example)", () => {
+  it("are all long enough as committed", () => {
+    expect(committedSecretProblems(parseEnv(readFileSync(".dev.vars.example", "utf8")), ".dev.vars.example")).toEqual(
+      [],
+    );
+  });
+
+  it("fail on an ADMIN_TOKEN or a media signing secret under 32 bytes, and ignore other names", () => {
+    expect(
+      committedSecretProblems(
+        {
+          ADMIN_TOKEN: "local-dev-admin-token",
+          MEDIA_TOKEN_SECRET_V1: "short",
+          MEDIA_TOKEN_SECRET_V2: "x".repeat(32),
+          BACKEND_AUTH_TOKEN: "short-is-the-backend's-business",
+        },
+        "f",
+      ),
+    ).toEqual([
+      "f: ADMIN_TOKEN must be at least 32 bytes (this one has 21): it unlocks /_sign and /_status",
+      "f: MEDIA_TOKEN_SECRET_V1 must be at least 32 bytes",
+    ]);
   });
 });

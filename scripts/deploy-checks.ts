@@ -6,7 +6,14 @@
  * Pure functions over parsed configs, so a test can hand them a config with a
  * prefix removed and watch them fail.
  */
-import { ACTIVE_KID_SETTING, kidOfSecretName, secretNameOfKid } from "../shared/media-token.ts";
+import { adminTokenProblem } from "../shared/admin-token.ts";
+import {
+  ACTIVE_KID_SETTING,
+  MIN_SECRET_BYTES,
+  kidOfSecretName,
+  secretNameOfKid,
+  secretProblem,
+} from "../shared/media-token.ts";
 import { ROUTE_TABLE, runWorkerFirstPatterns } from "../shared/routes.ts";
 import type { OwnedRoute } from "../shared/routes.ts";
 import type { RouteConfig, WranglerFile } from "./wrangler-config.ts";
@@ -180,5 +187,25 @@ export function environmentProblems(
   }
   const kidProblem = activeKidProblem(media.vars, media.requiredSecrets);
   if (kidProblem !== undefined) problems.push(`${where("media")}: ${kidProblem}`);
+  return problems;
+}
+
+/**
+ * The committed throwaway secrets (`.dev.vars.example`, which `npm run dev`
+ * copies on a fresh clone) that the Workers or `secrets:put` would refuse:
+ * a short ADMIN_TOKEN or media signing secret.
+ */
+export function committedSecretProblems(vars: Readonly<Record<string, string | undefined>>, file: string): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === undefined) continue;
+    const problem =
+      name === "ADMIN_TOKEN"
+        ? adminTokenProblem(value)
+        : kidOfSecretName(name) !== undefined && secretProblem(value) !== undefined
+          ? `${name} must be at least ${MIN_SECRET_BYTES} bytes`
+          : undefined;
+    if (problem !== undefined) problems.push(`${file}: ${problem}`);
+  }
   return problems;
 }

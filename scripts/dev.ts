@@ -5,9 +5,13 @@
  * The local backend (backend/server.ts) runs in this process on BACKEND_PORT
  * (8788); `BACKEND_URL=http://127.0.0.1:PORT npm run dev` proxies /api to that
  * backend instead (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
+ * Clients reach wrangler through scripts/dev-front.ts on PORT, which sets
+ * CF-Connecting-IP from the connection as the edge does; wrangler itself
+ * listens on a free loopback port behind it.
  */
 import { spawn } from "node:child_process";
 import { devBackend } from "./dev-backend.ts";
+import { freeLoopbackPort, startDevFront } from "./dev-front.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
 import { PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
@@ -29,6 +33,13 @@ console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see sam
 const backend = await devBackend();
 console.log(`dev: /api goes to ${backend.url}${backend.local ? " (the local backend)" : ""}`);
 
+// Clients never reach wrangler directly: the front sets the client address from the socket, as the edge does.
+const wranglerPort = await freeLoopbackPort();
+await startDevFront("127.0.0.1", Number(PORT), { host: "127.0.0.1", port: wranglerPort });
+console.log(
+  `dev: the gateway is http://127.0.0.1:${PORT}/ (CF-Connecting-IP set from the connection by scripts/dev-front.ts; wrangler dev behind it on ${wranglerPort})`,
+);
+
 // The router is the primary Worker: its config comes first.
 const configs = [...WORKERS]
   .reverse()
@@ -42,7 +53,7 @@ const wranglerDev = spawn(
     "dev",
     ...configs,
     "--port",
-    PORT,
+    String(wranglerPort),
     "--ip",
     "127.0.0.1",
     "--persist-to",

@@ -90,6 +90,25 @@ describe("npm run secrets:put and secrets:delete", () => {
     expect(result.stdout).not.toContain("would run");
   });
 
+  it("put refuses an ADMIN_TOKEN shorter than 32 bytes: it unlocks /_sign", async () => {
+    const result = await runScript("secrets.ts", ["put", "router", "staging", "ADMIN_TOKEN", "--dry-run"], {
+      input: "only-31-bytes-long-0123456789ab\n",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("ADMIN_TOKEN must be at least 32 bytes (this one has 31)");
+    expect(result.stdout).not.toContain("would run");
+  });
+
+  it("put --dry-run takes a 32-byte ADMIN_TOKEN", async () => {
+    const result = await runScript("secrets.ts", ["put", "router", "staging", "ADMIN_TOKEN", "--dry-run"], {
+      input: "exactly-32-bytes-long-0123456789\n",
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^would run: npx wrangler secret put ADMIN_TOKEN -c wrangler.router.toml --env staging < value/,
+    );
+  });
+
   it("put refuses a secret the config does not require: rotation adds it to secrets.required first", async () => {
     const result = await runScript("secrets.ts", ["put", "media", "staging", "MEDIA_TOKEN_SECRET_V2", "--dry-run"], {
       input: V2,

@@ -25,6 +25,7 @@ import {
   workerNamed,
   wranglerLine,
 } from "./commands.ts";
+import { adminTokenProblem } from "../shared/admin-token.ts";
 import { MIN_SECRET_BYTES, kidOfSecretName, secretProblem } from "../shared/media-token.ts";
 import { fingerprintLine } from "./fingerprint.ts";
 import { wrangler } from "./run.ts";
@@ -141,6 +142,8 @@ async function put(worker: WorkerSpec, environment: Environment, name: string, d
       `${name} must be at least ${MIN_SECRET_BYTES} bytes: the media Worker would not load it and would refuse every ${kid} token`,
     );
   }
+  const adminProblem = name === "ADMIN_TOKEN" ? adminTokenProblem(secret) : undefined;
+  if (adminProblem !== undefined) throw new UsageError(adminProblem);
   const print = await fingerprintLine(secret, kid);
   const args = secretPutArgs(worker, environment, name);
   console.log(`${dryRun ? "would run" : "running"}: ${wranglerLine(args)} < value (fingerprint ${print})`);

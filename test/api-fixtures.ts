@@ -17,7 +17,18 @@ export interface ProbeRecord {
   closedAfterMs?: number;
   /** Request body bytes received so far (uploads). */
   bytes?: number;
+  /** Requests that reached the route (`/api/test/leaky`). */
+  requests?: number;
 }
+
+/** What `/api/test/leaky` answers a GET with: the method it saw and the client address it believed. */
+export interface LeakyBody {
+  method: string;
+  believedClientIp: string;
+}
+
+/** What `/api/test/leaky` sends as X-Proxy-Token when the request carried none. */
+export const LEAKY_PROXY_TOKEN_ECHO = "no-token-received";
 
 /** What `/api/test/echo` answers: the request exactly as the origin received it. */
 export interface EchoBody {

@@ -11,5 +11,5 @@ export const TEST_SECRETS = {
     MEDIA_TOKEN_SECRET_V2: vectors.secrets.MEDIA_TOKEN_SECRET_V2,
   },
   api: { BACKEND_AUTH_TOKEN: "test-backend-auth-token-0123456789" },
-  router: { ADMIN_TOKEN: "test-admin-token-0123456789" },
+  router: { ADMIN_TOKEN: "test-admin-token-0123456789abcdef" },
 } as const;

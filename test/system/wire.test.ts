@@ -141,6 +141,76 @@ describe("methods", () => {
   );
 });
 
+describe("the api's refusals on the wire (raw request lines, through router and api to the leaky origin)", () => {
+  /** The api Worker's log events of the last request, as (event, reason) pairs. */
+  const apiEvents = (): Array<{ event: string; reason?: string; status?: number }> =>
+    system.harness
+      .getLogs()
+      .map((line) => JSON.parse(line.message) as { worker: string; event: string; reason?: string; status?: number })
+      .filter((line) => line.worker === "api")
+      .map(({ event, reason, status }) => ({ event, reason, status }));
+
+  async function originCount(probe: string): Promise<number> {
+    const response = await fetch(`${system.backendUrl}/api/test/probe/${probe}`);
+    if (response.status === 404) return 0;
+    return ((await response.json()) as { requests?: number }).requests ?? 0;
+  }
+
+  it("answers TRACE with the api's 405 (JSON, Allow, logged), never reaching the origin that would echo it", async () => {
+    system.harness.clearLogs();
+    const probe = `wire-trace-${Date.now()}`;
+    const response = await send("TRACE", `/api/test/leaky?probe=${probe}`, { "X-Proxy-Token": "client-copy" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    expectJsonClientError(response);
+    expect(response.body).not.toContain("X-Proxy-Token");
+    expect(apiEvents()).toEqual([{ event: "method-refused", reason: "trace", status: 405 }]);
+    expect(await originCount(probe)).toBe(0);
+  });
+
+  it.each(["TRACK", "trace", "track", "CONNECT"])(
+    "refuses %s in the runtime with a bare error before any Worker runs",
+    async (method) => {
+      system.harness.clearLogs();
+      const probe = `wire-${method}-${Date.now()}`;
+      const response = await send(method, `/api/test/leaky?probe=${probe}`);
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.headers.has("x-request-id")).toBe(false);
+      expect(system.harness.getLogs()).toEqual([]);
+      expect(await originCount(probe)).toBe(0);
+      await expectStillServing();
+    },
+  );
+
+  it.each([
+    ["/api/..%2fsecret", "dot-segment"],
+    ["/api/%2E%2E%2Fsecret", "dot-segment"],
+    ["/api/x/..%5Csecret", "backslash"],
+    ["/api/x/%5csecret", "backslash"],
+    ["/api/..;/secret", "dot-segment"],
+    ["/api/%252e%252e/secret", "double-encoded"],
+    ["/api/users%2f42", "encoded-slash"],
+  ])("refuses %s with the api's 400 (%s)", async (target, reason) => {
+    system.harness.clearLogs();
+    const response = await send("GET", target);
+    expect(response.status).toBe(400);
+    expectJsonClientError(response);
+    expect(apiEvents()).toEqual([{ event: "path-refused", reason, status: 400 }]);
+  });
+
+  it("strips a client's client-address and URL-rewrite headers at the router: the origin believes CF-Connecting-IP", async () => {
+    const response = await send("GET", "/api/test/leaky", {
+      "CF-Connecting-IP": "203.0.113.7",
+      "x-CLIENT-ip": "6.6.6.6",
+      "True-Client-IP": "6.6.6.6",
+      "X-Original-URL": "/admin",
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ believedClientIp: "203.0.113.7" });
+    expect(response.headers.has("x-proxy-token")).toBe(false);
+  });
+});
+
 describe("headers", () => {
   it("accepts a 64 KB header and passes it on: the backend's own 4xx comes back with the request id", async () => {
     expectBackendClientError(await send("GET", "/api/x", { "X-Padding": "p".repeat(64 * 1024) }));

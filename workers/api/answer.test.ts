@@ -9,10 +9,9 @@ import { parse } from "smol-toml";
 import { describe, expect, inject, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
-import { RequestMetrics } from "../../shared/metrics";
 import type { EchoBody } from "../../test/api-fixtures";
 import { EventReader } from "../../test/api-fixtures";
-import { recordingDataset } from "../../test/metrics-recorder";
+import { testContext } from "../../test/metrics-recorder";
 import apiConfigText from "../../wrangler.api.toml?raw";
 import { answerApiRequest } from "./answer";
 import type { ProxyVars } from "./settings";
@@ -21,8 +20,7 @@ import { parseSettings } from "./settings";
 const PUBLIC = "https://app.example.com";
 const log = createLogger("api");
 /** These tests call the answer below the entry, which writes the point (index.ts; metrics.test.ts covers it). */
-const unrecordedMetrics = (request: Request) =>
-  new RequestMetrics(recordingDataset(), "api", env.VERSION, request.method, "http");
+const unrecordedMetrics = (request: Request) => testContext("api", request.headers.get("X-Request-Id") ?? "").metrics;
 const backendOrigin = inject("backendOrigin");
 /** Nothing listens on port 1: connections are refused at once, as with a backend that is down. */
 const DEAD_BACKEND = "http://127.0.0.1:1";
@@ -194,13 +192,23 @@ describe("rate limiting (a limiter of 2 per 60 s)", () => {
 describe("CORS", () => {
   const allowList = { API_CORS_ORIGINS: "https://admin.example.com, https://partner.example.org" };
 
-  it("is off by default: no CORS headers, and an OPTIONS request reaches the backend", async () => {
+  it("is off by default: no CORS headers, and an OPTIONS request that is no preflight reaches the backend", async () => {
+    const response = await answer("/api/test/echo", {
+      method: "OPTIONS",
+      headers: { Origin: "https://admin.example.com" },
+    });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect((await response.json<EchoBody>()).method).toBe("OPTIONS");
+  });
+
+  it("is off by default: a preflight gets the gateway's 204 without a grant, and never reaches the backend", async () => {
     const response = await answer("/api/test/echo", {
       method: "OPTIONS",
       headers: { Origin: "https://admin.example.com", "Access-Control-Request-Method": "POST" },
     });
+    expect(response.status).toBe(204);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
-    expect((await response.json<EchoBody>()).method).toBe("OPTIONS");
+    expect(await response.text()).toBe("");
   });
 
   it("answers a preflight from a listed origin itself", async () => {

@@ -1,7 +1,8 @@
 /**
- * One api request, start to end: classify it once, then CORS (only when
- * API_CORS_ORIGINS lists origins; WebSocket upgrades skip it) → rate limit →
- * proxy. The Worker entry calls this with its bindings; tests call it with
+ * One api request, start to end: classify it once, then preflights (the
+ * gateway's) → refused methods and paths (refusals.ts) → rate limit → proxy,
+ * with CORS added when API_CORS_ORIGINS lists origins (WebSocket upgrades
+ * skip it). The Worker entry calls this with its bindings; tests call it with
  * other settings against the same real origin.
  */
 import { addCorsHeaders, preflightHeaders } from "../../shared/cors";
@@ -15,13 +16,25 @@ import type { RequestKind } from "./headers";
 import { classifyRequest } from "./headers";
 import { proxyToBackend } from "./proxy";
 import { withinRateLimit } from "./rate-limit";
+import { refusal } from "./refusals";
 import type { ProxySettings } from "./settings";
 import { retryLaterStream } from "./sse";
+
+/** A CORS preflight: OPTIONS from a page, asking whether it may send a method (Fetch standard, "CORS-preflight request"). */
+function isPreflight(request: Request): boolean {
+  return (
+    request.method === "OPTIONS" &&
+    request.headers.has("Origin") &&
+    request.headers.has("Access-Control-Request-Method")
+  );
+}
 
 /**
  * Answers an `/api/*` request (as the router forwarded it) from the backend,
  * with the request id it was passed (or a new one) on every answer, noting on
- * `metrics` what its data point needs.
+ * `metrics` what its data point needs. The gateway alone decides CORS: it
+ * answers every preflight itself (with an allow-list, every OPTIONS), so none
+ * reaches the backend or the limiter.
  */
 export function answerApiRequest(
   request: Request,
@@ -31,25 +44,49 @@ export function answerApiRequest(
   metrics: RequestMetrics,
 ): Promise<Response> {
   return answerWithPassedRequestId(request, (requestId) => {
+    const publicUrl = new URL(request.url);
     const kind = classifyRequest(request.headers, settings);
     metrics.note({ routeKind: kind.upgrade ? "websocket" : kind.eventStream ? "event-stream" : "http" });
-    if (!kind.cors) return limitThenProxy(request, kind, requestId, settings, limiter, log, metrics);
-    // With an allow-list the gateway answers every preflight itself: it never reaches the backend or the limiter.
-    if (request.method === "OPTIONS") {
+    if (request.method === "OPTIONS" && (kind.cors || isPreflight(request))) {
       metrics.note({ routeKind: "preflight" });
-      return Promise.resolve(
-        new Response(null, { status: 204, headers: preflightHeaders(API_CORS, settings.corsOrigins, request.headers) }),
-      );
+      return Promise.resolve(preflightAnswer(request, publicUrl, settings, requestId, log));
     }
-    return limitThenProxy(request, kind, requestId, settings, limiter, log, metrics).then((response) => {
+    const refused = refusal(request, publicUrl.pathname, settings, requestId, log);
+    const answer = refused
+      ? Promise.resolve(refused)
+      : limitThenProxy(request, publicUrl, kind, requestId, settings, limiter, log, metrics);
+    if (!kind.cors) return answer;
+    return answer.then((response) => {
       addCorsHeaders(response.headers, API_CORS, settings.corsOrigins, request.headers.get("Origin"));
       return response;
     });
   });
 }
 
+/** The gateway's preflight answer: 204, with a grant only for an allow-listed origin (a refusal is logged). */
+function preflightAnswer(
+  request: Request,
+  publicUrl: URL,
+  settings: ProxySettings,
+  requestId: string,
+  log: Logger,
+): Response {
+  const headers = preflightHeaders(API_CORS, settings.corsOrigins, request.headers);
+  if (isPreflight(request) && !("Access-Control-Allow-Origin" in headers)) {
+    log.warn("cors-preflight-refused", {
+      requestId,
+      method: request.method,
+      path: loggablePath(publicUrl.pathname),
+      status: 204,
+      reason: "origin-not-allowed",
+    });
+  }
+  return new Response(null, { status: 204, headers });
+}
+
 async function limitThenProxy(
   request: Request,
+  publicUrl: URL,
   kind: RequestKind,
   requestId: string,
   settings: ProxySettings,
@@ -61,7 +98,7 @@ async function limitThenProxy(
     log.warn("rate-limited", {
       requestId,
       method: request.method,
-      path: loggablePath(new URL(request.url).pathname),
+      path: loggablePath(publicUrl.pathname),
       status: 429,
     });
     const retryAfter = { "Retry-After": String(settings.rateLimitPeriodSeconds) };
@@ -69,5 +106,5 @@ async function limitThenProxy(
     if (kind.eventStream) return retryLaterStream(settings.rateLimitPeriodSeconds * 1000, "rate_limited", retryAfter);
     return errorResponse(429, "rate_limited", "Too many requests: slow down and retry later.", requestId, retryAfter);
   }
-  return proxyToBackend(request, kind, settings, requestId, log, metrics);
+  return proxyToBackend(request, publicUrl, kind, settings, requestId, log, metrics);
 }

@@ -26,6 +26,7 @@ function settings(
     BACKEND_HEADERS_TIMEOUT_MS: "30000",
     WEBSOCKETS: "true",
     API_CORS_ORIGINS: "",
+    API_ALLOW_ENCODED_SLASHES: "false",
     SSE_HEARTBEAT_SECONDS: "",
     RATE_LIMIT_PERIOD_SECONDS: "60",
     ...overrides,

@@ -37,17 +37,17 @@ function socketOriginAllowed(origin: string | null, publicUrl: URL, settings: Pr
  *
  * @example
  * const settings = proxySettings(env);
- * const response = await proxyToBackend(request, classifyRequest(request.headers, settings), settings, requestId, log, metrics);
+ * const response = await proxyToBackend(request, new URL(request.url), classifyRequest(request.headers, settings), settings, requestId, log, metrics);
  */
 export async function proxyToBackend(
   request: Request,
+  publicUrl: URL,
   kind: RequestKind,
   settings: ProxySettings,
   requestId: string,
   log: Logger,
   metrics: RequestMetrics,
 ): Promise<Response> {
-  const publicUrl = new URL(request.url);
   const { upgrade, eventStream: sse } = kind;
   if (upgrade && !settings.websockets) {
     return errorResponse(501, "not_implemented", "WebSocket connections are disabled on this gateway.", requestId);
@@ -137,8 +137,14 @@ function clientResponse(response: Response, publicUrl: URL, settings: ProxySetti
   return client;
 }
 
+/**
+ * What never reaches the client from the backend: hop-by-hop headers, the
+ * proxy token (a backend that echoes request headers would hand it out), and
+ * every `Access-Control-*` header (CORS is the gateway's decision, answer.ts).
+ */
 function toClientHeaders(headers: Headers, publicUrl: URL, settings: ProxySettings, upgrade: boolean): void {
-  dropHopByHop(headers, upgrade);
+  const { authHeader } = settings;
+  dropHopByHop(headers, upgrade, (name) => name === authHeader || name.startsWith("access-control-"));
   const location = headers.get("location");
   if (location !== null) headers.set("location", publicLocation(location, publicUrl, settings));
 }

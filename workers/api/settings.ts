@@ -20,6 +20,8 @@ export interface ProxySettings {
   websockets: boolean;
   /** API_CORS_ORIGINS; empty: same origin only, no CORS at all. */
   corsOrigins: ReadonlySet<string>;
+  /** API_ALLOW_ENCODED_SLASHES: `%2F` in an /api path is forwarded instead of refused (path-rules.ts). */
+  allowEncodedSlashes: boolean;
   /** 0 when off. */
   heartbeatSeconds: number;
   /** The rate limiter's period, for Retry-After (the binding does not say it). */
@@ -35,6 +37,7 @@ export interface ProxyVars {
   BACKEND_HEADERS_TIMEOUT_MS: string;
   WEBSOCKETS: string;
   API_CORS_ORIGINS: string;
+  API_ALLOW_ENCODED_SLASHES: string;
   SSE_HEARTBEAT_SECONDS: string;
   RATE_LIMIT_PERIOD_SECONDS: string;
 }
@@ -58,6 +61,7 @@ export function parseSettings(vars: ProxyVars): ProxySettings {
     headersTimeoutMs: positiveNumber(vars.BACKEND_HEADERS_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS),
     websockets: vars.WEBSOCKETS !== "false",
     corsOrigins: new Set(parseOriginList(vars.API_CORS_ORIGINS)),
+    allowEncodedSlashes: vars.API_ALLOW_ENCODED_SLASHES === "true",
     heartbeatSeconds: positiveNumber(vars.SSE_HEARTBEAT_SECONDS, 0),
     rateLimitPeriodSeconds: positiveNumber(vars.RATE_LIMIT_PERIOD_SECONDS, DEFAULT_RATE_LIMIT_PERIOD_SECONDS),
   };

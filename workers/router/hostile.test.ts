@@ -12,6 +12,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
+import { GATEWAY_ONLY_HEADERS } from "../../shared/trust";
 import { TEST_SECRETS } from "../../test/secrets";
 import router from "./index";
 
@@ -56,6 +57,10 @@ async function expectInvalidTokenAnswer(response: Response): Promise<void> {
   expect(response.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
   expect(await response.text()).toBe("");
 }
+
+/** `x-client-ip` as `X-cLiEnT-Ip`: a header name in a letter case no list spells. */
+const oddCase = (name: string): string =>
+  [...name].map((char, index) => (index % 2 === 0 ? char.toUpperCase() : char.toLowerCase())).join("");
 
 const GENERATED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -119,6 +124,28 @@ describe("headers only the gateway may set, sent by a client", () => {
     expect(echoed.headers).not.toHaveProperty("x-forwarded-for");
     expect(echoed.headers).not.toHaveProperty("x-proxy-token");
     expect(echoed.headers).not.toHaveProperty("cloudflare-workers-version-overrides");
+  });
+
+  it.each(["/api/users", "/media/v1/a.b.c"])(
+    "strip the whole client-address and URL-rewrite family of shared/trust.ts before %s, in odd case and repeated",
+    async (path) => {
+      const headers = new Headers();
+      for (const name of GATEWAY_ONLY_HEADERS.keys()) {
+        headers.append(name, "6.6.6.6");
+        headers.append(oddCase(name), "/admin");
+      }
+      const { echoed } = await throughRouterToEcho(path, { headers });
+      expect(Object.keys(echoed.headers).filter((name) => GATEWAY_ONLY_HEADERS.has(name))).toEqual([]);
+    },
+  );
+
+  it("keeps CF-Connecting-IP: the edge sets it, and the api derives X-Forwarded-For from it", async () => {
+    const { echoed } = await throughRouterToEcho("/api/users", {
+      headers: { "CF-Connecting-IP": "203.0.113.7", "X-Client-IP": "6.6.6.6", "True-Client-IP": "6.6.6.6" },
+    });
+    expect(echoed.headers["cf-connecting-ip"]).toBe("203.0.113.7");
+    expect(echoed.headers).not.toHaveProperty("x-client-ip");
+    expect(echoed.headers).not.toHaveProperty("true-client-ip");
   });
 
   it("passes the client's own credentials and ordinary headers through untouched", async () => {

@@ -1,0 +1,94 @@
+/**
+ * What the api refuses before anything reaches the backend: methods that
+ * only echo or tunnel, and paths that a backend or framework would decode
+ * into a walk out of `/api` (or out of BACKEND_URL's base path). The rules
+ * and why: docs/api.md, "What the gateway refuses".
+ */
+import { errorResponse } from "../../shared/errors";
+import type { Logger } from "../../shared/log";
+import { loggablePath } from "../../shared/log";
+import type { ProxySettings } from "./settings";
+
+/**
+ * TRACE echoes the request back (an Apache backend would echo the proxy
+ * token), TRACK is IIS's TRACE, CONNECT asks for a tunnel. Method names are
+ * case-sensitive (RFC 9110 §9.1), but servers differ on that, so every
+ * spelling is refused.
+ */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(["TRACE", "TRACK", "CONNECT"]);
+
+/** The methods the api forwards, for the 405's `Allow`. */
+const ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/** Why a path was refused, as logged. */
+export type PathRefusal = "dot-segment" | "backslash" | "double-encoded" | "encoded-slash";
+
+/** A percent-escape of an ASCII character: the only bytes that can spell `.`, `/`, `\`, `;` or `%`. */
+const ASCII_ESCAPE = /%([0-7][0-9a-f])/gi;
+/** After one decoding, an escape that a second decoding would turn into `.`, `/` or `\`. */
+const TRAVERSAL_ESCAPE = /%(2e|2f|5c)/i;
+const ENCODED_SLASH = /%2f/i;
+
+/**
+ * Whether an /api path (a parsed URL's pathname: the URL parser has already
+ * resolved literal and `%2e` dot segments and turned `\` into `/`) holds,
+ * once percent-decoded as a backend would decode it, a `.` or `..` segment
+ * (also as Tomcat reads `..;x`), a backslash, an escape that decodes again to
+ * one of those, or (unless allowed) an encoded slash.
+ *
+ * @example
+ * pathRefusal("/api/..%2fsecret", false); // "dot-segment"
+ * pathRefusal("/api/users/42", false); // undefined
+ */
+export function pathRefusal(pathname: string, allowEncodedSlashes: boolean): PathRefusal | undefined {
+  // Nearly every path has neither: one scan each, and nothing else runs.
+  if (!pathname.includes("%") && !pathname.includes(";")) return undefined;
+  const decoded = pathname.replace(ASCII_ESCAPE, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  if (decoded.includes("\\")) return "backslash";
+  for (const segment of decoded.split("/")) {
+    const end = segment.indexOf(";");
+    const bare = end === -1 ? segment : segment.slice(0, end);
+    if (bare === "." || bare === "..") return "dot-segment";
+  }
+  if (TRAVERSAL_ESCAPE.test(decoded)) return "double-encoded";
+  if (!allowEncodedSlashes && ENCODED_SLASH.test(pathname)) return "encoded-slash";
+  return undefined;
+}
+
+const PATH_MESSAGES: Readonly<Record<PathRefusal, string>> = {
+  "dot-segment": "The path holds an encoded '.' or '..' segment.",
+  backslash: "The path holds a backslash.",
+  "double-encoded": "The path holds a double-encoded '.', '/' or '\\'.",
+  "encoded-slash": "The path holds an encoded slash (%2F).",
+};
+
+/**
+ * The gateway's own answer to a request it will not forward (405 for a
+ * refused method, 400 for a refused path, logged with the reason), or
+ * undefined to go on.
+ */
+export function refusal(
+  request: Request,
+  pathname: string,
+  settings: ProxySettings,
+  requestId: string,
+  log: Logger,
+): Response | undefined {
+  const method = request.method.toUpperCase();
+  if (REFUSED_METHODS.has(method)) {
+    log.warn("method-refused", {
+      requestId,
+      method: request.method,
+      path: loggablePath(pathname),
+      status: 405,
+      reason: method.toLowerCase(),
+    });
+    return errorResponse(405, "method_not_allowed", `${method} is not forwarded to the backend.`, requestId, {
+      Allow: ALLOW,
+    });
+  }
+  const reason = pathRefusal(pathname, settings.allowEncodedSlashes);
+  if (reason === undefined) return undefined;
+  log.warn("path-refused", { requestId, method: request.method, path: loggablePath(pathname), status: 400, reason });
+  return errorResponse(400, "bad_request", PATH_MESSAGES[reason], requestId);
+}
