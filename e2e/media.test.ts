@@ -85,6 +85,23 @@ describe("the demo page's video", () => {
     await screenshot(page, "video-after-expiry");
   });
 
+  it("plays the sample when its signed URL is opened directly (Chromium's own video document: an inline type has no CSP sandbox)", async () => {
+    const { page } = browser;
+    const minted = await fetch(`${GATEWAY_URL}/api/v1/media/${SAMPLE_KEY}`);
+    const { url } = (await minted.json()) as { url: string };
+    const opened = await page.goto(url);
+    expect(opened?.status()).toBe(200);
+    expect(opened?.headers()["content-type"]).toBe("video/mp4");
+    expect(opened?.headers()["content-security-policy"]).toBeUndefined();
+    expect(opened?.headers()["x-content-type-options"]).toBe("nosniff");
+    // Headless Chromium may not autoplay: start it as a viewer's click would.
+    await page.evaluate(() => document.querySelector("video")?.play());
+    await expect
+      .poll(() => page.evaluate(() => document.querySelector("video")?.currentTime ?? 0), { timeout: 20_000 })
+      .toBeGreaterThan(1);
+    await screenshot(page, "video-opened-directly");
+  });
+
   it("does not retry a URL that fails for another reason: a missing object is reported, once", async () => {
     const { page } = browser;
     await page.goto("/?key=samples/no-such-object.mp4");

@@ -206,11 +206,27 @@ function keyUnderPrefix(pfx: string, path: string): { key: string } | { problem:
 /** Longest `dl` file name, in UTF-8 bytes (what file systems commonly allow). */
 const MAX_DOWNLOAD_NAME_BYTES = 255;
 
-/** True when `dl` is a file name the contract accepts: 1-255 bytes of UTF-8, no `/`, `\` or control character. */
+/**
+ * Characters that make a name display as something other than what it is:
+ * the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069,
+ * `gpj.exe` shown as `exe.jpg`) and every other format character (Unicode
+ * category Cf: zero-width joiners and spaces, soft hyphen, BOM, tags), which
+ * the bidi controls belong to; listed apart so the rule reads as the
+ * Trojan Source class it refuses.
+ */
+const DISPLAY_SPOOFING_CHARACTER = /[\u202a-\u202e\u2066-\u2069]|\p{Cf}/u;
+/** `.`, `..`, `...`: names a file system treats as the directory itself, its parent, or an invisible file. */
+const DOTS_ONLY = /^\.+$/;
+
+/**
+ * True when `dl` is a file name the contract accepts: 1-255 bytes of UTF-8,
+ * no `/`, `\`, control or format character, not made only of dots.
+ */
 function isDownloadName(dl: unknown): dl is string {
   if (typeof dl !== "string" || dl.length === 0 || !dl.isWellFormed()) return false;
   if (encoder.encode(dl).byteLength > MAX_DOWNLOAD_NAME_BYTES) return false;
-  return !dl.includes("/") && !dl.includes("\\") && !CONTROL_CHARACTER.test(dl);
+  if (dl.includes("/") || dl.includes("\\") || CONTROL_CHARACTER.test(dl)) return false;
+  return !DISPLAY_SPOOFING_CHARACTER.test(dl) && !DOTS_ONLY.test(dl);
 }
 
 /** RFC 8187 attr-char: everything else in `filename*` is percent-encoded. */
@@ -493,7 +509,7 @@ export function mintProblem(input: MintInput, buckets?: readonly string[]): stri
     if (problem !== undefined) return problem;
   }
   if (input.dl !== undefined && !isDownloadName(input.dl)) {
-    return `dl refused (bad-dl): a file name of 1-${MAX_DOWNLOAD_NAME_BYTES} bytes of UTF-8 without / \\ or control characters`;
+    return `dl refused (bad-dl): a file name of 1-${MAX_DOWNLOAD_NAME_BYTES} bytes of UTF-8 without / \\, control or format (bidi, zero-width) characters, not only dots`;
   }
   if (input.ip !== undefined && parseAddressRange(input.ip) === undefined) {
     return "ip refused (bad-ip): a canonical IPv4 or IPv6 address, or a CIDR with no host bits set (203.0.113.7, 2001:db8:1:2::/64)";

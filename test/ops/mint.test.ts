@@ -65,6 +65,9 @@ describe("the backend's mint endpoint", () => {
     { what: "a key with ..", path: "a%2F..%2Fb.mp4", message: "key refused (bad-key: dot-dot-segment)" },
     { what: "a prefix with ..", path: "clips%2F..%2F", message: "pfx refused (bad-prefix: dot-dot-segment)" },
     { what: "a dl with CR LF", path: "a.pdf?dl=a%0D%0Ab.pdf", message: "dl refused (bad-dl)" },
+    { what: "a dl with a right-to-left override", path: "a.pdf?dl=a%E2%80%AEfdp.exe", message: "dl refused (bad-dl)" },
+    { what: "a dl with a zero-width space", path: "a.pdf?dl=a%E2%80%8Bb.pdf", message: "dl refused (bad-dl)" },
+    { what: "a dl of two dots", path: "a.pdf?dl=..", message: "dl refused (bad-dl)" },
     { what: "an ip with host bits", path: "a.mp4?ip=198.51.100.1%2F24", message: "ip refused (bad-ip)" },
     { what: "a ttl over a day", path: "a.mp4?ttl=86401", message: "ttl must be a whole number of seconds" },
   ];
@@ -122,6 +125,9 @@ describe("npm run mint", () => {
   it.each([
     ["an ip with a leading zero", ["a.mp4", "--ip", "1.2.3.04"], "ip refused (bad-ip)"],
     ["a dl with a slash", ["a.mp4", "--dl", "../a.mp4"], "dl refused (bad-dl)"],
+    ["a dl with a left-to-right isolate", ["a.mp4", "--dl", "a\u2066b.mp4"], "dl refused (bad-dl)"],
+    ["a dl with a byte order mark", ["a.mp4", "--dl", "\uFEFFa.mp4"], "dl refused (bad-dl)"],
+    ["a dl of one dot", ["a.mp4", "--dl", "."], "dl refused (bad-dl)"],
     ["a zero ttl", ["a.mp4", "--ttl", "0"], "ttl must be"],
     ["a key with a leading slash", ["/a.mp4"], "key refused (bad-key: leading-slash)"],
   ])("refuses %s before signing", async (_what, args, message) => {

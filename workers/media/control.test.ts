@@ -52,6 +52,9 @@ describe("sign() over RPC", () => {
     ["an empty prefix", { pfx: "" }, /pfx refused \(bad-prefix: empty\)/],
     ["a download name with a slash", { key: "a.pdf", dl: "../a.pdf" }, /dl refused \(bad-dl\)/],
     ["a download name with CR LF", { key: "a.pdf", dl: "a.pdf\r\nSet-Cookie: x=1" }, /dl refused \(bad-dl\)/],
+    ["a download name with a right-to-left override", { key: "a.pdf", dl: "a\u202Efdp.exe" }, /dl refused \(bad-dl\)/],
+    ["a download name with a zero-width joiner", { key: "a.pdf", dl: "a\u200Db.pdf" }, /dl refused \(bad-dl\)/],
+    ["a download name of three dots", { key: "a.pdf", dl: "..." }, /dl refused \(bad-dl\)/],
     ["an address with host bits past its prefix", { key: "a.mp4", ip: "198.51.100.1/24" }, /ip refused \(bad-ip\)/],
     ["an IPv4-mapped address", { key: "a.mp4", ip: "::ffff:203.0.113.7" }, /ip refused \(bad-ip\)/],
   ])("refuses %s with a clear reason, as a value", async (_name, input, message) => {

@@ -21,7 +21,8 @@ import {
   rangeHeaderOf,
   resolveRange,
 } from "./http-semantics";
-import { attachmentHeaders, cacheControlFor, cacheKeyFor, contentTypeFor, isInlineType } from "./policy";
+import type { ServedType } from "./policy";
+import { attachmentDisposition, cacheControlFor, cacheKeyFor, servedTypeFor } from "./policy";
 
 type CacheStatus = "hit" | "miss" | "bypass";
 
@@ -42,8 +43,6 @@ interface DeliveryRequest {
   bucket: BucketName;
   key: string;
   config: MediaConfig;
-  /** The CORS headers of this request's answer (handle.ts decides them for every method). */
-  cors: Readonly<Record<string, string>>;
   /** A token's `dl` download name as a header: set on 200 and 206 answers (HEAD too), never stored in the cache. */
   contentDisposition?: string;
   waitUntil(promise: Promise<unknown>): void;
@@ -61,6 +60,8 @@ interface Delivery {
   storageMs: number;
   /** Why storage failed, when the response is the JSON 503. */
   failure?: "object-changed" | "storage-failed";
+  /** The answer shows (200, 206) or revalidates (304) bytes of an inline type: a browser must be able to render it. */
+  inline: boolean;
 }
 
 /** One stored object as both R2 and a cached copy describe it. */
@@ -70,7 +71,8 @@ interface Representation {
   etag: string;
   /** The HTTP-date, as sent (a cached copy's header is used as stored, never re-formatted). */
   lastModified: string;
-  contentType: string;
+  /** Judged again on every answer, a cached copy's included: never the stored string as stored. */
+  type: ServedType;
   servedFrom: ServedFrom;
 }
 
@@ -168,7 +170,7 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
     const prepared = fromCache ?? (await answerFromStorage(delivery, cacheKey, spans));
     if (prepared === undefined) {
       const response = errorResponse(404, "not_found", "No such media object.", delivery.requestId);
-      return { response, cache: cacheStatus, bytes: 0, storageMs: spans.totalMs };
+      return { response, cache: cacheStatus, bytes: 0, storageMs: spans.totalMs, inline: false };
     }
     return { ...respond(delivery, prepared, spans.serverTiming(cacheStatus), cacheStatus), storageMs: spans.totalMs };
   } catch (error) {
@@ -185,6 +187,7 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
       bytes: 0,
       storageMs: spans.totalMs,
       failure: error instanceof ObjectChangedError ? "object-changed" : "storage-failed",
+      inline: false,
     };
   }
 }
@@ -197,7 +200,11 @@ export async function deliverMedia(input: Omit<DeliveryRequest, "asks">): Promis
 const STORED_SIZE_HEADER = "X-Object-Size";
 
 /** The representation a cached copy describes; undefined when it is not a copy this Worker stored. */
-function representationOfCached(headers: Headers, size: number): Representation | undefined {
+async function representationOfCached(
+  key: string,
+  headers: Headers,
+  size: number,
+): Promise<Representation | undefined> {
   const etag = headers.get("ETag");
   const lastModified = headers.get("Last-Modified");
   if (etag === null || lastModified === null) return undefined;
@@ -205,7 +212,7 @@ function representationOfCached(headers: Headers, size: number): Representation 
     size,
     etag,
     lastModified,
-    contentType: headers.get("Content-Type") ?? "application/octet-stream",
+    type: await servedTypeFor(key, headers.get("Content-Type")),
     servedFrom: headers.get("X-Served-From") === "fallback" ? "fallback" : "main",
   };
 }
@@ -246,7 +253,7 @@ async function answerFromCache(
 async function answerFromCachedPart(delivery: DeliveryRequest, part: Response): Promise<Prepared | undefined> {
   const served = parseContentRange(part.headers.get("Content-Range"));
   if (served === undefined || part.headers.get(STORED_SIZE_HEADER) !== String(served.size)) return undefined;
-  const representation = representationOfCached(part.headers, served.size);
+  const representation = await representationOfCached(delivery.key, part.headers, served.size);
   if (representation === undefined) return undefined;
   const answer = decideAnswer(delivery.asks, representation);
   if (answer.kind === "partial") {
@@ -269,7 +276,9 @@ async function answerFromCachedWhole(
 ): Promise<Prepared | undefined> {
   const length = hit.headers.get("Content-Length");
   const representation =
-    length !== null && /^[0-9]{1,15}$/.test(length) ? representationOfCached(hit.headers, Number(length)) : undefined;
+    length !== null && /^[0-9]{1,15}$/.test(length)
+      ? await representationOfCached(delivery.key, hit.headers, Number(length))
+      : undefined;
   if (representation === undefined) {
     // Not a copy this Worker stored (no length or validators): read from storage, which refills it.
     await hit.body?.cancel();
@@ -305,12 +314,12 @@ async function findInChain<T extends R2Object>(
   return undefined;
 }
 
-function representationOfObject(key: string, object: R2Object, servedFrom: ServedFrom): Representation {
+async function representationOfObject(key: string, object: R2Object, servedFrom: ServedFrom): Promise<Representation> {
   return {
     size: object.size,
     etag: object.httpEtag,
     lastModified: object.uploaded.toUTCString(),
-    contentType: contentTypeFor(key, object.httpMetadata?.contentType),
+    type: await servedTypeFor(key, object.httpMetadata?.contentType),
     servedFrom,
   };
 }
@@ -333,14 +342,14 @@ async function answerFromStorage(
     if (found === undefined) return undefined;
     const { object } = found;
     if (!hasBody(object)) throw new ObjectChangedError(); // a get without onlyIf always has a body
-    const representation = representationOfObject(key, object, found.servedFrom);
+    const representation = await representationOfObject(key, object, found.servedFrom);
     maybeFillCache(delivery, cacheKey, found.source, representation, object.etag);
     return { representation, answer: FULL, body: object.body };
   }
 
   const found = await spans.span("r2", () => findInChain(delivery, (source) => source.head(key)));
   if (found === undefined) return undefined;
-  const representation = representationOfObject(key, found.object, found.servedFrom);
+  const representation = await representationOfObject(key, found.object, found.servedFrom);
   const answer = decideAnswer(delivery.asks, representation);
   if (request.method !== "GET" || (answer.kind !== "full" && answer.kind !== "partial")) {
     return { representation, answer, body: null };
@@ -385,7 +394,7 @@ function maybeFillCache(
     const object = await source.get(delivery.key, { onlyIf: { etagMatches: r2Etag } });
     if (object === null || !hasBody(object)) return; // replaced meanwhile: the next miss fills it
     const headers = new Headers({
-      "Content-Type": representation.contentType,
+      "Content-Type": representation.type.contentType,
       "Content-Length": String(representation.size),
       ETag: representation.etag,
       "Last-Modified": representation.lastModified,
@@ -422,12 +431,10 @@ function respond(
   const { key, request, config } = delivery;
   const { representation, answer } = prepared;
   const headers: Record<string, string> = {
-    ...delivery.cors,
     "Accept-Ranges": "bytes",
     ETag: representation.etag,
     "Last-Modified": representation.lastModified,
     "Cache-Control": cacheControlFor(key, representation.servedFrom, config.settings),
-    "X-Content-Type-Options": "nosniff",
     "X-Served-From": representation.servedFrom,
     "Server-Timing": serverTiming,
   };
@@ -436,6 +443,8 @@ function respond(
     cache: cacheStatus,
     servedFrom: representation.servedFrom,
     bytes,
+    // A 304's headers update the browser's stored answer: they must not sandbox an inline one.
+    inline: representation.type.inline && status !== 412 && status !== 416,
   });
 
   if (answer.kind === "not-modified") return result(304, null, 0);
@@ -445,8 +454,8 @@ function respond(
     return result(answer.kind === "unsatisfiable" ? 416 : 412, null, 0);
   }
 
-  headers["Content-Type"] = representation.contentType;
-  if (!isInlineType(representation.contentType)) Object.assign(headers, attachmentHeaders(key));
+  headers["Content-Type"] = representation.type.contentType;
+  if (!representation.type.inline) headers["Content-Disposition"] = attachmentDisposition(key);
   if (delivery.contentDisposition !== undefined) headers["Content-Disposition"] = delivery.contentDisposition;
   const length = answer.kind === "partial" ? answer.length : representation.size;
   if (answer.kind === "partial")

@@ -1,7 +1,7 @@
 /**
  * `GET|HEAD /media/v1/<jwt>` and `/media/v1/<jwt>/<path>` (a prefix token):
  * route, method, token, the per-request path and address checks, then
- * delivery. Every token failure is the same bare 401; every storage failure
+ * delivery, and the headers every answer carries. Every token failure is the same bare 401; every storage failure
  * a JSON 503.
  */
 import { errorResponse } from "../../shared/errors";
@@ -13,7 +13,7 @@ import { answerWithPassedRequestId } from "../../shared/request-id";
 import type { MediaConfig } from "./config";
 import { mediaConfig } from "./config";
 import { deliverMedia } from "./deliver";
-import { corsHeaders, corsPreflightHeaders } from "./policy";
+import { addCorsHeaders } from "./policy";
 import { verifyMediaToken } from "./token";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
@@ -29,19 +29,36 @@ function invalidTokenResponse(): Response {
       "WWW-Authenticate": 'Bearer error="invalid_token"',
       "Cache-Control": "no-store",
       "Content-Length": "0",
-      "X-Content-Type-Options": "nosniff",
     },
   });
 }
 
+/** One answer, and whether it shows (or revalidates) the bytes of an inline type. */
+interface MediaAnswer {
+  response: Response;
+  inline: boolean;
+}
+
+const notInline = (response: Response): MediaAnswer => ({ response, inline: false });
+
 /**
- * Media's CORS, for every method in one place: an allow-listed Origin's
- * headers on GET and HEAD answers, and with the preflight's on OPTIONS.
+ * The headers of every media answer, whatever built it (a delivery, a 401,
+ * a JSON 404 or 503, a 405, a preflight): a browser sniffs nothing, and
+ * runs nothing from a media URL it navigates to, since every answer but an
+ * inline type's is sandboxed (Chromium plays no directly opened video under
+ * a CSP sandbox: docs/media.md); and a cross-origin player sees the status
+ * itself, the 401 above all, or it could never refresh its token.
  */
-function corsFor(request: Request, config: MediaConfig): Readonly<Record<string, string>> {
-  const cors = corsHeaders(request.headers.get("Origin"), config.settings.corsOrigins);
-  if (request.method !== "OPTIONS" || !("Access-Control-Allow-Origin" in cors)) return cors;
-  return { ...cors, ...corsPreflightHeaders() };
+function withMediaHeaders({ response, inline }: MediaAnswer, request: Request, config: MediaConfig): Response {
+  const { headers } = response;
+  if (!inline) {
+    // A JSON error already has the gateway's document policy: the sandbox is added to it, never a looser one put in its place.
+    const documentPolicy = headers.get("Content-Security-Policy");
+    headers.set("Content-Security-Policy", documentPolicy === null ? "sandbox" : `sandbox; ${documentPolicy}`);
+  }
+  headers.set("X-Content-Type-Options", "nosniff");
+  addCorsHeaders(headers, request, config.settings.corsOrigins);
+  return response;
 }
 
 /**
@@ -56,9 +73,10 @@ export function handleMediaRequest(
 ): Promise<Response> {
   const metrics = new RequestMetrics(env.METRICS, "media", env.VERSION, request.method, "object");
   return recordedAnswer(metrics, () =>
-    answerWithPassedRequestId(request, (requestId) =>
-      answerMediaRequest(request, requestId, mediaConfig(env), ctx, log, metrics),
-    ),
+    answerWithPassedRequestId(request, async (requestId) => {
+      const config = mediaConfig(env);
+      return withMediaHeaders(await answerMediaRequest(request, requestId, config, ctx, log, metrics), request, config);
+    }),
   );
 }
 
@@ -69,12 +87,12 @@ async function answerMediaRequest(
   ctx: ExecutionContext,
   log: Logger,
   metrics: RequestMetrics,
-): Promise<Response> {
+): Promise<MediaAnswer> {
   const started = Date.now();
   const target = splitMediaPath(new URL(request.url).pathname);
   if (target === undefined) {
     metrics.note({ routeKind: "no-route" });
-    return errorResponse(404, "not_found", "No such media route.", requestId);
+    return notInline(errorResponse(404, "not_found", "No such media route.", requestId));
   }
   metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
   // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.
@@ -82,12 +100,14 @@ async function answerMediaRequest(
 
   if (request.method === "OPTIONS") {
     metrics.note({ routeKind: "preflight" });
-    return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS, ...corsFor(request, config) } });
+    return notInline(new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS } }));
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
-    return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, {
-      Allow: ALLOWED_METHODS,
-    });
+    return notInline(
+      errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, {
+        Allow: ALLOWED_METHODS,
+      }),
+    );
   }
 
   const verified = await verifyMediaToken(target.token, await config.kidRegistry(log));
@@ -106,7 +126,7 @@ async function answerMediaRequest(
       kid: verified.kid,
     });
     metrics.note({ reason, kid: verified.kid });
-    return invalidTokenResponse();
+    return notInline(invalidTokenResponse());
   }
   const { key } = authorized;
 
@@ -125,7 +145,6 @@ async function answerMediaRequest(
     bucket: verified.bucket,
     key,
     config,
-    cors: corsFor(request, config),
     contentDisposition: verified.contentDisposition,
     waitUntil: (promise) => ctx.waitUntil(promise),
     onFillError: () => log.warn("media-cache-fill-failed", { ...logFields(), reason: "cache-fill-failed" }),
@@ -158,5 +177,5 @@ async function answerMediaRequest(
       durationMs: Date.now() - started,
     });
   }
-  return delivery.response;
+  return delivery;
 }

@@ -8,8 +8,10 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { mediaPath } from "../../shared/media-token";
 import { TEST_SECRETS } from "../../test/secrets";
-import { ORIGIN, fetchToken, patternBytes } from "./test-kit";
+import { ORIGIN, answerWithVars, captureLogs, fetchToken, logRecords, mint, patternBytes, uniqueKey } from "./test-kit";
+import { buildKidRegistry, verifiedTokenCache, verifyMediaToken } from "./token";
 
 const V1 = TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V1;
 const V2 = TEST_SECRETS.media.MEDIA_TOKEN_SECRET_V2;
@@ -20,6 +22,19 @@ function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function base64urlBytes(text: string): Uint8Array {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(binary, (character) => character.charCodeAt(0));
+}
+
+const BASE64URL_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** `segment` with its last digit's spare bits (2 when 3 digits are left over, 4 when 2 are) set to `bits`. */
+function withSpareBits(segment: string, bits: number): string {
+  const last = BASE64URL_DIGITS.indexOf(segment.slice(-1));
+  return `${segment.slice(0, -1)}${BASE64URL_DIGITS.charAt(last | bits)}`;
 }
 
 /** A JOSE segment: an object is serialized, a string is taken as the exact JSON text (duplicate keys, odd numbers). */
@@ -66,6 +81,20 @@ interface HostileToken {
   /** The request's CF-Connecting-IP. */
   clientIp?: string;
 }
+
+/** Another spelling of a token's three segments. */
+type Respelling = (header: string, payload: string, signature: string) => string;
+
+/** Spellings of one valid token that a lenient base64url decoder reads as the same bytes. */
+const respellings: readonly [string, Respelling][] = [
+  ["a padded signature", (h, p, s) => `${h}.${p}.${s}=`],
+  ["a signature padded twice", (h, p, s) => `${h}.${p}.${s}==`],
+  ["a padded header", (h, p, s) => `${h}=.${p}.${s}`],
+  ["a padded payload", (h, p, s) => `${h}.${p}=.${s}`],
+  ["the signature's low spare bit set", (h, p, s) => `${h}.${p}.${withSpareBits(s, 1)}`],
+  ["the signature's high spare bit set", (h, p, s) => `${h}.${p}.${withSpareBits(s, 2)}`],
+  ["both spare bits set, and padded", (h, p, s) => `${h}.${p}.${withSpareBits(s, 3)}=`],
+];
 
 /** A prefix token for clips/hostile/ (objects inside and outside it are seeded). */
 const prefixClaims = (extra: Record<string, unknown> = {}) => ({ pfx: "clips/hostile/", exp: now() + 300, ...extra });
@@ -235,7 +264,7 @@ const corpus: HostileToken[] = [
   },
   {
     name: "base64 padding on every segment",
-    reason: "malformed",
+    reason: "malformed: non-canonical",
     token: async () => {
       const [h, p, s] = await validParts();
       return `${h}==.${p}=.${s}=`;
@@ -272,11 +301,20 @@ const corpus: HostileToken[] = [
     },
   },
   {
-    name: "a signature one character short",
+    // One character short leaves 42 digits: the last one's 4 spare bits decide the reason, so both are pinned.
+    name: "a signature one byte short, canonically spelled",
     reason: "invalid: signature",
     token: async () => {
       const [h, p, s] = await validParts();
-      return `${h}.${p}.${s.slice(0, -1)}`;
+      return `${h}.${p}.${base64url(base64urlBytes(s).slice(0, -1))}`;
+    },
+  },
+  {
+    name: "a signature one character short, its last digit's spare bits set",
+    reason: "malformed: non-canonical",
+    token: async () => {
+      const [h, p, s] = await validParts();
+      return `${h}.${p}.${s.slice(0, -2)}B`;
     },
   },
   {
@@ -602,6 +640,45 @@ const corpus: HostileToken[] = [
     token: () => forge(HEADER, claims({ dl: "C:\\Windows\\evil.exe" })),
   },
   { name: "dl of 256 bytes", reason: "bad-dl", token: () => forge(HEADER, claims({ dl: `${"d".repeat(252)}.pdf` })) },
+  // dl names that display as something other than what they are: bidi controls, other format characters, dots only
+  ...[
+    ["a right-to-left override", "invoice\u202Egpj.exe"],
+    ["a left-to-right override", "a\u202Db.pdf"],
+    ["a right-to-left embedding", "a\u202Bb.pdf"],
+    ["a pop directional formatting", "a.pdf\u202C"],
+    ["a right-to-left isolate", "a\u2067b.pdf"],
+    ["a first-strong isolate", "\u2068a.pdf"],
+    ["a zero-width space", "report\u200B.pdf"],
+    ["a zero-width non-joiner", "a\u200Cb.pdf"],
+    ["a word joiner", "a\u2060b.pdf"],
+    ["a byte order mark", "\uFEFFa.pdf"],
+    ["a soft hyphen", "exe\u00AD.pdf"],
+    ["an Arabic letter mark", "a\u061Cb.pdf"],
+    ["a tag character", "a.pdf\u{E0001}"],
+    ["one dot", "."],
+    ["two dots", ".."],
+    ["three dots", "..."],
+  ].map(([what, dl]): HostileToken => ({
+    name: `dl with ${what}`,
+    reason: "bad-dl",
+    token: () => forge(HEADER, claims({ dl })),
+  })),
+  // One spelling per token: padding and spare bits are other spellings of the same bytes, refused before the cache
+  ...respellings.map(([what, spell]): HostileToken => ({
+    name: `a non-canonical spelling: ${what}`,
+    reason: "malformed: non-canonical",
+    token: async () => spell(...(await validParts())),
+  })),
+  {
+    name: "a non-canonical spelling: a header whose last digit carries spare bits",
+    reason: "malformed: non-canonical",
+    token: async () => {
+      // {"alg":"HS256","kid":"v1"} is 26 bytes: 35 digits, the last with 2 spare bits.
+      const header = segment('{"alg":"HS256","kid":"v1"}');
+      const [, p, s] = await validParts();
+      return `${withSpareBits(header, 1)}.${p}.${s}`;
+    },
+  },
   {
     name: "dl of 128 two-byte characters (256 bytes)",
     reason: "bad-dl",
@@ -752,7 +829,7 @@ const corpus: HostileToken[] = [
 
 /** Fixed reasons the media Worker may log for a refused token: nothing from the token itself. */
 const SANITIZED_REASON =
-  /^(malformed|bad-alg|bad-crit|missing-kid|unknown-kid|expired|not-yet-valid|invalid: (exp|nbf|iat|claims|signature|other)|missing-key|bad-key: [a-z-]+|bad-prefix: [a-z-]+|bad-path: [a-z0-9-]+|key-and-pfx|unknown-bucket|bad-dl|bad-ip|ip-mismatch|ip-without-crit)$/;
+  /^(malformed|malformed: non-canonical|bad-alg|bad-crit|missing-kid|unknown-kid|expired|not-yet-valid|invalid: (exp|nbf|iat|claims|signature|other)|missing-key|bad-key: [a-z-]+|bad-prefix: [a-z-]+|bad-path: [a-z0-9-]+|key-and-pfx|unknown-bucket|bad-dl|bad-ip|ip-mismatch|ip-without-crit)$/;
 
 /** The request a client makes for a hostile entry: its token, the path after it, its address. */
 function hostileRequest(entry: HostileToken, token: string, init: RequestInit = {}): Request {
@@ -910,6 +987,257 @@ describe("v1.1 requests that look like tricks but stay inside what the token gra
       new Request(`${ORIGIN}/media/v1/${await boundToken(ip)}`, { headers: { "CF-Connecting-IP": clientIp } }),
     );
     expect(response.status).toBe(200);
+    await response.body?.cancel();
+  });
+});
+
+/** What the Worker answers for an object stored with `contentType` (none: the extension decides). */
+async function servedAs(name: string, contentType: string | undefined): Promise<Response> {
+  const key = uniqueKey(name);
+  await env.MEDIA_BUCKET.put(key, "<script>alert(document.cookie)</script>", {
+    httpMetadata: contentType === undefined ? {} : { contentType },
+  });
+  return fetchToken(await mint(key));
+}
+
+/** A 200 that a browser saves as `name` and never renders: the exact type, the attachment, the sandbox, nosniff. */
+async function expectSandboxedAttachment(response: Response, contentType: string, name: string): Promise<void> {
+  expect(response.status).toBe(200);
+  expect(response.headers.get("Content-Type")).toBe(contentType);
+  expect(response.headers.get("Content-Disposition")).toBe(`attachment; filename="${name}"`);
+  expect(response.headers.get("Content-Security-Policy")).toBe("sandbox");
+  expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  await response.body?.cancel();
+}
+
+describe("stored types as a browser reads them (Fetch: a header value is a list; WHATWG MIME Sniffing parses each)", () => {
+  const OCTET_STREAM = "application/octet-stream";
+
+  it.each([
+    ["a list: video, then HTML (a browser takes the last valid type)", "video/mp4, text/html"],
+    ["a list without a space", "video/mp4,text/html"],
+    ["a list whose second type hides a comma in quotes", 'video/mp4,text/html;x=","'],
+    ["a list: HTML, then video", "text/html, video/mp4"],
+    ["a list with an empty member", "video/mp4,"],
+    ["a list of the same type twice", "video/mp4, video/mp4"],
+    ["a list with an invalid first member", "no-slash, text/html"],
+    ["no subtype", "video"],
+    ["no subtype after the slash", "video/"],
+    ["a space inside the type", "vid eo/mp4"],
+    ["a non-token character in the subtype", "video/mp4@x"],
+    ["the wildcard a browser ignores", "*/*"],
+    ["a quoted Latin-1 parameter", 'video/mp4;x="\u00e9"'],
+    ["only a comma", ","],
+  ])("serves %s (%s) as opaque bytes in a sandboxed attachment", async (_what, contentType) => {
+    await expectSandboxedAttachment(await servedAs("typed.mp4", contentType), OCTET_STREAM, "typed.mp4");
+  });
+
+  it.each([
+    ["HTML with a quoted comma that names video", 'text/html;x="video/mp4, a"', 'text/html;x="video/mp4, a"'],
+    ["HTML in upper case", "TEXT/HTML", "text/html"],
+    ["SVG with a charset", "image/svg+xml; charset=UTF-8", "image/svg+xml;charset=UTF-8"],
+    ["XHTML", "application/xhtml+xml", "application/xhtml+xml"],
+  ])("serves %s (%s) as %s in a sandboxed attachment", async (_what, contentType, served) => {
+    await expectSandboxedAttachment(await servedAs("page.mp4", contentType), served, "page.mp4");
+  });
+
+  it.each([
+    ["upper case", "VIDEO/MP4", "video/mp4"],
+    ["a parameter with spaces", "Video/MP4 ; Codecs=avc1", "video/mp4;codecs=avc1"],
+    [
+      "a quoted codecs list (its comma is no list)",
+      'video/mp4; codecs="avc1.42E01E, mp4a.40.2"',
+      'video/mp4;codecs="avc1.42E01E, mp4a.40.2"',
+    ],
+    ["surrounding whitespace", "  audio/mpeg\t", "audio/mpeg"],
+    ["a playlist type", "application/vnd.apple.mpegurl", "application/vnd.apple.mpegurl"],
+  ])("serves %s (%s) inline, as %s", async (_what, contentType, served) => {
+    const response = await servedAs("clip.mp4", contentType);
+    expect(response.headers.get("Content-Type")).toBe(served);
+    expect(response.headers.get("Content-Disposition")).toBeNull();
+    expect(response.headers.get("Content-Security-Policy")).toBeNull();
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    await response.body?.cancel();
+  });
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"])(
+    "types a key ending in .%s without a stored type as opaque bytes, from storage and then from the edge cache",
+    async (extension) => {
+      const key = uniqueKey(`x.${extension}`);
+      await env.MEDIA_BUCKET.put(key, "bytes");
+      for (const round of ["storage", "cache"]) {
+        const response = await answerWithVars(mediaPath(await mint(key)));
+        expect(response.status, round).toBe(200);
+        expect(response.headers.get("Server-Timing"), round).toMatch(
+          round === "storage" ? /^cache;desc=miss/ : /^cache;desc=hit/,
+        );
+        expect(response.headers.get("Content-Type"), round).toBe(OCTET_STREAM);
+        expect(response.headers.get("Content-Disposition"), round).toBe(`attachment; filename="x.${extension}"`);
+        expect(response.headers.get("Content-Security-Policy"), round).toBe("sandbox");
+        expect(await response.text()).toBe("bytes");
+      }
+    },
+  );
+});
+
+describe("one spelling per token, cold and warm", () => {
+  it("serves the canonical spelling and refuses its 7 other spellings before the verified-token cache, which keeps one entry", async () => {
+    const registry = await buildKidRegistry(TEST_SECRETS.media);
+    const canonical = await forge(HEADER, claims());
+    const [h = "", p = "", s = ""] = canonical.split(".");
+    // The signature's 43rd digit has 2 spare bits: 4 digits, each with or without a trailing "=".
+    const spellings = [0, 1, 2, 3].flatMap((bits) => [
+      `${h}.${p}.${withSpareBits(s, bits)}`,
+      `${h}.${p}.${withSpareBits(s, bits)}=`,
+    ]);
+    expect(new Set(spellings).size).toBe(8);
+    expect(spellings.filter((spelling) => spelling === canonical)).toHaveLength(1);
+    for (const temperature of ["cold", "warm"]) {
+      for (const spelling of spellings) {
+        const result = await verifyMediaToken(spelling, registry);
+        if (spelling === canonical) expect(result, temperature).toMatchObject({ ok: true, key: "clips/hostile.mp4" });
+        else
+          expect(result, `${temperature} ${spelling.slice(-3)}`).toEqual({
+            ok: false,
+            reason: "malformed: non-canonical",
+          });
+      }
+      expect(verifiedTokenCache(registry).size, temperature).toBe(1);
+      expect(verifiedTokenCache(registry).has(canonical)).toBe(true);
+    }
+  });
+
+  it("answers the same through the Worker, cold and warm: one 200, seven 401s with the reason logged", async () => {
+    const canonical = await forge(HEADER, claims());
+    const [h = "", p = "", s = ""] = canonical.split(".");
+    const spellings = [0, 1, 2, 3].flatMap((bits) => [
+      `${h}.${p}.${withSpareBits(s, bits)}`,
+      `${h}.${p}.${withSpareBits(s, bits)}=`,
+    ]);
+    for (const temperature of ["cold", "warm"]) {
+      const { result: statuses, lines } = await captureLogs(async () => {
+        const answered: number[] = [];
+        for (const spelling of spellings) {
+          const response = await fetchToken(spelling);
+          answered.push(response.status);
+          await response.body?.cancel();
+        }
+        return answered;
+      });
+      expect(
+        statuses.filter((status) => status === 200),
+        temperature,
+      ).toHaveLength(1);
+      expect(
+        statuses.filter((status) => status === 401),
+        temperature,
+      ).toHaveLength(7);
+      const reasons = logRecords(lines)
+        .filter((line) => line.event === "media-token-rejected")
+        .map((line) => line.reason);
+      expect(reasons, temperature).toEqual(Array.from({ length: 7 }, () => "malformed: non-canonical"));
+    }
+  });
+});
+
+describe("CORS on every media answer, so a cross-origin player sees the status itself", () => {
+  const ALLOWED = "https://player.example";
+  const vars = { MEDIA_CORS_ORIGINS: ALLOWED };
+  const failing = {
+    head: () => Promise.reject(new Error("R2 unavailable (on purpose)")),
+    get: () => Promise.reject(new Error("R2 unavailable (on purpose)")),
+  };
+
+  const cases: [string, number, () => Promise<{ path: string; init?: RequestInit; vars?: Record<string, unknown> }>][] =
+    [
+      ["a refused token", 401, async () => ({ path: mediaPath(await forge(HEADER, claims({ exp: now() - 3600 }))) })],
+      ["a missing object", 404, async () => ({ path: mediaPath(await mint(uniqueKey("missing.mp4"))) })],
+      ["a path that is no media route", 404, async () => ({ path: "/media/v1/" })],
+      ["a POST", 405, async () => ({ path: mediaPath(await mint("clips/ok.mp4")), init: { method: "POST" } })],
+      [
+        "a failed If-Match",
+        412,
+        async () => ({ path: mediaPath(await mint("clips/ok.mp4")), init: { headers: { "If-Match": '"nope"' } } }),
+      ],
+      [
+        "an unsatisfiable range",
+        416,
+        async () => ({ path: mediaPath(await mint("clips/ok.mp4")), init: { headers: { Range: "bytes=9999-" } } }),
+      ],
+      [
+        "a storage outage",
+        503,
+        async () => ({
+          path: mediaPath(await mint(uniqueKey("outage.mp4"))),
+          vars: { MEDIA_BUCKET: failing, SKIP_FALLBACK: "true" },
+        }),
+      ],
+      ["a full read", 200, async () => ({ path: mediaPath(await mint("clips/ok.mp4")) })],
+      [
+        "a range",
+        206,
+        async () => ({ path: mediaPath(await mint("clips/ok.mp4")), init: { headers: { Range: "bytes=0-9" } } }),
+      ],
+      ["a preflight", 204, async () => ({ path: mediaPath(await mint("clips/ok.mp4")), init: { method: "OPTIONS" } })],
+    ];
+
+  it.each(cases)(
+    "grants an allow-listed origin on %s (%i), with the exposed headers, Vary, nosniff",
+    async (_what, status, request) => {
+      vi.spyOn(console, "log").mockImplementation(() => undefined);
+      vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const { path, init, vars: extra } = await request();
+      const headers = new Headers(init?.headers);
+      headers.set("Origin", ALLOWED);
+      const response = await answerWithVars(path, { ...init, headers }, { ...vars, ...extra });
+      expect(response.status).toBe(status);
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
+      expect(response.headers.get("Access-Control-Expose-Headers")).toBe(
+        "Content-Range, Accept-Ranges, Content-Length, ETag",
+      );
+      expect(response.headers.get("Vary")).toBe("Origin");
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      await response.body?.cancel();
+    },
+  );
+
+  it("grants an allow-listed origin on a 304, and on none of them grants an origin off the list", async () => {
+    const path = mediaPath(await mint("clips/ok.mp4"));
+    const first = await answerWithVars(path, { headers: { Origin: ALLOWED } }, vars);
+    await first.body?.cancel();
+    const etag = first.headers.get("ETag") ?? "";
+    const revalidated = await answerWithVars(path, { headers: { Origin: ALLOWED, "If-None-Match": etag } }, vars);
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
+    // An inline type's 304 updates the browser's stored answer: it carries no sandbox.
+    expect(revalidated.headers.get("Content-Security-Policy")).toBeNull();
+    for (const [, , request] of cases) {
+      const { path: other, init, vars: extra } = await request();
+      const headers = new Headers(init?.headers);
+      headers.set("Origin", "https://evil.example");
+      const response = await answerWithVars(other, { ...init, headers }, { ...vars, ...extra });
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+      expect(response.headers.get("Vary")).toBe("Origin");
+      await response.body?.cancel();
+    }
+  });
+
+  it.each([
+    ["a refused token (401)", 401, "sandbox"],
+    ["no media route (404, JSON)", 404, "sandbox; default-src 'none'; frame-ancestors 'none'"],
+    ["a POST (405, JSON)", 405, "sandbox; default-src 'none'; frame-ancestors 'none'"],
+  ])("sandboxes %s", async (_what, status, policy) => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const path =
+      status === 401
+        ? mediaPath(await forge(HEADER, claims({ exp: now() - 3600 })))
+        : status === 404
+          ? "/media/v1/"
+          : mediaPath(await mint("clips/ok.mp4"));
+    const response = await answerWithVars(path, { method: status === 405 ? "PUT" : "GET" });
+    expect(response.status).toBe(status);
+    expect(response.headers.get("Content-Security-Policy")).toBe(policy);
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
     await response.body?.cancel();
   });
 });

@@ -129,6 +129,38 @@ function remember(registry: KidRegistry, token: string, entry: VerifiedEntry): v
   entries.set(token, entry);
 }
 
+const BASE64URL_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** A segment in the base64url alphabet. */
+const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]*$/;
+/** One that only padding or whitespace keep out of it: a lenient decoder reads the same bytes. */
+const PADDED_OR_SPACED_SEGMENT = /^[A-Za-z0-9_=\s-]*$/;
+
+/**
+ * False when a segment of `token` is a second spelling of the same bytes:
+ * padding, whitespace, or spare bits set in the last digit (jose, like
+ * `Uint8Array.fromBase64`, decodes them all leniently, so one token would
+ * have up to eight spellings). A segment with other characters is left to
+ * jose, which refuses it as malformed.
+ */
+function isCanonicalSpelling(token: string): boolean {
+  const segments = token.split(".");
+  // Not a compact JWS at all (a path segment, a JWE): jose refuses it with its own reason.
+  if (segments.length !== 3) return true;
+  for (const segment of segments) {
+    if (!BASE64URL_SEGMENT.test(segment)) {
+      if (PADDED_OR_SPACED_SEGMENT.test(segment)) return false;
+      continue;
+    }
+    // The last digit of 2 (or 3) leftover digits carries 4 (or 2) bits beyond the last byte: they must be zero.
+    const leftover = segment.length % 4;
+    // One leftover digit encodes no byte: jose refuses it as malformed.
+    if (leftover < 2) continue;
+    const lastDigit = BASE64URL_DIGITS.indexOf(segment.charAt(segment.length - 1));
+    if ((lastDigit & (leftover === 2 ? 0b1111 : 0b11)) !== 0) return false;
+  }
+  return true;
+}
+
 /**
  * Verifies a compact JWS against the registry and checks its claims, at
  * `now` (ms since the epoch). Every failure becomes a fixed reason string;
@@ -146,6 +178,8 @@ export async function verifyMediaToken(
   now = Date.now(),
 ): Promise<VerifiedMediaToken | RejectedMediaToken> {
   if (token.length === 0 || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: "malformed" };
+  // Before the cache: each spelling jose would also accept would otherwise be an entry of its own.
+  if (!isCanonicalSpelling(token)) return { ok: false, reason: "malformed: non-canonical" };
   const entries = verifiedTokens.get(registry);
   const cached = entries?.get(token);
   if (entries !== undefined && cached !== undefined) {
