@@ -134,7 +134,12 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
       ...directSocket("forwarderToFetchLimited"),
     },
     {
-      ...benchWorker("health", benchOut, { serviceBindings: { MEDIA: "gateway-media", API: "gateway-api" } }),
+      ...benchWorker("health", benchOut, {
+        serviceBindings: {
+          MEDIA: { name: "gateway-media", entrypoint: "Control" },
+          API: { name: "gateway-api", entrypoint: "Control" },
+        },
+      }),
       ...directSocket("bareHealth"),
     },
   ];

@@ -1,6 +1,7 @@
 /**
- * The end of a bench run: its two tables printed, and bench/results/latest.{json,md,svg}
- * written (a quick or cut-down run writes dist/bench-results/ instead).
+ * The end of a bench run: its two tables printed, and latest.{json,md,svg}
+ * written to dist/bench-results/ (ignored by git: a run leaves the working
+ * tree clean), or with `--publish` to the committed bench/results/.
  */
 import { loadavg } from "node:os";
 import type { Check, Sections } from "./check-kinds.ts";
@@ -8,7 +9,7 @@ import { verdictOf } from "./check-kinds.ts";
 import { svgChart } from "./chart.ts";
 import { judgedChecks, otherChecks } from "./checks.ts";
 import { details, markdownTable, textTable, writeResults } from "./report.ts";
-import { partialRun, settings } from "./settings.ts";
+import { partialRun, publishing, settings } from "./settings.ts";
 
 export interface RunRecord {
   startedAt: Date;
@@ -20,6 +21,11 @@ export interface RunRecord {
   seeding: Record<string, number>;
   workerLogLines: number;
   sections: Sections;
+}
+
+/** Where this run's results go: the committed bench/results/ only when asked (`npm run bench -- --publish`). */
+function resultsDirectory(): string {
+  return publishing ? "bench/results" : "dist/bench-results";
 }
 
 /** Prints the run's tables and writes its results. */
@@ -80,8 +86,7 @@ export async function publishRun({
     missed: failed,
     ...sections,
   };
-  // A quick or cut-down run (BENCH_QUICK, BENCH_ONLY, BENCH_VARIANTS) leaves the committed results alone.
-  const directory = partialRun || settings.quick ? "dist/bench-results" : "bench/results";
+  const directory = resultsDirectory();
   await writeResults(directory, json, markdown, svgChart(checks));
   console.log(
     `\nbench: ${checks.length} checks, ${failed.length} missed${failed.length ? ` (${failed.join(", ")})` : ""}; wrote ${directory}/latest.{json,md,svg}`,

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the gateway measured side by side with its floor and its
  * peers, in one run, in interleaved rounds; prints every ratio with its target
- * and writes bench/results/latest.{json,md,svg}. Knobs: bench/settings.ts.
+ * and writes latest.{json,md,svg} to dist/bench-results/ (`--publish`: to
+ * bench/results/). Knobs: bench/settings.ts.
  *
  *   npm run bench                      # the full run (about 8 minutes)
  *   BENCH_QUICK=1 npm run bench        # a smoke run: 1 round, short loads

@@ -51,8 +51,17 @@ export function keepsVariant(id: string): boolean {
   return variantFilter === undefined || id === "floor" || variantFilter.includes(id);
 }
 
-/** A run cut down by BENCH_ONLY or BENCH_VARIANTS: its results do not replace the committed ones. */
+/** A run cut down by BENCH_ONLY or BENCH_VARIANTS: it shows only the rows it measured. */
 export const partialRun = only !== undefined || variantFilter !== undefined;
+
+/**
+ * `npm run bench -- --publish`: write the results to the committed
+ * bench/results/ (otherwise dist/bench-results/, so a run leaves the tree
+ * clean). Only a full run may replace the committed results.
+ */
+export const publishing = process.argv.includes("--publish");
+if (publishing && (partialRun || quick))
+  throw new Error("bench: --publish takes a full run (no BENCH_QUICK, BENCH_ONLY or BENCH_VARIANTS)");
 
 const callgrindRequests = Number(process.env.BENCH_CALLGRIND_REQUESTS ?? (quick ? 30 : 100));
 

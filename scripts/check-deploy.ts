@@ -30,7 +30,7 @@ import { ENVIRONMENTS, WORKERS } from "./workers.ts";
  * gzip on Free, 10 MB on paid plans) on purpose. Every isolate parses and runs
  * the whole bundle before its first request, under the startup CPU limit, so
  * bundle size is cold-start latency on every new isolate. Ours measure
- * 6–26 KiB gzip, 17–94 KiB raw (unminified, 2026-12-01: media is jose and our code); about five
+ * 7–25 KiB gzip, 23–95 KiB raw (unminified: media is jose and our code, the router hono); about five
  * times that leaves room to grow and still trips the
  * day someone bundles a Node polyfill layer or a whole SDK by accident, long
  * before the platform would refuse it.

@@ -111,12 +111,49 @@ describe("the route pattern check", () => {
 describe("the other environment checks", () => {
   it("catches a staging router bound to the production media Worker", () => {
     const configs = repositoryConfigs();
-    stagingOf(configs.router).services = [
-      { binding: "MEDIA", service: "gateway-media-production" },
-      { binding: "API", service: "gateway-api-staging" },
-    ];
+    const staging = stagingOf(configs.router);
+    staging.services = (staging.services ?? []).map((bound) =>
+      bound.binding === "MEDIA" ? { ...bound, service: "gateway-media-production" } : bound,
+    );
     expect(environmentProblems(configs, "staging")).toEqual([
       "staging: router binds MEDIA to gateway-media-production, but this environment's Worker is gateway-media-staging",
+    ]);
+  });
+
+  it("catches a missing control binding and one on the default entrypoint", () => {
+    const configs = repositoryConfigs();
+    const staging = stagingOf(configs.router);
+    staging.services = (staging.services ?? [])
+      .filter((bound) => bound.binding !== "API_CONTROL")
+      .map((bound) => (bound.binding === "MEDIA_CONTROL" ? { binding: bound.binding, service: bound.service } : bound));
+    expect(environmentProblems(configs, "staging")).toEqual([
+      "staging: router binds MEDIA_CONTROL to the default entrypoint, not Control: RPC calls would reach the wrong handler",
+      "staging: router binds API_CONTROL to nothing, but this environment's Worker is gateway-api-staging",
+    ]);
+  });
+
+  it("catches an environment without the METRICS dataset or a head sampling rate (neither is inherited)", () => {
+    const configs = repositoryConfigs();
+    const staging = stagingOf(configs.api);
+    staging.analytics_engine_datasets = [];
+    staging.observability = { enabled: true };
+    stagingOf(configs.media).observability = { enabled: true, head_sampling_rate: 0 };
+    expect(environmentProblems(configs, "staging")).toEqual([
+      "staging: media needs observability.head_sampling_rate in (0, 1]: it decides how many logs are kept",
+      "staging: api needs observability.head_sampling_rate in (0, 1]: it decides how many logs are kept",
+      "staging: api lacks the METRICS analytics_engine_datasets binding: its requests would write no data points",
+    ]);
+  });
+
+  it("catches a data-plane binding on the Control entrypoint", () => {
+    const configs = repositoryConfigs();
+    const production = configs.router.env?.production;
+    if (production === undefined) throw new Error("wrangler.router.toml has no [env.production]");
+    production.services = (production.services ?? []).map((bound) =>
+      bound.binding === "API" ? { ...bound, entrypoint: "Control" } : bound,
+    );
+    expect(environmentProblems(configs, "production")).toEqual([
+      "production: router binds API to the Control entrypoint, not the default one: requests would reach the wrong handler",
     ]);
   });
 

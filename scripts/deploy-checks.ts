@@ -20,6 +20,12 @@ import type { ResolvedWorkerConfig, RouteConfig, WranglerFile } from "./wrangler
 import { resolveEnvironment } from "./wrangler-config.ts";
 import type { Environment } from "./workers.ts";
 
+/** The named entrypoint of media and api that answers the control plane (health(), status(), sign()) over RPC. */
+export const CONTROL_ENTRYPOINT = "Control";
+
+/** The Analytics Engine binding every Worker writes its data point per answer to (shared/metrics.ts). */
+export const METRICS_BINDING = "METRICS";
+
 /** The three parsed configs, by Worker. */
 export interface GatewayConfigs {
   router: WranglerFile;
@@ -152,14 +158,20 @@ export function environmentProblems(
   if (router.assets?.not_found_handling !== "single-page-application") {
     problems.push(`${where("router")} assets.not_found_handling is not "single-page-application"`);
   }
-  for (const [binding, target] of [
-    ["MEDIA", media],
-    ["API", api],
+  for (const [binding, target, entrypoint] of [
+    ["MEDIA", media, undefined],
+    ["API", api, undefined],
+    ["MEDIA_CONTROL", media, CONTROL_ENTRYPOINT],
+    ["API_CONTROL", api, CONTROL_ENTRYPOINT],
   ] as const) {
-    const service = router.services.find((candidate) => candidate.binding === binding)?.service;
-    if (service !== target.scriptName) {
+    const bound = router.services.find((candidate) => candidate.binding === binding);
+    if (bound?.service !== target.scriptName) {
       problems.push(
-        `${where("router")} binds ${binding} to ${service ?? "nothing"}, but this environment's Worker is ${target.scriptName}`,
+        `${where("router")} binds ${binding} to ${bound?.service ?? "nothing"}, but this environment's Worker is ${target.scriptName}`,
+      );
+    } else if (bound.entrypoint !== entrypoint) {
+      problems.push(
+        `${where("router")} binds ${binding} to the ${bound.entrypoint ?? "default"} entrypoint, not ${entrypoint ?? "the default one"}: ${entrypoint === undefined ? "requests" : "RPC calls"} would reach the wrong handler`,
       );
     }
   }
@@ -176,8 +188,17 @@ export function environmentProblems(
     ["media", media],
     ["api", api],
   ] as const) {
+    const rate = worker.headSamplingRate;
     if (!worker.observabilityEnabled)
       problems.push(`${where(name)} lacks observability.enabled = true: its logs would not be kept`);
+    else if (rate === undefined || !(rate > 0 && rate <= 1))
+      problems.push(
+        `${where(name)} needs observability.head_sampling_rate in (0, 1]: it decides how many logs are kept`,
+      );
+    if (worker.analyticsDatasets[METRICS_BINDING] === undefined)
+      problems.push(
+        `${where(name)} lacks the ${METRICS_BINDING} analytics_engine_datasets binding: its requests would write no data points`,
+      );
     if (worker.requiredSecrets.length === 0)
       problems.push(`${where(name)} declares no secrets.required ([env.${environment}] does not inherit them)`);
   }

@@ -41,7 +41,7 @@ export interface FirstRequestCpu {
 /**
  * The CPU of `url`'s first request in a fresh isolate and of the same request
  * again: each copy of the bundle is a module of its own (its own module-level
- * state, as a fresh isolate has), its entrypoint class called directly.
+ * state, as a fresh isolate has), its default handler called directly.
  */
 export async function firstRequestCpuMs(
   worker: string,
@@ -81,7 +81,7 @@ async function cpuOfCopies(
         if (phase === "/import") { for (const path of paths) modules.push(await import(path)); return new Response("ok"); }
         const target = request.headers.get("x-target");
         for (const module of modules) {
-          const response = await new module.default(ctx, env).fetch(new Request(target));
+          const response = await module.default.fetch(new Request(target), env, ctx);
           await response.arrayBuffer();
         }
         return new Response("ok");

@@ -40,7 +40,8 @@ export interface WranglerTable {
   r2_buckets?: Array<{ binding: string; bucket_name: string }>;
   secrets?: { required?: string[] };
   vars?: Record<string, string>;
-  observability?: { enabled?: boolean };
+  observability?: { enabled?: boolean; head_sampling_rate?: number };
+  analytics_engine_datasets?: Array<{ binding: string; dataset?: string }>;
   durable_objects?: { bindings?: Array<{ name: string; class_name: string; script_name?: string }> };
   migrations?: Array<{ tag: string; new_sqlite_classes?: string[]; new_classes?: string[] }>;
 }
@@ -64,6 +65,10 @@ export interface ResolvedWorkerConfig {
   requiredSecrets: string[];
   vars: Record<string, string>;
   observabilityEnabled: boolean;
+  /** The share of invocations whose logs are kept; undefined when the table does not set it. */
+  headSamplingRate: number | undefined;
+  /** Analytics Engine dataset names by binding. */
+  analyticsDatasets: Record<string, string | undefined>;
   /** Durable Object class names by binding. */
   durableObjects: Record<string, string>;
   /** Classes the environment's migrations create with SQLite storage. */
@@ -98,6 +103,10 @@ export function resolveEnvironment(file: WranglerFile, environment: Environment 
     requiredSecrets: table?.secrets?.required ?? [],
     vars: table?.vars ?? {},
     observabilityEnabled: table?.observability?.enabled === true,
+    headSamplingRate: table?.observability?.head_sampling_rate,
+    analyticsDatasets: Object.fromEntries(
+      (table?.analytics_engine_datasets ?? []).map((dataset) => [dataset.binding, dataset.dataset]),
+    ),
     durableObjects: Object.fromEntries(
       (table?.durable_objects?.bindings ?? []).map((binding) => [binding.name, binding.class_name]),
     ),

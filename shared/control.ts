@@ -1,7 +1,9 @@
 /**
  * The control path between the Workers, as a contract: the RPC methods each
- * Worker's entrypoint answers and their result types. The router calls
- * through these interfaces only; the Workers implement them.
+ * Worker's `Control` entrypoint answers and their result types. The router
+ * calls through these interfaces only; the Workers implement them. Additive
+ * only: RPC calls cannot be pinned to a version during a gradual rollout
+ * (docs/operations.md).
  */
 import type { VersionInfo, WorkerHealth } from "./health.ts";
 import type { MintInput, UploadMintInput } from "./media-token.ts";

@@ -1,6 +1,7 @@
 /**
  * The bare health Worker: what `/_health` costs when a Worker does nothing
- * but call `health()` on the two Workers bound as MEDIA and API over RPC, in
+ * but call `health()` on the two Workers' `Control` entrypoints, bound as MEDIA
+ * and API, over RPC, in
  * parallel, and answer their statuses as JSON. The router's /_health is
  * judged against it.
  */

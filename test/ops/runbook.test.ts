@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { budgetTable, readBudgetRows, withBudgetTable } from "../../scripts/budget-table.ts";
 
 const runbook = readFileSync("docs/operations.md", "utf8");
 const readme = readFileSync("README.md", "utf8");
@@ -37,6 +38,10 @@ function coverageRowFor(script: string): string | undefined {
 }
 
 describe("docs/operations.md", () => {
+  it("shows the request-budgets table made from docs/request-budgets.json (npm run docs:budgets)", () => {
+    expect(withBudgetTable(runbook, budgetTable(readBudgetRows()))).toBe(runbook);
+  });
+
   it("names only npm scripts that exist", () => {
     const named = namedScripts(runbook);
     expect(named.length).toBeGreaterThan(15);

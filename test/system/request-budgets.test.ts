@@ -1,9 +1,9 @@
 /**
  * Invocation and subrequest budgets per request kind, counted through the
  * three real Workers (their deploy bundles, in one workerd through Miniflare)
- * and compared for equality with the table in docs/operations.md ("Limits and
- * budgets per request"), which this test parses, so the table and the counts
- * cannot drift. What counts what:
+ * and compared for equality with the data of docs/operations.md's "Limits and
+ * budgets per request" table (docs/request-budgets.json, which the table is
+ * made from), so the table and the counts cannot drift. What counts what:
  * - Worker invocations: a real tail Worker (test/workers/invocation-tally.js)
  *   named in every Worker's `tails`, one trace item per invocation.
  * - R2 reads: the media Worker's MEDIA_BUCKET is a real Worker
@@ -15,7 +15,6 @@
  * - Backend fetches: requests and upgrades arriving at the real Node backend.
  * The api's rate-limiter calls are not counted (not a subrequest here).
  */
-import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -23,6 +22,8 @@ import type { LegacyWorkerOptions } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { backendHandler, createBackendServer } from "../../backend/server.ts";
+import type { BudgetCounts } from "../../scripts/budget-table.ts";
+import { readBudgetRows } from "../../scripts/budget-table.ts";
 import { bundledWorker } from "../../scripts/bundled-worker.ts";
 import { mediaPath, mediaPrefixPath, signMediaToken } from "../../shared/media-token.ts";
 import { TEST_SECRETS } from "../secrets.ts";
@@ -30,38 +31,12 @@ import { TEST_SECRETS } from "../secrets.ts";
 /** Objects up to this size are cached (small, so one test object is above it). */
 const CACHE_MAX_BYTES = 256 * 1024;
 
-interface Budget {
-  invocations: number;
-  cacheMatches: number;
-  cachePuts: number;
-  r2Heads: number;
-  r2Gets: number;
-  r2RangedGets: number;
-  backendFetches: number;
-}
+type Budget = BudgetCounts;
 
-/** The table's rows with counts (its CPU-only row has "–" for invocations), keyed by the first cell. */
-function budgetsFromDocs(): Map<string, Budget> {
-  const text = readFileSync(new URL("../../docs/operations.md", import.meta.url), "utf8");
-  const section = text.slice(text.indexOf("## Limits and budgets per request"));
+/** The rows with counts (the CPU-only row has none), keyed by kind: the table of docs/operations.md is made from them. */
+function budgetsFromData(): Map<string, Budget> {
   const rows = new Map<string, Budget>();
-  for (const line of section.split("\n")) {
-    const cells = line.split("|").map((cell) => cell.trim());
-    const [, kind = "", invocations = "", subrequests = ""] = cells;
-    const leading = /^(\d+)\b/.exec(invocations);
-    if (!line.startsWith("|") || leading === null) continue;
-    const count = (pattern: RegExp): number =>
-      [...subrequests.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
-    rows.set(kind, {
-      invocations: Number(leading[1]),
-      cacheMatches: count(/(\d+) cache match/g),
-      cachePuts: count(/(\d+) cache put/g),
-      r2Heads: count(/(\d+) R2 head/g),
-      r2Gets: count(/(\d+) (?:full )?R2 get/g),
-      r2RangedGets: count(/(\d+) ranged R2 get/g),
-      backendFetches: count(/(\d+) backend fetch/g),
-    });
-  }
+  for (const row of readBudgetRows()) if (row.counts !== null) rows.set(row.kind, row.counts);
   return rows;
 }
 
@@ -269,7 +244,7 @@ afterAll(async () => {
 });
 
 describe("invocations and subrequests per request kind equal the table in docs/operations.md", () => {
-  const budgets = budgetsFromDocs();
+  const budgets = budgetsFromData();
   const scenarios: [string, () => Promise<() => Promise<{ serverTiming: string; cachePutShown?: boolean }>>][] = [
     [
       "media miss, plain GET (object within the cache cap)",
@@ -329,7 +304,7 @@ describe("invocations and subrequests per request kind equal the table in docs/o
   for (const [kind, prepare] of scenarios) {
     it(`${kind}: the counts equal the table's`, async () => {
       const expected = budgets.get(kind);
-      expect(expected, `docs/operations.md has no row "${kind}"`).toBeDefined();
+      expect(expected, `docs/request-budgets.json has no row "${kind}"`).toBeDefined();
       const observed = await observe(await prepare());
       expect(
         observed.budget,

@@ -11,6 +11,7 @@ import type { ErrorBody } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
 import type { EchoBody } from "../../test/api-fixtures";
 import { EventReader } from "../../test/api-fixtures";
+import { testContext } from "../../test/metrics-recorder";
 import apiConfigText from "../../wrangler.api.toml?raw";
 import { answerApiRequest } from "./answer";
 import type { ProxyVars } from "./settings";
@@ -18,6 +19,8 @@ import { parseSettings } from "./settings";
 
 const PUBLIC = "https://app.example.com";
 const log = createLogger("api");
+/** These tests call the answer below the entry, which writes the point (index.ts; metrics.test.ts covers it). */
+const unrecordedMetrics = (request: Request) => testContext("api", request.headers.get("X-Request-Id") ?? "").metrics;
 const backendOrigin = inject("backendOrigin");
 /** Nothing listens on port 1: connections are refused at once, as with a backend that is down. */
 const DEAD_BACKEND = "http://127.0.0.1:1";
@@ -31,7 +34,8 @@ function answer(
   const settings = parseSettings({ ...env, ...vars });
   const headers = new Headers(init.headers);
   headers.set("X-Request-Id", "rid-api");
-  return answerApiRequest(new Request(`${PUBLIC}${path}`, { ...init, headers }), settings, limiter, log);
+  const request = new Request(`${PUBLIC}${path}`, { ...init, headers });
+  return answerApiRequest(request, settings, limiter, log, unrecordedMetrics(request));
 }
 
 async function expectJsonError(response: Response, status: number, code: string): Promise<void> {
@@ -293,7 +297,8 @@ describe("the request id on every answer", () => {
 
   it("makes one when called without an id, and uses the same one in the error body", async () => {
     const settings = parseSettings({ ...env, BACKEND_URL: DEAD_BACKEND });
-    const response = await answerApiRequest(new Request(`${PUBLIC}/api/v1/hello`), settings, env.RATE_LIMITER, log);
+    const request = new Request(`${PUBLIC}/api/v1/hello`);
+    const response = await answerApiRequest(request, settings, env.RATE_LIMITER, log, unrecordedMetrics(request));
     const made = response.headers.get("X-Request-Id");
     expect(made).toMatch(/^[0-9a-f-]{36}$/);
     expect((await response.json<ErrorBody>()).error.requestId).toBe(made);

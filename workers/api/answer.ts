@@ -9,6 +9,7 @@ import { addCorsHeaders, preflightHeaders } from "../../shared/cors";
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
+import type { RequestMetrics } from "../../shared/metrics";
 import { answerWithPassedRequestId } from "../../shared/request-id";
 import { API_CORS } from "./cors";
 import type { RequestKind } from "./headers";
@@ -30,25 +31,30 @@ function isPreflight(request: Request): boolean {
 
 /**
  * Answers an `/api/*` request (as the router forwarded it) from the backend,
- * with the request id it was passed (or a new one) on every answer. The
- * gateway alone decides CORS: it answers every preflight itself (with an
- * allow-list, every OPTIONS), so none reaches the backend or the limiter.
+ * with the request id it was passed (or a new one) on every answer, noting on
+ * `metrics` what its data point needs. The gateway alone decides CORS: it
+ * answers every preflight itself (with an allow-list, every OPTIONS), so none
+ * reaches the backend or the limiter.
  */
 export function answerApiRequest(
   request: Request,
   settings: ProxySettings,
   limiter: RateLimit,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   return answerWithPassedRequestId(request, (requestId) => {
     const publicUrl = new URL(request.url);
     const kind = classifyRequest(request.headers, settings);
-    if (request.method === "OPTIONS" && (kind.cors || isPreflight(request)))
+    metrics.note({ routeKind: kind.upgrade ? "websocket" : kind.eventStream ? "event-stream" : "http" });
+    if (request.method === "OPTIONS" && (kind.cors || isPreflight(request))) {
+      metrics.note({ routeKind: "preflight" });
       return Promise.resolve(preflightAnswer(request, publicUrl, settings, requestId, log));
+    }
     const refused = refusal(request, publicUrl.pathname, settings, requestId, log);
     const answer = refused
       ? Promise.resolve(refused)
-      : limitThenProxy(request, publicUrl, kind, requestId, settings, limiter, log);
+      : limitThenProxy(request, publicUrl, kind, requestId, settings, limiter, log, metrics);
     if (!kind.cors) return answer;
     return answer.then((response) => {
       addCorsHeaders(response.headers, API_CORS, settings.corsOrigins, request.headers.get("Origin"));
@@ -86,6 +92,7 @@ async function limitThenProxy(
   settings: ProxySettings,
   limiter: RateLimit,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   if (!(await withinRateLimit(limiter, request.headers))) {
     log.warn("rate-limited", {
@@ -99,5 +106,5 @@ async function limitThenProxy(
     if (kind.eventStream) return retryLaterStream(settings.rateLimitPeriodSeconds * 1000, "rate_limited", retryAfter);
     return errorResponse(429, "rate_limited", "Too many requests: slow down and retry later.", requestId, retryAfter);
   }
-  return proxyToBackend(request, publicUrl, kind, settings, requestId, log);
+  return proxyToBackend(request, publicUrl, kind, settings, requestId, log, metrics);
 }

@@ -12,6 +12,7 @@ import type { ErrorBody } from "../../shared/errors";
 import type { LogFields, Logger } from "../../shared/log";
 import { GATEWAY_ONLY_HEADERS } from "../../shared/trust";
 import type { EchoBody, LeakyBody, ProbeRecord } from "../../test/api-fixtures";
+import { testContext } from "../../test/metrics-recorder";
 import { TEST_SECRETS } from "../../test/secrets";
 import { answerApiRequest } from "./answer";
 import type { ProxyVars } from "./settings";
@@ -48,12 +49,10 @@ async function answer(
   const settings = parseSettings({ ...env, ...vars });
   const headers = new Headers(init.headers);
   headers.set("X-Request-Id", "rid-hostile");
-  const response = await answerApiRequest(
-    new Request(`${PUBLIC}${path}`, { redirect: "manual", ...init, headers }),
-    settings,
-    env.RATE_LIMITER,
-    log,
-  );
+  const request = new Request(`${PUBLIC}${path}`, { redirect: "manual", ...init, headers });
+  // Below the entry, which writes the data point (metrics.test.ts covers it).
+  const metrics = testContext("api", "rid-hostile").metrics;
+  const response = await answerApiRequest(request, settings, env.RATE_LIMITER, log, metrics);
   return { response, records };
 }
 

@@ -9,6 +9,7 @@
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
+import type { RequestMetrics } from "../../shared/metrics";
 import type { RequestKind } from "./headers";
 import { dropHopByHop, publicLocation, upstreamHeaders, upstreamUrl } from "./headers";
 import type { ProxySettings } from "./settings";
@@ -36,7 +37,7 @@ function socketOriginAllowed(origin: string | null, publicUrl: URL, settings: Pr
  *
  * @example
  * const settings = proxySettings(env);
- * const response = await proxyToBackend(request, new URL(request.url), classifyRequest(request.headers, settings), settings, requestId, log);
+ * const response = await proxyToBackend(request, new URL(request.url), classifyRequest(request.headers, settings), settings, requestId, log, metrics);
  */
 export async function proxyToBackend(
   request: Request,
@@ -45,6 +46,7 @@ export async function proxyToBackend(
   settings: ProxySettings,
   requestId: string,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   const { upgrade, eventStream: sse } = kind;
   if (upgrade && !settings.websockets) {
@@ -75,13 +77,15 @@ export async function proxyToBackend(
   let response: Response;
   const started = Date.now();
   try {
-    response = await fetch(upstreamUrl(publicUrl, settings), {
-      method: request.method,
-      headers: upstreamHeaders(request, publicUrl, settings, kind),
-      body: BODYLESS_METHODS.has(request.method) ? null : request.body,
-      redirect: "manual",
-      signal: upstream.signal,
-    });
+    response = await metrics.timeUpstream(
+      fetch(upstreamUrl(publicUrl, settings), {
+        method: request.method,
+        headers: upstreamHeaders(request, publicUrl, settings, kind),
+        body: BODYLESS_METHODS.has(request.method) ? null : request.body,
+        redirect: "manual",
+        signal: upstream.signal,
+      }),
+    );
   } catch {
     const timedOut = upstream.signal.reason instanceof HeadersTimeout;
     const fields = {

@@ -3,7 +3,7 @@
  * live in Cloudflare (per location), not in an isolate's memory, so they hold
  * across isolates and restarts. The binding answers only success or failure.
  */
-import { sha256Hex } from "../../shared/sha256";
+import { sha256Hex } from "../../shared/fingerprint";
 
 /**
  * The key a client is counted under: a hash of its session (`Authorization`,
@@ -12,14 +12,14 @@ import { sha256Hex } from "../../shared/sha256";
  * this limits well-behaved clients and sessions, not a determined attacker:
  * that is the WAF's job, in front of the Worker.
  */
-function rateLimitKey(headers: Headers): string {
+export async function rateLimitKey(headers: Headers): Promise<string> {
   const session = headers.get("authorization") ?? headers.get("cookie");
-  if (session) return `session:${sha256Hex(session)}`;
+  if (session) return `session:${await sha256Hex(session)}`;
   return `ip:${headers.get("cf-connecting-ip") ?? "unknown"}`;
 }
 
 /** True when the client may go on. */
 export async function withinRateLimit(limiter: RateLimit, headers: Headers): Promise<boolean> {
-  const { success } = await limiter.limit({ key: rateLimitKey(headers) });
+  const { success } = await limiter.limit({ key: await rateLimitKey(headers) });
   return success;
 }

@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
-import { MAX_FILLS_IN_FLIGHT, fillsInFlightCount } from "./deliver";
+import { MAX_FILLS_IN_FLIGHT, fillsInFlightCount } from "./delivery/cache-fill";
 import { handleMediaRequest } from "./handle";
 import { cacheKeyFor } from "./policy";
 import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";

@@ -19,7 +19,7 @@ describe("sign() over RPC", () => {
     const key = uniqueKey("signed.mp4");
     const bytes = patternBytes(64);
     await env.MEDIA_BUCKET.put(key, bytes);
-    const path = pathOf(await exports.default.sign({ key, ttl: 120 }));
+    const path = pathOf(await exports.Control.sign({ key, ttl: 120 }));
     expect(path).toMatch(/^\/media\/v1\/[\w-]+\.[\w-]+\.[\w-]+$/);
     const token = path.slice("/media/v1/".length);
     expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT", kid: "v2" });
@@ -32,7 +32,7 @@ describe("sign() over RPC", () => {
   });
 
   it("signs for the assets bucket and defaults the lifetime to 300 s", async () => {
-    const token = pathOf(await exports.default.sign({ key: "logo/sprite.jpg", bkt: "assets" })).slice(
+    const token = pathOf(await exports.Control.sign({ key: "logo/sprite.jpg", bkt: "assets" })).slice(
       "/media/v1/".length,
     );
     const claims = decodeJwt(token);
@@ -58,7 +58,7 @@ describe("sign() over RPC", () => {
     ["an address with host bits past its prefix", { key: "a.mp4", ip: "198.51.100.1/24" }, /ip refused \(bad-ip\)/],
     ["an IPv4-mapped address", { key: "a.mp4", ip: "::ffff:203.0.113.7" }, /ip refused \(bad-ip\)/],
   ])("refuses %s with a clear reason, as a value", async (_name, input, message) => {
-    const result = await exports.default.sign(input);
+    const result = await exports.Control.sign(input);
     expect(result).toMatchObject({ ok: false, reason: "bad-input" });
     expect(result.ok ? "" : result.message).toMatch(message);
   });
@@ -66,7 +66,7 @@ describe("sign() over RPC", () => {
   it("signs a prefix as a /media/v1/<jwt>/ base that relative URLs resolve under", async () => {
     const prefix = `${uniqueKey("hls")}/`;
     await env.MEDIA_BUCKET.put(`${prefix}720p/seg_1.m4s`, "segment one");
-    const base = pathOf(await exports.default.sign({ pfx: prefix, ttl: 60 }));
+    const base = pathOf(await exports.Control.sign({ pfx: prefix, ttl: 60 }));
     expect(base).toMatch(/^\/media\/v1\/[\w-]+\.[\w-]+\.[\w-]+\/$/);
     expect(decodeJwt(base.slice("/media/v1/".length, -1))).toMatchObject({ pfx: prefix, bkt: "media" });
     const response = await exports.default.fetch(new Request(new URL("720p/seg_1.m4s", `${ORIGIN}${base}`)));
@@ -77,7 +77,7 @@ describe("sign() over RPC", () => {
   it("signs a download name and a client address, the address with the critical v11 header", async () => {
     const key = uniqueKey("report.pdf");
     await env.MEDIA_BUCKET.put(key, "%PDF");
-    const path = pathOf(await exports.default.sign({ key, dl: "Q3 report.pdf", ip: "203.0.113.0/24" }));
+    const path = pathOf(await exports.Control.sign({ key, dl: "Q3 report.pdf", ip: "203.0.113.0/24" }));
     const token = path.slice("/media/v1/".length);
     expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT", kid: "v2", crit: ["v11"], v11: true });
     expect(decodeJwt(token)).toMatchObject({ key, dl: "Q3 report.pdf", ip: "203.0.113.0/24" });
@@ -99,7 +99,7 @@ describe("sign() over RPC", () => {
 
 describe("status() over RPC", () => {
   it("shows kids with fingerprints, the active kid and the bound buckets, never a secret", async () => {
-    const status = await exports.default.status();
+    const status = await exports.Control.status();
     expect(status).toMatchObject({
       worker: "media",
       activeKid: "v2",

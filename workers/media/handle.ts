@@ -8,6 +8,7 @@ import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX, authorizeRequest, splitMediaPath } from "../../shared/media-token";
+import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
 import { answerWithPassedRequestId } from "../../shared/request-id";
 import type { MediaConfig } from "./config";
 import { mediaConfig } from "./config";
@@ -61,19 +62,32 @@ function withMediaHeaders({ response, inline }: MediaAnswer, request: Request, c
   return response;
 }
 
-/** Answers one request for the media Worker, with the request id it was passed (or a new one) on every answer. */
+/**
+ * Answers one request for the media Worker, with the request id it was passed
+ * (or a new one) on every answer, and writes its one data point (shared/metrics.ts).
+ */
 export function handleMediaRequest(
   request: Request,
   env: MediaEnv,
   ctx: ExecutionContext,
   log: Logger,
 ): Promise<Response> {
-  return answerWithPassedRequestId(request, async (requestId) => {
-    const config = mediaConfig(env);
-    // Uploads (tus, contract v1.2) have a folder of their own, with their own CORS: workers/media/uploads/.
-    if (isUploadPath(new URL(request.url).pathname)) return answerUploadRequest(request, requestId, env, config, log);
-    return withMediaHeaders(await answerMediaRequest(request, requestId, config, ctx, log), request, config);
-  });
+  const uploading = isUploadPath(new URL(request.url).pathname);
+  const metrics = new RequestMetrics(
+    env.METRICS,
+    "media",
+    env.VERSION,
+    request.method,
+    uploading ? "upload" : "object",
+  );
+  return recordedAnswer(metrics, () =>
+    answerWithPassedRequestId(request, async (requestId) => {
+      const config = mediaConfig(env);
+      // Uploads (tus, contract v1.2) have a folder of their own, with their own CORS: workers/media/uploads/.
+      if (uploading) return answerUploadRequest(request, requestId, env, config, log);
+      return withMediaHeaders(await answerMediaRequest(request, requestId, config, ctx, log, metrics), request, config);
+    }),
+  );
 }
 
 async function answerMediaRequest(
@@ -82,14 +96,20 @@ async function answerMediaRequest(
   config: MediaConfig,
   ctx: ExecutionContext,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<MediaAnswer> {
   const started = Date.now();
   const target = splitMediaPath(new URL(request.url).pathname);
-  if (target === undefined) return notInline(errorResponse(404, "not_found", "No such media route.", requestId));
+  if (target === undefined) {
+    metrics.note({ routeKind: "no-route" });
+    return notInline(errorResponse(404, "not_found", "No such media route.", requestId));
+  }
+  metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
   // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.
   const path = `${MEDIA_TOKEN_PATH_PREFIX}:token${target.path === "" ? "" : "/:path"}`;
 
   if (request.method === "OPTIONS") {
+    metrics.note({ routeKind: "preflight" });
     return notInline(new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS } }));
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -106,14 +126,16 @@ async function answerMediaRequest(
     ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP"))
     : { problem: verified.reason };
   if (!verified.ok || "problem" in authorized) {
+    const reason = "problem" in authorized ? authorized.problem : "invalid: other";
     log.warn("media-token-rejected", {
       requestId,
       method: request.method,
       path,
       status: 401,
-      reason: "problem" in authorized ? authorized.problem : "invalid: other",
+      reason,
       kid: verified.kid,
     });
+    metrics.note({ reason, kid: verified.kid });
     return notInline(invalidTokenResponse());
   }
   const { key } = authorized;
@@ -138,6 +160,14 @@ async function answerMediaRequest(
     onFillError: () => log.warn("media-cache-fill-failed", { ...logFields(), reason: "cache-fill-failed" }),
   });
   const status = delivery.response.status;
+  metrics.note({
+    cache: delivery.cache,
+    servedFrom: delivery.servedFrom,
+    bucket: verified.bucket,
+    kid: verified.kid,
+    bytes: delivery.bytes,
+    upstreamMs: delivery.storageMs,
+  });
   // A line per range request would be most of the Worker's log volume (and a measurable share of
   // its CPU: `npm run bench`): successes are sampled, a missing object is always logged.
   if (delivery.failure !== undefined) {

@@ -2,11 +2,13 @@
  * The media Worker: verifies signed media tokens and streams objects from R2.
  * Reached only through the router (no public route).
  *
- * - HTTP `GET|HEAD /media/v1/<jwt>`: handle.ts (token.ts, deliver.ts,
- *   http-semantics.ts, policy.ts, buckets.ts).
- * - RPC `sign()`, `status()`: control.ts; `health()`: shared/health.ts.
+ * - Data plane, the default handler: `GET|HEAD /media/v1/<jwt>`: handle.ts
+ *   (token.ts, deliver.ts, http-semantics.ts, policy.ts, buckets.ts).
  * - Uploads (tus 1.0, contract v1.2) `/media/uploads[/<id>]`: uploads/, with
  *   one Durable Object per upload (`MediaUpload`, exported here for the binding).
+ * - Control plane, the `Control` entrypoint over RPC (the router binds it as
+ *   MEDIA_CONTROL): `sign()`, `status()`: control.ts; `health()`:
+ *   shared/health.ts.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { WorkerHealth } from "../../shared/health";
@@ -21,22 +23,29 @@ export { MediaUpload } from "./uploads/upload-object";
 
 const log = createLogger("media");
 
-export default class Media extends WorkerEntrypoint<MediaEnv> implements MediaControl<BucketName> {
-  override async fetch(request: Request): Promise<Response> {
-    return handleMediaRequest(request, this.env, this.ctx, log);
-  }
+/**
+ * A plain handler object: the data plane needs no RPC, and a WorkerEntrypoint
+ * class costs an instance per request (docs/benchmarks.md).
+ */
+export default {
+  fetch(request: Request, env: MediaEnv, ctx: ExecutionContext): Promise<Response> {
+    return handleMediaRequest(request, env, ctx, log);
+  },
+} satisfies ExportedHandler<MediaEnv>;
 
-  /** Control path: a media path for one object or a prefix, signed with the active kid, or the refusal. */
+/** The control plane over RPC. Keep it additive: RPC calls cannot be pinned to a version during a gradual rollout. */
+export class Control extends WorkerEntrypoint<MediaEnv> implements MediaControl<BucketName> {
+  /** A media path for one object or a prefix, signed with the active kid, or the refusal. */
   async sign(input: SignInput): Promise<SignResult> {
     return signMediaPath(input, this.env, log);
   }
 
-  /** Control path: loaded kids with fingerprints, the active kid, the bound buckets. */
+  /** Loaded kids with fingerprints, the active kid, the bound buckets. */
   async status(): Promise<MediaStatus<BucketName>> {
     return mediaStatus(this.env, log);
   }
 
-  /** Control path: liveness and deployed version, for the router's /_health. */
+  /** Liveness and deployed version, for the router's /_health. */
   async health(): Promise<WorkerHealth> {
     return healthOf("media", this.env.VERSION);
   }

@@ -5,7 +5,7 @@
  * (the service has put the request id on it).
  */
 import { errorResponse } from "../../shared/errors";
-import type { Logger } from "../../shared/log";
+import type { RequestContext } from "../../shared/context";
 import { loggablePath } from "../../shared/log";
 import { REQUEST_ID_HEADER } from "../../shared/request-id";
 import { isGatewayOnlyHeader } from "../../shared/trust";
@@ -24,29 +24,23 @@ export function trustedRequest(request: Request, requestId: string): Request {
  * Sends the request to the service and returns its response as it is: the
  * service has put the request id on it, so nothing wraps or reads the body.
  * A service that throws (an uncaught exception in that Worker) becomes a 502
- * in the JSON error shape, never the runtime's HTML error page. Not an async
- * function: the service's own promise is returned, with only a rejection
- * handler on it (an await here would cost a continuation per request).
+ * in the JSON error shape, never the runtime's HTML error page.
  */
-export function forwardToService(
+export async function forwardToService(
   service: Fetcher,
   target: string,
   request: Request,
-  requestId: string,
-  log: Logger,
+  call: RequestContext,
 ): Promise<Response> {
-  const failed = (): Response => {
+  const { requestId, log, metrics } = call;
+  try {
+    return await metrics.timeUpstream(service.fetch(trustedRequest(request, requestId)));
+  } catch {
     log.error("service-failed", {
-      requestId,
       target,
       method: request.method,
       path: loggablePath(new URL(request.url).pathname),
     });
     return errorResponse(502, "upstream_error", `The ${target.toLowerCase()} service failed to answer.`, requestId);
-  };
-  try {
-    return service.fetch(trustedRequest(request, requestId)).catch(failed);
-  } catch {
-    return Promise.resolve(failed());
   }
 }

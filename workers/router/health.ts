@@ -8,6 +8,7 @@ import type { WorkerControl } from "../../shared/control";
 import { jsonResponse } from "../../shared/errors";
 import type { VersionInfo, WorkerHealth } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
+import type { RequestContext } from "../../shared/context";
 import type { Logger } from "../../shared/log";
 
 /** A dependency slower than this is reported as failed rather than holding the check open. */
@@ -26,29 +27,28 @@ export interface HealthDocument {
 }
 
 interface HealthDependencies {
-  MEDIA: WorkerControl;
-  API: WorkerControl;
+  MEDIA_CONTROL: WorkerControl;
+  API_CONTROL: WorkerControl;
   VERSION: WorkerVersionMetadata;
 }
 
 /** `GET /_health`: 200 when every Worker answered health(), 503 when one failed or timed out. */
 export async function healthResponse(
   env: HealthDependencies,
-  requestId: string,
+  call: Pick<RequestContext, "requestId" | "log">,
   operator: boolean,
-  log: Logger,
 ): Promise<Response> {
   const shown = (answer: Probed<WorkerHealth>): DependencyHealth =>
     answer.status !== "ok" ? answer : operator ? { status: "ok", version: answer.answer.version } : { status: "ok" };
   const [media, api] = await Promise.all([
-    probe("media", () => env.MEDIA.health(), requestId, log),
-    probe("api", () => env.API.health(), requestId, log),
+    probe("media", () => env.MEDIA_CONTROL.health(), call.log),
+    probe("api", () => env.API_CONTROL.health(), call.log),
   ]);
   const router = operator ? { status: "ok" as const, version: versionInfo(env.VERSION) } : { status: "ok" as const };
   const healthy = media.status === "ok" && api.status === "ok";
   const document: HealthDocument = {
     status: healthy ? "ok" : "degraded",
-    requestId,
+    requestId: call.requestId,
     workers: { router, media: shown(media), api: shown(api) },
   };
   return jsonResponse(document, healthy ? 200 : 503);
@@ -60,21 +60,16 @@ type Probed<T> = { status: "ok"; answer: T } | FailedProbe;
 
 /**
  * One control-path RPC under the deadline, for /_health and /_status alike:
- * its answer, or why there is none (logged once, by target).
+ * its answer, or why there is none (logged once, by target, on the request's logger).
  */
-export async function probe<T>(
-  target: string,
-  call: () => Promise<T>,
-  requestId: string,
-  log: Logger,
-): Promise<Probed<T>> {
+export async function probe<T>(target: string, call: () => Promise<T>, log: Logger): Promise<Probed<T>> {
   try {
     const outcome = await withDeadline(call, HEALTH_TIMEOUT_MS);
     if (outcome !== "timeout") return { status: "ok", answer: outcome };
-    log.warn("control-dependency-failed", { requestId, target, reason: "timeout" });
+    log.warn("control-dependency-failed", { target, reason: "timeout" });
     return { status: "failed", reason: "timeout" };
   } catch {
-    log.warn("control-dependency-failed", { requestId, target, reason: "error" });
+    log.warn("control-dependency-failed", { target, reason: "error" });
     return { status: "failed", reason: "error" };
   }
 }

@@ -31,7 +31,7 @@ async function throughRouterToEcho(
   init?: RequestInit,
 ): Promise<{ response: Response; echoed: EchoedRequest }> {
   // The router calls only `fetch` on these bindings for data-path traffic, so an echoing Fetcher stands in for either Worker.
-  const echo = env.ECHO_SERVICE as unknown as RouterEnv["MEDIA"] & RouterEnv["API"];
+  const echo = env.ECHO_SERVICE;
   const response = await router.fetch(new Request(`${ORIGIN}${path}`, init), { ...env, MEDIA: echo, API: echo });
   expect(response.status).toBe(200);
   return { response, echoed: await response.json<EchoedRequest>() };
@@ -173,14 +173,14 @@ describe("headers only the gateway may set, sent by a client", () => {
 
 describe("absurd paths", () => {
   it.each([
-    ["/media/..%2f", "MEDIA"],
-    ["/media/..%2f..%2fetc%2fpasswd", "MEDIA"],
-    ["/api/%2e%2e%2fadmin", "API"],
-    ["/api/%00", "API"],
-  ])("%s stays with its owner and gets a JSON 4xx, never the SPA", async (path) => {
+    // media: no such media route; api: the gateway refuses the encoded walk, the backend has no such route.
+    ["/media/..%2f", 404],
+    ["/media/..%2f..%2fetc%2fpasswd", 404],
+    ["/api/%2e%2e%2fadmin", 400],
+    ["/api/%00", 404],
+  ])("%s stays with its owner and gets a JSON %i, never the SPA", async (path, status) => {
     const response = await send(path, { headers: { Accept: "text/html" } });
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
+    expect(response.status).toBe(status);
     expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
     await response.body?.cancel();
   });
@@ -211,7 +211,8 @@ describe("absurd paths", () => {
         expect(location).toMatch(/^\/[^/\\]/);
         expect(new URL(location, ORIGIN).origin).toBe(ORIGIN);
       }
-      expect(response.status).toBeLessThan(500);
+      // The asset layer collapses the slashes with a same-origin redirect.
+      expect(response.status).toBe(307);
       await response.body?.cancel();
     },
   );
@@ -220,10 +221,9 @@ describe("absurd paths", () => {
     ["an 8 KB path under /api/", `/api/${"a".repeat(8 * 1024)}`],
     ["an 8 KB query under /api/", `/api/x?${"q=1&".repeat(2 * 1024)}`],
     ["an 8 KB path under /_", `/_${"h".repeat(8 * 1024)}`],
-  ])("answers %s with a JSON 4xx", async (_what, path) => {
+  ])("answers %s with a JSON 404", async (_what, path) => {
     const response = await send(path);
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
+    expect(response.status).toBe(404);
     expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
     await response.body?.cancel();
   });
@@ -257,18 +257,24 @@ describe("unknown and unusual methods on owned prefixes", () => {
     },
   );
 
-  it.each(["PROPFIND", "PURGE", "LOCK", "TRACE", "DELETE"])(
-    "%s under /media/ and /api/ is a JSON 4xx, never a 500 or the SPA",
-    async (method) => {
-      for (const path of ["/media/v1/a.b.c", "/api/x"]) {
-        const response = await send(path, { method });
-        expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
-        expect(response.status, `${method} ${path}`).toBeLessThan(500);
-        expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
-        await response.body?.cancel();
-      }
-    },
-  );
+  it.each([
+    // media reads only; the api forwards every method but TRACE, and the backend has no /api/x.
+    ["PROPFIND", 404],
+    ["PURGE", 404],
+    ["LOCK", 404],
+    ["TRACE", 405],
+    ["DELETE", 404],
+  ])("%s under /media/ and /api/ is a JSON 4xx, never a 500 or the SPA", async (method, apiStatus) => {
+    for (const [path, status] of [
+      ["/media/v1/a.b.c", 405],
+      ["/api/x", apiStatus],
+    ] as const) {
+      const response = await send(path, { method });
+      expect(response.status, `${method} ${path}`).toBe(status);
+      expect(response.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+      await response.body?.cancel();
+    }
+  });
 
   it("forwards an unknown method to the owning service unchanged", async () => {
     const { echoed } = await throughRouterToEcho("/api/calendar", { method: "PROPFIND" });
@@ -278,7 +284,7 @@ describe("unknown and unusual methods on owned prefixes", () => {
   it("answers a POST to a build asset with a 4xx rather than the SPA", async () => {
     const response = await send("/assets/app.js", { method: "POST", body: "x" });
     expect(response.headers.get("Content-Type") ?? "").not.toMatch(/^text\/html/);
-    expect(response.status).toBeLessThan(500);
+    expect(response.status).toBe(405);
     await response.body?.cancel();
   });
 });

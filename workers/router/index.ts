@@ -2,9 +2,20 @@
  * The router Worker: the public entry. It owns the hostname, decides the
  * request id, and hands each path to its owner from the route table
  * (shared/routes.ts): a service binding, its own endpoints, or the SPA.
+ *
+ * `/media` and `/api` are forwarded before any app runs: the services answer
+ * with the request id themselves, so their responses (streams, 101s) pass
+ * through untouched, and the hop stays the cheapest path. Everything the
+ * router answers itself is the Hono app below, built once per isolate.
  */
+import { Hono } from "hono/tiny";
+import type { MiddlewareHandler } from "hono";
+import type { RequestContext } from "../../shared/context";
+import { requestContext } from "../../shared/context";
 import { errorResponse } from "../../shared/errors";
 import { createLogger } from "../../shared/log";
+import type { RouteKind } from "../../shared/metrics";
+import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
 import { decideRequestId, withRequestId } from "../../shared/request-id";
 import type { OwnedRoute } from "../../shared/routes";
 import { routeFor } from "../../shared/routes";
@@ -16,40 +27,64 @@ import { serveBuildAsset } from "./static";
 
 const log = createLogger("router");
 
-/** What an endpoint handler gets: the request, the router's Env, the request id, and whether the caller is an operator. */
-interface EndpointCall {
-  request: Request;
-  env: RouterEnv;
-  requestId: string;
-  operator: boolean;
+interface RouterApp {
+  Bindings: RouterEnv;
+  Variables: { call: RequestContext; operator: boolean };
 }
 
-/** One of the router's own endpoints: the methods it answers, who may call it, and its handler. */
-interface OwnEndpoint {
-  methods: readonly string[];
-  /** `operator`: callers without the admin token get the 401 of operatorOnly(). */
-  access: "public" | "operator";
-  answer(call: EndpointCall): Promise<Response>;
-}
+/**
+ * The router's own endpoints under `/_` and its static answers. Every answer,
+ * an exception's included, leaves with the request id from `entry`.
+ */
+const app = new Hono<RouterApp>();
 
-/** The router's own endpoints under `/_`: /_health for everyone (versions for operators), /_status and /_sign for operators. */
-const OWN_ENDPOINTS: Readonly<Record<string, OwnEndpoint>> = {
-  "/_health": {
-    methods: ["GET", "HEAD"],
-    access: "public",
-    answer: (call) => healthResponse(call.env, call.requestId, call.operator, log),
-  },
-  "/_status": {
-    methods: ["GET", "HEAD"],
-    access: "operator",
-    answer: (call) => statusResponse(call.env, call.requestId, log),
-  },
-  "/_sign": {
-    methods: ["POST"],
-    access: "operator",
-    answer: (call) => signResponse(call.request, call.env.MEDIA, call.requestId, log),
-  },
+/** The request's context, once; the request id on whatever answers, and its one data point. */
+const entry: MiddlewareHandler<RouterApp> = async (c, next) => {
+  const call = contextOf(c.req.raw, c.env, routeFor(new URL(c.req.url).pathname));
+  c.set("call", call);
+  await next();
+  c.res = call.metrics.answered(withRequestId(c.res, call.requestId, "fetched"));
 };
+
+/** Operators only (`Authorization: Bearer <ADMIN_TOKEN>`): anyone else gets the 401 of operatorOnly(). */
+const operatorsOnly: MiddlewareHandler<RouterApp> = async (c, next) => {
+  if (!c.var.operator) return operatorOnly(c.var.call.requestId);
+  await next();
+};
+
+/** Whether the caller is an operator, for endpoints that answer everyone but show operators more. */
+const readOperator: MiddlewareHandler<RouterApp> = async (c, next) => {
+  c.set("operator", await isOperator(c.req.raw, c.env.ADMIN_TOKEN));
+  await next();
+};
+
+/** An endpoint's other methods: a JSON 405 naming the ones it answers. */
+function methodNotAllowed(allowed: readonly string[]): (c: { var: RouterApp["Variables"] }) => Response {
+  return (c) =>
+    errorResponse(405, "method_not_allowed", `Use ${allowed[0] ?? "GET"}.`, c.var.call.requestId, {
+      Allow: allowed.join(", "),
+    });
+}
+
+app.use(entry);
+// GET routes answer HEAD too (hono strips the body).
+app.get("/_health", readOperator, (c) => healthResponse(c.env, c.var.call, c.var.operator));
+app.get("/_status", readOperator, operatorsOnly, (c) => statusResponse(c.env, c.var.call));
+app.post("/_sign", readOperator, operatorsOnly, (c) => signResponse(c.req.raw, c.env.MEDIA_CONTROL, c.var.call));
+app.all("/_health", methodNotAllowed(["GET", "HEAD"]));
+app.all("/_status", methodNotAllowed(["GET", "HEAD"]));
+app.all("/_sign", methodNotAllowed(["POST"]));
+app.all("*", (c) => {
+  const route = routeFor(new URL(c.req.url).pathname);
+  // Called directly (the asset layer answers these paths itself in production): the SPA.
+  if (route === undefined) return c.env.ASSETS.fetch(c.req.raw);
+  if (route.target === "BUILD_ASSETS") return serveBuildAsset(c.env.ASSETS, c.req.raw, c.var.call.requestId);
+  return errorResponse(404, "not_found", "No such gateway endpoint.", c.var.call.requestId);
+});
+app.onError((error, c) => {
+  c.var.call.log.error("router-failed", { reason: error.name });
+  return errorResponse(500, "internal_error", "The gateway failed to answer.", c.var.call.requestId);
+});
 
 /**
  * A plain handler object, not a WorkerEntrypoint class: nothing calls the
@@ -57,43 +92,33 @@ const OWN_ENDPOINTS: Readonly<Record<string, OwnEndpoint>> = {
  * instance per request.
  */
 export default {
-  fetch(request: Request, env: RouterEnv): Promise<Response> {
-    const requestId = decideRequestId(request.headers);
-    const { pathname } = new URL(request.url);
-    const route = routeFor(pathname);
-    // The services answer with the request id themselves: their responses (streams, 101s) pass through untouched.
-    if (route?.target === "MEDIA" || route?.target === "API")
-      return forwardToService(env[route.target], route.target, request, requestId, log);
-    return answerHere(request, env, route, pathname, requestId).then((response) =>
-      withRequestId(response, requestId, "fetched"),
-    );
+  async fetch(request: Request, env: RouterEnv, ctx?: ExecutionContext): Promise<Response> {
+    const route = routeFor(new URL(request.url).pathname);
+    if (route?.target !== "MEDIA" && route?.target !== "API") return app.fetch(request, env, ctx);
+    const call = contextOf(request, env, route);
+    const service = env[route.target];
+    return recordedAnswer(call.metrics, () => forwardToService(service, route.target, request, call));
   },
 } satisfies ExportedHandler<RouterEnv>;
 
-/** What the router answers itself: the SPA (when called directly), its own endpoints, the build output. */
-function answerHere(
-  request: Request,
-  env: RouterEnv,
-  route: OwnedRoute | undefined,
-  pathname: string,
-  requestId: string,
-): Promise<Response> {
-  if (route === undefined) return env.ASSETS.fetch(request);
-  if (route.target === "BUILD_ASSETS") return serveBuildAsset(env.ASSETS, request, requestId);
-  return ownEndpoint(request, env, pathname, requestId);
+/** One request's context: the id the router decides (a well-formed client id, else a new one), its logger and data point. */
+function contextOf(request: Request, env: RouterEnv, route: OwnedRoute | undefined): RequestContext {
+  const metrics = new RequestMetrics(env.METRICS, "router", env.VERSION, request.method, routeKindOf(route));
+  return requestContext(decideRequestId(request.headers), log, metrics);
 }
 
-/** The router's own endpoints, from OWN_ENDPOINTS: 404 for an unknown one, 405 for another method, 401 for a non-operator. */
-async function ownEndpoint(request: Request, env: RouterEnv, pathname: string, requestId: string): Promise<Response> {
-  const endpoint = Object.hasOwn(OWN_ENDPOINTS, pathname) ? OWN_ENDPOINTS[pathname] : undefined;
-  if (endpoint === undefined) return errorResponse(404, "not_found", "No such gateway endpoint.", requestId);
-  if (!endpoint.methods.includes(request.method)) {
-    const allow = endpoint.methods.join(", ");
-    return errorResponse(405, "method_not_allowed", `Use ${endpoint.methods[0] ?? "GET"}.`, requestId, {
-      Allow: allow,
-    });
+/** The data point's route kind of a route-table entry (undefined: the SPA). */
+function routeKindOf(route: OwnedRoute | undefined): RouteKind {
+  switch (route?.target) {
+    case undefined:
+      return "spa";
+    case "MEDIA":
+      return "forward-media";
+    case "API":
+      return "forward-api";
+    case "BUILD_ASSETS":
+      return "build-asset";
+    case "ROUTER":
+      return "endpoint";
   }
-  const operator = await isOperator(request, env.ADMIN_TOKEN);
-  if (endpoint.access === "operator" && !operator) return operatorOnly(requestId);
-  return endpoint.answer({ request, env, requestId, operator });
 }

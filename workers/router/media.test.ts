@@ -19,7 +19,7 @@ async function seededPath(name: string): Promise<{ path: string; bytes: Uint8Arr
   const bytes = patternBytes(SIZE);
   await env.MEDIA_BUCKET_FOR_TESTS.put(key, bytes, { httpMetadata: { contentType: "video/mp4" } });
   // A path from the media Worker's own sign() RPC: the router never holds the secret.
-  const signed = await env.MEDIA.sign({ key, ttl: 60 });
+  const signed = await env.MEDIA_CONTROL.sign({ key, ttl: 60 });
   if (!signed.ok) throw new Error(`sign() refused: ${signed.message}`);
   return { path: signed.path, bytes };
 }
@@ -64,7 +64,7 @@ describe("media through the router", () => {
   });
 
   it("shows the media Worker's kids, fingerprints and buckets over status() RPC", async () => {
-    const status = await env.MEDIA.status();
+    const status = await env.MEDIA_CONTROL.status();
     expect(status.activeKid).toBe("v2");
     expect(status.kids.map(({ kid }) => kid)).toEqual(["v1", "v2"]);
     expect(status.buckets.media.main).toBe(true);

@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import { createLogger } from "../../shared/log";
+import { testContext } from "../../test/metrics-recorder";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
 import type { MediaStatus } from "../../shared/control";
@@ -61,9 +61,8 @@ describe("GET /_status", () => {
   it("answers 503 and marks media failed when its status() throws", async () => {
     const failing = env.FAILING_SERVICE as unknown as { status(): Promise<MediaStatus> };
     const response = await statusResponse(
-      { MEDIA: failing, API: env.API, VERSION: env.VERSION },
-      "rid-status",
-      createLogger("router"),
+      { MEDIA_CONTROL: failing, API_CONTROL: env.API_CONTROL, VERSION: env.VERSION },
+      testContext("router", "rid-status"),
     );
     expect(response.status).toBe(503);
     const body = await response.json<StatusDocument>();
@@ -74,9 +73,8 @@ describe("GET /_status", () => {
 
   it("answers 503 and marks api timed out when its health() outlasts the deadline /_health uses too", async () => {
     const response = await statusResponse(
-      { MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION },
-      "rid-status-slow",
-      createLogger("router"),
+      { MEDIA_CONTROL: env.MEDIA_CONTROL, API_CONTROL: env.SLOW_SERVICE, VERSION: env.VERSION },
+      testContext("router", "rid-status-slow"),
     );
     expect(response.status).toBe(503);
     const body = await response.json<StatusDocument>();
@@ -228,7 +226,7 @@ describe("POST /_sign", () => {
     ["sign() throws", () => env.FAILING_SERVICE],
   ])("answers 503 dependency_failed when %s", async (_what, media) => {
     const request = new Request(`${ORIGIN}/_sign`, { method: "POST", body: JSON.stringify({ key: "a.mp4" }) });
-    const response = await signResponse(request, media(), "rid-sign", createLogger("router"));
+    const response = await signResponse(request, media(), testContext("router", "rid-sign"));
     expect(response.status).toBe(503);
     const body = await response.json<ErrorBody>();
     expect(body.error).toMatchObject({ code: "dependency_failed", requestId: "rid-sign" });

@@ -18,7 +18,7 @@ import type { MintInput, UploadMintInput } from "../../shared/media-token";
 import { errorResponse, jsonResponse } from "../../shared/errors";
 import type { VersionInfo } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
-import type { Logger } from "../../shared/log";
+import type { RequestContext } from "../../shared/context";
 import type { FailedProbe } from "./health";
 import { probe } from "./health";
 
@@ -36,8 +36,8 @@ export interface StatusDocument {
 }
 
 interface StatusDependencies {
-  MEDIA: Pick<MediaControl, "status">;
-  API: WorkerControl;
+  MEDIA_CONTROL: Pick<MediaControl, "status">;
+  API_CONTROL: WorkerControl;
   VERSION: WorkerVersionMetadata;
 }
 
@@ -55,14 +55,17 @@ export function operatorOnly(requestId: string): Response {
 }
 
 /** `GET /_status` for an operator: 200, or 503 when a Worker did not answer. */
-export async function statusResponse(env: StatusDependencies, requestId: string, log: Logger): Promise<Response> {
+export async function statusResponse(
+  env: StatusDependencies,
+  call: Pick<RequestContext, "requestId" | "log">,
+): Promise<Response> {
   const [media, api] = await Promise.all([
-    probe("media", () => env.MEDIA.status(), requestId, log),
-    probe("api", () => env.API.health(), requestId, log),
+    probe("media", () => env.MEDIA_CONTROL.status(), call.log),
+    probe("api", () => env.API_CONTROL.health(), call.log),
   ]);
   const document: StatusDocument = {
     status: media.status === "ok" && api.status === "ok" ? "ok" : "degraded",
-    requestId,
+    requestId: call.requestId,
     workers: {
       router: { version: versionInfo(env.VERSION) },
       media: media.status === "ok" ? { status: "ok", ...media.answer } : media,
@@ -124,9 +127,9 @@ function parseUploadSignBody(fields: Record<string, unknown>): UploadMintInput |
 export async function signResponse(
   request: Request,
   media: Pick<MediaControl, "sign">,
-  requestId: string,
-  log: Logger,
+  call: Pick<RequestContext, "requestId" | "log">,
 ): Promise<Response> {
+  const { requestId, log } = call;
   const tooLarge = () =>
     errorResponse(413, "payload_too_large", `The body is larger than ${MAX_SIGN_BODY_BYTES} bytes.`, requestId);
   // A declared length is refused unread; a chunked body is read (operators only) and measured.
@@ -135,7 +138,7 @@ export async function signResponse(
   if (new TextEncoder().encode(text).byteLength > MAX_SIGN_BODY_BYTES) return tooLarge();
   const input = parseSignBody(text);
   if (typeof input === "string") return errorResponse(400, "bad_request", input, requestId);
-  const signed = await probe("media", () => media.sign(input), requestId, log);
+  const signed = await probe("media", () => media.sign(input), log);
   const answer = signed.status === "ok" ? signed.answer : signed;
   if ("path" in answer) {
     const upload = "token" in answer && "jti" in answer ? { token: answer.token, jti: answer.jti } : {};
@@ -143,7 +146,7 @@ export async function signResponse(
   }
   if (answer.reason === "bad-input" && "message" in answer)
     return errorResponse(400, "bad_request", answer.message, requestId);
-  log.error("sign-failed", { requestId, target: "media", reason: answer.reason });
+  log.error("sign-failed", { target: "media", reason: answer.reason });
   return errorResponse(
     503,
     "dependency_failed",

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import { createLogger } from "../../shared/log";
+import { testContext } from "../../test/metrics-recorder";
 import { forwardToService, trustedRequest } from "./forward";
 import type { HealthDocument } from "./health";
 import { healthResponse } from "./health";
@@ -165,8 +165,7 @@ describe("the trust boundary", () => {
       env.FAILING_SERVICE,
       "API",
       new Request(`${ORIGIN}/api/x`),
-      "rid-2",
-      createLogger("router"),
+      testContext("router", "rid-2"),
     );
     expect(response.status).toBe(502);
     expect(await response.json<ErrorBody>()).toEqual({
@@ -200,10 +199,9 @@ describe("GET /_health", () => {
 
   it("answers 503 and names the Worker whose health() throws", async () => {
     const response = await healthResponse(
-      { MEDIA: env.FAILING_SERVICE, API: env.API, VERSION: env.VERSION },
-      "rid-3",
+      { MEDIA_CONTROL: env.FAILING_SERVICE, API_CONTROL: env.API_CONTROL, VERSION: env.VERSION },
+      testContext("router", "rid-3"),
       false,
-      createLogger("router"),
     );
     expect(response.status).toBe(503);
     const body = await response.json<HealthDocument>();
@@ -214,10 +212,9 @@ describe("GET /_health", () => {
 
   it("answers 503 with reason timeout when a Worker's health() never returns", async () => {
     const response = await healthResponse(
-      { MEDIA: env.MEDIA, API: env.SLOW_SERVICE, VERSION: env.VERSION },
-      "rid-4",
+      { MEDIA_CONTROL: env.MEDIA_CONTROL, API_CONTROL: env.SLOW_SERVICE, VERSION: env.VERSION },
+      testContext("router", "rid-4"),
       false,
-      createLogger("router"),
     );
     expect(response.status).toBe(503);
     expect((await response.json<HealthDocument>()).workers.api).toEqual({ status: "failed", reason: "timeout" });
