@@ -5,12 +5,15 @@
  * The local backend (backend/server.ts) runs in this process on BACKEND_PORT
  * (8788); `BACKEND_URL=http://127.0.0.1:PORT npm run dev` proxies /api to that
  * backend instead (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
+ * MEDIA_CORS_ORIGINS and API_CORS_ORIGINS from the environment reach the
+ * media and api Workers (scripts/dev-configs.ts).
  * Clients reach wrangler through scripts/dev-front.ts on PORT, which sets
  * CF-Connecting-IP from the connection as the edge does; wrangler itself
  * listens on a free loopback port behind it.
  */
 import { spawn } from "node:child_process";
 import { devBackend } from "./dev-backend.ts";
+import { devConfig, devVars } from "./dev-configs.ts";
 import { freeLoopbackPort, startDevFront } from "./dev-front.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
@@ -41,9 +44,11 @@ console.log(
 );
 
 // The router is the primary Worker: its config comes first.
-const configs = [...WORKERS]
-  .reverse()
-  .flatMap((worker) => ["-c", worker.name === "api" ? backend.apiConfig : worker.config]);
+const configs = [...WORKERS].reverse().flatMap((worker) => {
+  const vars = devVars(worker.name, process.env, backend.url);
+  for (const [name, value] of Object.entries(vars)) console.log(`dev: ${worker.name} runs with ${name}=${value}`);
+  return ["-c", devConfig(worker, vars)];
+});
 // Its own process group: npx does not pass signals on to wrangler and workerd,
 // so a SIGTERM to this script (a test harness, a supervisor) must reach the group.
 const wranglerDev = spawn(
