@@ -76,6 +76,14 @@ export interface MediaExchange {
   status: number;
   range: string | undefined;
   contentRange: string | undefined;
+  /** The answer's Access-Control-Allow-Origin (media answers a listed cross-origin page with it). */
+  allowOrigin: string | undefined;
+}
+
+/** `/media/v1/<jwt>/<path>` split into the token and the path under it. */
+export function splitMediaUrl(url: string): { token: string; path: string } {
+  const [, , , token = "", ...path] = new URL(url).pathname.split("/");
+  return { token, path: path.join("/") };
 }
 
 /** Records every response to a `/media/v1/` URL the page receives, in order. */
@@ -90,6 +98,7 @@ export function recordMediaExchanges(page: Page): MediaExchange[] {
       status: response.status(),
       range: request.headers()["range"],
       contentRange: response.headers()["content-range"],
+      allowOrigin: response.headers()["access-control-allow-origin"],
     });
   });
   return exchanges;

@@ -10,12 +10,11 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BrowserSession, MediaExchange } from "./browser.ts";
-import { openBrowser, recordMediaExchanges, screenshot, throttleDownloads } from "./browser.ts";
+import { openBrowser, recordMediaExchanges, screenshot, splitMediaUrl, throttleDownloads } from "./browser.ts";
 import { hlsPlayerState, playsPast, seek } from "./demo-page.ts";
 import type { RunningBackend } from "./stack.ts";
 import { GATEWAY_URL, startLocalBackend } from "./stack.ts";
-import type { MediaPlaylist } from "../scripts/hls-ladder.ts";
-import { readHlsLadder, readMediaPlaylist } from "../scripts/hls-ladder.ts";
+import { readHlsLadder, readMediaPlaylist, segmentStart } from "../scripts/hls-ladder.ts";
 import { HLS_LADDER_DIR } from "../scripts/seed-media.ts";
 import { installedHlsJs } from "../scripts/vendor-player.ts";
 
@@ -43,26 +42,10 @@ afterEach(async () => {
   await browser.close();
 });
 
-/** `/media/v1/<jwt>/<path>` split into the token and the ladder path. */
-function splitMediaUrl(url: string): { token: string; path: string } {
-  const [, , , token = "", ...path] = new URL(url).pathname.split("/");
-  return { token, path: path.join("/") };
-}
-
 function segmentsOf(rendition: string, status = 200): MediaExchange[] {
   return exchanges.filter(
     (exchange) => exchange.status === status && splitMediaUrl(exchange.url).path.startsWith(`${rendition}/seg_`),
   );
-}
-
-/** Start time of a segment, from the media playlist that lists it. */
-function segmentStart(playlist: MediaPlaylist, uri: string): number {
-  let start = 0;
-  for (const segment of playlist.segments) {
-    if (segment.uri === uri) return start;
-    start += segment.duration;
-  }
-  return -1;
 }
 
 describe("the demo page's HLS player", () => {
