@@ -10,7 +10,14 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BrowserSession, MediaExchange } from "./browser.ts";
-import { openBrowser, recordMediaExchanges, screenshot, splitMediaUrl, throttleDownloads } from "./browser.ts";
+import {
+  openBrowser,
+  recordMediaExchanges,
+  refusedThenRetried,
+  screenshot,
+  splitMediaUrl,
+  throttleDownloads,
+} from "./browser.ts";
 import { hlsPlayerState, playsPast, seek } from "./demo-page.ts";
 import type { RunningBackend } from "./stack.ts";
 import { GATEWAY_URL, startLocalBackend } from "./stack.ts";
@@ -172,23 +179,7 @@ describe("the demo page's HLS player", () => {
     const { page } = browser;
     // A 1 s token, honoured for 31 s (the media Worker's 30 s clock tolerance).
     await page.goto(`${HLS_PAGE}&ttl=1`);
-    await expect
-      .poll(() => exchanges.filter((exchange) => exchange.status === 401).length, { timeout: 70_000, interval: 500 })
-      .toBeGreaterThan(0);
-    const refused = exchanges.find((exchange) => exchange.status === 401);
-    const { token: oldToken, path } = splitMediaUrl(refused?.url ?? "");
-    await expect
-      .poll(
-        () =>
-          exchanges.some(
-            (exchange) =>
-              exchange.status === 200 &&
-              splitMediaUrl(exchange.url).path === path &&
-              splitMediaUrl(exchange.url).token !== oldToken,
-          ),
-        { timeout: 20_000 },
-      )
-      .toBe(true);
+    const { token: oldToken, path } = await refusedThenRetried(exchanges);
 
     // One refresh, shared by every load that saw the 401 (audio and video expire together).
     const state = await hlsPlayerState(page);
