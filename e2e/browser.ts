@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page, Response } from "playwright-core";
 import { chromium } from "playwright-core";
+import { expect } from "vitest";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = "test-results/e2e";
@@ -76,6 +77,14 @@ export interface MediaExchange {
   status: number;
   range: string | undefined;
   contentRange: string | undefined;
+  /** The answer's Access-Control-Allow-Origin (media answers a listed cross-origin page with it). */
+  allowOrigin: string | undefined;
+}
+
+/** `/media/v1/<jwt>/<path>` split into the token and the path under it. */
+export function splitMediaUrl(url: string): { token: string; path: string } {
+  const [, , , token = "", ...path] = new URL(url).pathname.split("/");
+  return { token, path: path.join("/") };
 }
 
 /** Records every response to a `/media/v1/` URL the page receives, in order. */
@@ -90,9 +99,39 @@ export function recordMediaExchanges(page: Page): MediaExchange[] {
       status: response.status(),
       range: request.headers()["range"],
       contentRange: response.headers()["content-range"],
+      allowOrigin: response.headers()["access-control-allow-origin"],
     });
   });
   return exchanges;
+}
+
+/**
+ * Waits for the first 401 among `exchanges` (an expired token), then until
+ * every 401 so far has a 200 for the same path under another token (the
+ * player's retry after its refresh; audio and video may expire a moment
+ * apart). Returns the first refused exchange's token and path.
+ */
+export async function refusedThenRetried(exchanges: MediaExchange[]): Promise<{ token: string; path: string }> {
+  // A 1 s token is honoured for 31 s (the media Worker's 30 s clock tolerance), then playback must reach a new load.
+  await expect
+    .poll(() => exchanges.some((exchange) => exchange.status === 401), { timeout: 70_000, interval: 500 })
+    .toBe(true);
+  const unretried = () =>
+    exchanges
+      .filter((exchange) => exchange.status === 401)
+      .map((failed) => splitMediaUrl(failed.url))
+      .filter(
+        (failed) =>
+          !exchanges.some(
+            (exchange) =>
+              exchange.status === 200 &&
+              splitMediaUrl(exchange.url).path === failed.path &&
+              splitMediaUrl(exchange.url).token !== failed.token,
+          ),
+      )
+      .map((failed) => failed.path);
+  await expect.poll(unretried, { timeout: 20_000 }).toEqual([]);
+  return splitMediaUrl(exchanges.find((exchange) => exchange.status === 401)?.url ?? "");
 }
 
 /** Saves a screenshot under the git-ignored results folder. */

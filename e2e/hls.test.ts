@@ -10,12 +10,18 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BrowserSession, MediaExchange } from "./browser.ts";
-import { openBrowser, recordMediaExchanges, screenshot, throttleDownloads } from "./browser.ts";
+import {
+  openBrowser,
+  recordMediaExchanges,
+  refusedThenRetried,
+  screenshot,
+  splitMediaUrl,
+  throttleDownloads,
+} from "./browser.ts";
 import { hlsPlayerState, playsPast, seek } from "./demo-page.ts";
 import type { RunningBackend } from "./stack.ts";
 import { GATEWAY_URL, startLocalBackend } from "./stack.ts";
-import type { MediaPlaylist } from "../scripts/hls-ladder.ts";
-import { readHlsLadder, readMediaPlaylist } from "../scripts/hls-ladder.ts";
+import { readHlsLadder, readMediaPlaylist, segmentStart } from "../scripts/hls-ladder.ts";
 import { HLS_LADDER_DIR } from "../scripts/seed-media.ts";
 import { installedHlsJs } from "../scripts/vendor-player.ts";
 
@@ -43,26 +49,10 @@ afterEach(async () => {
   await browser.close();
 });
 
-/** `/media/v1/<jwt>/<path>` split into the token and the ladder path. */
-function splitMediaUrl(url: string): { token: string; path: string } {
-  const [, , , token = "", ...path] = new URL(url).pathname.split("/");
-  return { token, path: path.join("/") };
-}
-
 function segmentsOf(rendition: string, status = 200): MediaExchange[] {
   return exchanges.filter(
     (exchange) => exchange.status === status && splitMediaUrl(exchange.url).path.startsWith(`${rendition}/seg_`),
   );
-}
-
-/** Start time of a segment, from the media playlist that lists it. */
-function segmentStart(playlist: MediaPlaylist, uri: string): number {
-  let start = 0;
-  for (const segment of playlist.segments) {
-    if (segment.uri === uri) return start;
-    start += segment.duration;
-  }
-  return -1;
 }
 
 describe("the demo page's HLS player", () => {
@@ -189,23 +179,7 @@ describe("the demo page's HLS player", () => {
     const { page } = browser;
     // A 1 s token, honoured for 31 s (the media Worker's 30 s clock tolerance).
     await page.goto(`${HLS_PAGE}&ttl=1`);
-    await expect
-      .poll(() => exchanges.filter((exchange) => exchange.status === 401).length, { timeout: 70_000, interval: 500 })
-      .toBeGreaterThan(0);
-    const refused = exchanges.find((exchange) => exchange.status === 401);
-    const { token: oldToken, path } = splitMediaUrl(refused?.url ?? "");
-    await expect
-      .poll(
-        () =>
-          exchanges.some(
-            (exchange) =>
-              exchange.status === 200 &&
-              splitMediaUrl(exchange.url).path === path &&
-              splitMediaUrl(exchange.url).token !== oldToken,
-          ),
-        { timeout: 20_000 },
-      )
-      .toBe(true);
+    const { token: oldToken, path } = await refusedThenRetried(exchanges);
 
     // One refresh, shared by every load that saw the 401 (audio and video expire together).
     const state = await hlsPlayerState(page);

@@ -11,9 +11,20 @@ import { startBackend } from "../backend/server.ts";
 
 export type { RunningBackend };
 
-/** Ports from the e2e range, so the suite can run beside other stacks on one machine. */
-export const E2E_PORTS = { gateway: 8860, inspector: 8861, backend: 8862 } as const;
+/**
+ * Ports from the e2e range, so the suite can run beside other stacks on one
+ * machine; `listedOrigin` and `unlistedOrigin` serve pages from other origins
+ * (e2e/second-origin.ts), only the first of them in the CORS allow-lists.
+ */
+export const E2E_PORTS = {
+  gateway: 8860,
+  inspector: 8861,
+  backend: 8862,
+  listedOrigin: 8863,
+  unlistedOrigin: 8864,
+} as const;
 export const GATEWAY_URL = `http://127.0.0.1:${E2E_PORTS.gateway}`;
+export const LISTED_ORIGIN = `http://127.0.0.1:${E2E_PORTS.listedOrigin}`;
 const BACKEND_URL = `http://127.0.0.1:${E2E_PORTS.backend}`;
 /** The sample video `npm run dev` seeds into local R2 (samples/README.md). */
 export const SAMPLE_KEY = "samples/testsrc-640x360.mp4";
@@ -41,6 +52,9 @@ export async function startGateway(): Promise<RunningGateway> {
       INSPECTOR_PORT: String(E2E_PORTS.inspector),
       // dev.ts then starts no backend of its own: the test files run it (startLocalBackend).
       BACKEND_URL,
+      // npm run dev passes these to the media and api Workers (scripts/dev-configs.ts).
+      MEDIA_CORS_ORIGINS: LISTED_ORIGIN,
+      API_CORS_ORIGINS: LISTED_ORIGIN,
     },
   });
   let output = "";

@@ -6,16 +6,19 @@
  * (8788, BACKEND_PORT moves it); `BACKEND_URL=http://127.0.0.1:PORT npm run dev`
  * proxies /api to that backend instead, and the media Worker's upload webhook
  * goes to it too (scripts/dev-backend.ts). PORT and INSPECTOR_PORT move wrangler's ports.
+ * MEDIA_CORS_ORIGINS and API_CORS_ORIGINS from the environment reach the
+ * media and api Workers (scripts/dev-configs.ts).
  * Clients reach wrangler through scripts/dev-front.ts on PORT, which sets
  * CF-Connecting-IP from the connection as the edge does; wrangler itself
  * listens on a free loopback port behind it.
  */
 import { spawn } from "node:child_process";
 import { devBackend } from "./dev-backend.ts";
+import { derivedDir, devConfig, devVars } from "./dev-configs.ts";
 import { freeLoopbackPort, startDevFront } from "./dev-front.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { seedLocalMedia } from "./seed-media.ts";
-import { describeVendored, PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
+import { PLAYER_VENDOR_DIR, vendorPlayer } from "./vendor-player.ts";
 import { WORKERS } from "./workers.ts";
 
 const PORT = process.env.PORT ?? "8787";
@@ -25,8 +28,8 @@ const inspectorArgs = process.env.INSPECTOR_PORT ? ["--inspector-port", process.
 // A fresh clone has no .dev.vars: start from the committed throwaway values.
 ensureDevVars();
 
-// The demo page's HLS player and tus client come from node_modules (a fresh clone has no copy yet).
-console.log(`dev: ${describeVendored(vendorPlayer().versions)} in ${PLAYER_VENDOR_DIR}/`);
+// The demo page's HLS player comes from node_modules (a fresh clone has no copy yet).
+console.log(`dev: hls.js ${vendorPlayer().version} in ${PLAYER_VENDOR_DIR}/`);
 
 // Sample media in local R2 (idempotent), before wrangler dev opens the same state.
 console.log(`dev: ${await seedLocalMedia()} sample media objects seeded (see samples/README.md)`);
@@ -43,12 +46,11 @@ console.log(
 );
 
 // The router is the primary Worker: its config comes first.
-const configs = [...WORKERS]
-  .reverse()
-  .flatMap((worker) => [
-    "-c",
-    worker.name === "api" ? backend.apiConfig : worker.name === "media" ? backend.mediaConfig : worker.config,
-  ]);
+const configs = [...WORKERS].reverse().flatMap((worker) => {
+  const vars = devVars(worker.name, process.env, backend);
+  for (const [name, value] of Object.entries(vars)) console.log(`dev: ${worker.name} runs with ${name}=${value}`);
+  return ["-c", devConfig(worker, vars, derivedDir(PORT))];
+});
 // Its own process group: npx does not pass signals on to wrangler and workerd,
 // so a SIGTERM to this script (a test harness, a supervisor) must reach the group.
 const wranglerDev = spawn(

@@ -119,3 +119,13 @@ export function readMediaPlaylist(dir: string, uri: string): MediaPlaylist {
     segments: playlist.segments.map((segment) => ({ ...segment, uri: posix.join(base, segment.uri) })),
   };
 }
+
+/** Start time in seconds of the segment at `uri` in `playlist` (-1 when it lists no such segment). */
+export function segmentStart(playlist: MediaPlaylist, uri: string): number {
+  let start = 0;
+  for (const segment of playlist.segments) {
+    if (segment.uri === uri) return start;
+    start += segment.duration;
+  }
+  return -1;
+}

@@ -194,6 +194,8 @@ describe("the api's refusals on the wire (raw request lines, through router and 
     ["/api/..;/secret", "dot-segment"],
     ["/api/%252e%252e/secret", "double-encoded"],
     ["/api/users%2f42", "encoded-slash"],
+    ["/api/secret.json%00.png", "control-character"],
+    ["/api/users/42%0d%0aX-Injected:1", "control-character"],
   ])("refuses %s with the api's 400 (%s)", async (target, reason) => {
     system.harness.clearLogs();
     const response = await send("GET", target);

@@ -239,6 +239,12 @@ describe("encoded traversal", () => {
     ["/api/x%255cy", "double-encoded"],
     ["/api/users%2f42", "encoded-slash"],
     ["/api/users%2F42", "encoded-slash"],
+    ["/api/secret.json%00.png", "control-character"],
+    ["/api/users/42%0aX-Injected:1", "control-character"],
+    ["/api/users/42%0D%0A", "control-character"],
+    ["/api/users%7f/42", "control-character"],
+    ["/api/users%1f42", "control-character"],
+    ["/api/%09users", "control-character"],
   ];
 
   it.each(refused)("refuses %s with 400 (%s), logged", async (path, reason) => {

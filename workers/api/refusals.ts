@@ -1,7 +1,7 @@
 /**
  * What the api refuses before anything reaches the backend: methods that
  * only echo or tunnel, and paths that a backend or framework would decode
- * into a walk out of `/api` (or out of BACKEND_URL's base path). The rules
+ * into a walk out of `/api` (or out of BACKEND_URL's base path) or cut short. The rules
  * and why: docs/api.md, "What the gateway refuses".
  */
 import { errorResponse } from "../../shared/errors";
@@ -21,18 +21,21 @@ const REFUSED_METHODS: ReadonlySet<string> = new Set(["TRACE", "TRACK", "CONNECT
 const ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /** Why a path was refused, as logged. */
-export type PathRefusal = "dot-segment" | "backslash" | "double-encoded" | "encoded-slash";
+export type PathRefusal = "control-character" | "dot-segment" | "backslash" | "double-encoded" | "encoded-slash";
 
 /** A percent-escape of an ASCII character: the only bytes that can spell `.`, `/`, `\`, `;` or `%`. */
 const ASCII_ESCAPE = /%([0-7][0-9a-f])/gi;
 /** After one decoding, an escape that a second decoding would turn into `.`, `/` or `\`. */
 const TRAVERSAL_ESCAPE = /%(2e|2f|5c)/i;
 const ENCODED_SLASH = /%2f/i;
+/** C0 controls and DEL: a C backend ends the path at a NUL, and CR/LF split a logged or re-sent line. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * Whether an /api path (a parsed URL's pathname: the URL parser has already
  * resolved literal and `%2e` dot segments and turned `\` into `/`) holds,
- * once percent-decoded as a backend would decode it, a `.` or `..` segment
+ * once percent-decoded as a backend would decode it, a control character
+ * (C0 or DEL), a `.` or `..` segment
  * (also as Tomcat reads `..;x`), a backslash, an escape that decodes again to
  * one of those, or (unless allowed) an encoded slash.
  *
@@ -44,6 +47,7 @@ export function pathRefusal(pathname: string, allowEncodedSlashes: boolean): Pat
   // Nearly every path has neither: one scan each, and nothing else runs.
   if (!pathname.includes("%") && !pathname.includes(";")) return undefined;
   const decoded = pathname.replace(ASCII_ESCAPE, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  if (CONTROL_CHARACTER.test(decoded)) return "control-character";
   if (decoded.includes("\\")) return "backslash";
   for (const segment of decoded.split("/")) {
     const end = segment.indexOf(";");
@@ -56,6 +60,7 @@ export function pathRefusal(pathname: string, allowEncodedSlashes: boolean): Pat
 }
 
 const PATH_MESSAGES: Readonly<Record<PathRefusal, string>> = {
+  "control-character": "The path holds an encoded control character.",
   "dot-segment": "The path holds an encoded '.' or '..' segment.",
   backslash: "The path holds a backslash.",
   "double-encoded": "The path holds a double-encoded '.', '/' or '\\'.",
