@@ -4,7 +4,7 @@
  * MEDIA_TOKEN_SECRET_V<N> present, so old and new kids verify side by side
  * during a rotation.
  */
-import type { JWTPayload } from "jose";
+import type { JWTPayload, JWTVerifyOptions } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
 import type { MediaGrant } from "../../shared/media-token";
@@ -142,7 +142,7 @@ const PADDED_OR_SPACED_SEGMENT = /^[A-Za-z0-9_=\s-]*$/;
  * have up to eight spellings). A segment with other characters is left to
  * jose, which refuses it as malformed.
  */
-function isCanonicalSpelling(token: string): boolean {
+export function isCanonicalSpelling(token: string): boolean {
   const segments = token.split(".");
   // Not a compact JWS at all (a path segment, a JWE): jose refuses it with its own reason.
   if (segments.length !== 3) return true;
@@ -197,14 +197,7 @@ export async function verifyMediaToken(
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, entry.key, {
-      algorithms: [MEDIA_TOKEN_ALG],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      currentDate: new Date(now),
-      requiredClaims: ["exp"],
-      // v1.1 understands its own critical header; any other critical parameter refuses the token.
-      crit: { [V11_HEADER]: true },
-    }));
+    ({ payload } = await jwtVerify(token, entry.key, contractVerifyOptions(now, ["exp"])));
   } catch (error) {
     return { ok: false, reason: joseFailureReason(error), kid };
   }
@@ -242,6 +235,21 @@ export function tokenSigner(
   const entry = registry.kids.get(kid);
   if (entry === undefined) return { reason: "unknown-kid", kid };
   return { header, kid, entry };
+}
+
+/**
+ * jose's options for any contract token (download or upload): HS256 only, the
+ * contract's clock tolerance, and v1.1's critical header understood (any
+ * other critical parameter refuses the token).
+ */
+export function contractVerifyOptions(now: number, requiredClaims: string[]): JWTVerifyOptions {
+  return {
+    algorithms: [MEDIA_TOKEN_ALG],
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    currentDate: new Date(now),
+    requiredClaims,
+    crit: { [V11_HEADER]: true },
+  };
 }
 
 /** jose's error classes mapped to the log's fixed reasons. */

@@ -47,6 +47,17 @@ describe("hostile uploads", { timeout: 60_000 }, () => {
     expect(logRecords(lines).find((line) => line.event === "media-token-rejected")?.reason).toBe("put-on-download");
   });
 
+  it("refuses a second spelling of an upload token (padding, spare bits) and creates nothing with it", async () => {
+    const token = await mintUpload(uniqueKey("respelled.mp4"));
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    // A 32-byte signature is 43 digits: the last digit's two low bits are spare, so flipping one decodes the same.
+    const last = alphabet.indexOf(token.slice(-1));
+    const spareBitSet = `${token.slice(0, -1)}${alphabet.charAt(last ^ 1)}`;
+    expect(await refusedCreation(`${token}=`)).toBe("malformed: non-canonical");
+    expect(await refusedCreation(spareBitSet)).toBe("malformed: non-canonical");
+    expect((await createUpload(token, 10)).status).toBe(201);
+  });
+
   it("refuses a max above Tus-Max-Size and an expired upload token", async () => {
     expect(await refusedCreation(await mintUpload(uniqueKey("x.mp4"), { max: 5 * 1024 ** 3 + 1 }))).toBe("bad-max");
     const past = Math.floor(Date.now() / 1000) - 3600;

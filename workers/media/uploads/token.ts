@@ -7,11 +7,11 @@
 import type { JWTPayload } from "jose";
 import { jwtVerify } from "jose";
 import type { UploadGrant } from "../../../shared/media-token";
-import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER, readUploadGrant } from "../../../shared/media-token";
+import { readUploadGrant } from "../../../shared/media-token";
 import type { BucketName } from "../buckets";
 import { isBucketName } from "../buckets";
 import type { KidRegistry } from "../token";
-import { joseFailureReason, tokenSigner } from "../token";
+import { contractVerifyOptions, isCanonicalSpelling, joseFailureReason, tokenSigner } from "../token";
 
 /** The same bound as a download token: a legitimate one is a few hundred characters. */
 const MAX_TOKEN_CHARS = 4096;
@@ -39,16 +39,12 @@ export async function verifyUploadToken(
   const signer = tokenSigner(token, registry);
   if ("reason" in signer) return { ok: false, ...signer };
   const { kid, entry } = signer;
+  if (!isCanonicalSpelling(token)) return { ok: false, reason: "malformed: non-canonical", kid };
   let payload: JWTPayload;
   try {
-    // exp is checked by jose when present; its absence is the grant's own reason (missing-exp).
-    ({ payload } = await jwtVerify(token, entry.key, {
-      algorithms: [MEDIA_TOKEN_ALG],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      currentDate: new Date(now),
-      // Understood so that an `ip` claim (which v1.1 marks critical) is refused by its own rule: put-with-ip.
-      crit: { [V11_HEADER]: true },
-    }));
+    // exp is checked by jose when present; its absence is the grant's own reason (missing-exp). v1.1's
+    // critical header is understood so that an `ip` claim is refused by its own rule: put-with-ip.
+    ({ payload } = await jwtVerify(token, entry.key, contractVerifyOptions(now, [])));
   } catch (error) {
     return { ok: false, reason: joseFailureReason(error), kid };
   }
