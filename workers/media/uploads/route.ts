@@ -136,11 +136,10 @@ async function answerUpload(
   const capability = await readCapability(id, await call.config.kidRegistry(call.log));
   if (capability === undefined) return NOT_FOUND;
   const upload = call.env.MEDIA_UPLOADS.get(call.env.MEDIA_UPLOADS.idFromString(capability.objectId));
-  const answer = await (call.method === "HEAD"
-    ? call.metrics.timeUpstream(upload.head())
-    : call.method === "DELETE"
-      ? call.metrics.timeUpstream(upload.terminate())
-      : write(call, upload, call.request.headers.get("Upload-Offset")));
+  const answer =
+    call.method === "PATCH"
+      ? await write(call, upload, call.request.headers.get("Upload-Offset"))
+      : await call.metrics.timeUpstream(call.method === "HEAD" ? upload.head() : upload.terminate());
   if (answer.bucket !== undefined) call.metrics.note({ bucket: answer.bucket });
   return answer;
 }
