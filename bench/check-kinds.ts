@@ -3,7 +3,7 @@
  * of two variants (by req/s, server CPU or callgrind instructions), or a
  * measure as it is, each with its target or none (a report).
  */
-import type { UploadBenchSummary, UploadHeapSummary } from "./uploads.ts";
+import type { UploadBenchSummary, UploadHeapSummary, UploadInstructionsSummary } from "./uploads.ts";
 import type { HopStepsSummary } from "./hop-steps.ts";
 import type { InstructionsSection } from "./instructions.ts";
 import type { IsolateHeapsSection } from "./isolate-heaps.ts";
@@ -63,6 +63,7 @@ export interface Sections {
   uploads?: UploadBenchSummary;
   /** The media isolate's heap with uploads in flight (BENCH_ONLY=uploads). */
   uploadHeap?: UploadHeapSummary | { unavailable: string };
+  uploadInstructions?: UploadInstructionsSummary | { unavailable: string };
   /** Whether the bare cache Worker found the entry the media Worker stored (one shared cache). */
   bareCacheSharesMediaEntry?: boolean;
 }

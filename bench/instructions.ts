@@ -95,7 +95,7 @@ export async function callgrindWrapper(directory: string): Promise<string> {
   return wrapper;
 }
 
-async function callgrindControl(directory: string, pid: number, ...args: string[]): Promise<void> {
+export async function callgrindControl(directory: string, pid: number, ...args: string[]): Promise<void> {
   await run("callgrind_control", [vgdbPrefix(directory), ...args, String(pid)], { timeout: 60_000 });
 }
 
@@ -103,7 +103,11 @@ async function callgrindControl(directory: string, pid: number, ...args: string[
  * The `totals:` line (the instruction count: the only event collected) of
  * the newest dump; its `summary:` line is 0 when instrumentation starts off.
  */
-async function newestDumpTotal(directory: string, pid: number, seenBefore: ReadonlySet<string>): Promise<number> {
+export async function newestDumpTotal(
+  directory: string,
+  pid: number,
+  seenBefore: ReadonlySet<string>,
+): Promise<number> {
   const prefix = `cg.${pid}.out`;
   const deadline = performance.now() + 10_000;
   for (;;) {

@@ -35,7 +35,7 @@ import type { SseRig, SseVariant } from "./sse.ts";
 import { checkSseVariant, measureSseLevel, startSseRig } from "./sse.ts";
 import { groupCpuSeconds, hostCpuSeconds, measureThroughput } from "./throughput.ts";
 import { measureTokenVerify } from "./token-verify.ts";
-import { measureUploadHeap, measureUploads } from "./uploads.ts";
+import { countUploadInstructions, measureUploadHeap, measureUploads } from "./uploads.ts";
 import { ensureTools, harnessVersions } from "./tools.ts";
 import {
   fillCache,
@@ -228,6 +228,13 @@ async function main(): Promise<void> {
         measureUploadHeap({ ...gatewayOptions, sseOriginUrl: rig.originUrl }, newSecrets()).catch((error: unknown) => ({
           unavailable: error instanceof Error ? error.message : String(error),
         })),
+      );
+    }
+
+    if (runsSection("uploads")) {
+      console.log("bench: uploads by instructions per MiB (callgrind)");
+      sections.uploadInstructions = await timed("uploads", () =>
+        countUploadInstructions(tools.valgrindUnavailable, { ...gatewayOptions, sseOriginUrl: rig.originUrl }),
       );
     }
 

@@ -5,13 +5,19 @@
  * into one R2 `put`. Wall-clock time per upload, in interleaved rounds; the
  * ratio is bare time / gateway time (1 = as fast as the bare Worker). Then,
  * in a gateway of its own with workerd's inspector on, the media isolate's
- * heap (the upload objects run in it) with 8 such uploads in flight.
+ * heap (the upload objects run in it) with 8 such uploads in flight; and,
+ * in a gateway whose workerd runs under callgrind, the instructions per MiB
+ * of one upload each way.
  */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { signUploadToken } from "../shared/media-token.ts";
 import type { IsolateSession } from "../scripts/isolate-heap.ts";
 import { nudgeOnce, openIsolates, workerTarget } from "../scripts/isolate-heap.ts";
 import type { BenchSecrets, GatewayOptions } from "./harness.ts";
-import { startGateway } from "./harness.ts";
+import { newSecrets, startGateway } from "./harness.ts";
+import { callgrindControl, callgrindWrapper, keepCallgrindDumps, newestDumpTotal } from "./instructions.ts";
 import { PORTS } from "./ports.ts";
 import type { Spread } from "./stats.ts";
 import { interleave, ratioSpread, spread } from "./stats.ts";
@@ -206,5 +212,73 @@ export async function measureUploadHeap(options: GatewayOptions, secrets: BenchS
   } finally {
     for (const session of sessions?.values() ?? []) session.close();
     await gateway.dispose();
+  }
+}
+
+export interface UploadInstructionsSummary {
+  bytes: number;
+  /** Instructions workerd executed (all threads) for one 64 MiB upload, per MiB. */
+  gatewayPerMib: number;
+  barePerMib: number;
+  /** gateway / bare. */
+  ratio: number;
+}
+
+/**
+ * Instructions per MiB of one 64 MiB upload through router -> media ->
+ * Durable Object -> R2 multipart, and of the bare put, counted by callgrind
+ * in a gateway of its own: one unmeasured upload of each with
+ * instrumentation off (isolates, the Durable Object class, JIT), then one
+ * counted upload of each, each ended by a dump (which zeroes the counters).
+ */
+export async function countUploadInstructions(
+  valgrindUnavailable: string | undefined,
+  options: GatewayOptions,
+): Promise<UploadInstructionsSummary | { unavailable: string }> {
+  if (valgrindUnavailable !== undefined) return { unavailable: valgrindUnavailable };
+  const directory = await mkdtemp(join(tmpdir(), "gateway-bench-upload-callgrind-"));
+  const secrets = newSecrets();
+  try {
+    const gateway = await startGateway({
+      ...options,
+      secrets,
+      sockets: new Set(["routerNoAssets", "bareR2Put"] as const),
+      workerdCommand: await callgrindWrapper(directory),
+    });
+    try {
+      const router = gateway.url("routerNoAssets");
+      const bare = gateway.url("bareR2Put");
+      const pid = gateway.workerdPid;
+      const body = uploadBody();
+      await gatewayUpload(router, secrets, body, -1);
+      await bareUpload(bare, body, -1);
+      // Let V8 finish what the warm-up queued on its background threads before counting.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await callgrindControl(directory, pid, "--instr=on");
+      await callgrindControl(directory, pid, "--zero");
+      const perMib = async (id: string, upload: () => Promise<number>): Promise<number> => {
+        const seenBefore = new Set(await readdir(directory));
+        await upload();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await callgrindControl(directory, pid, `--dump=${id}`);
+        return (await newestDumpTotal(directory, pid, seenBefore)) / (UPLOAD_BYTES / MIB);
+      };
+      const gatewayPerMib = await perMib("upload-gateway", () => gatewayUpload(router, secrets, body, 2000));
+      const barePerMib = await perMib("upload-bare", () => bareUpload(bare, body, 2000));
+      const summary = { bytes: UPLOAD_BYTES, gatewayPerMib, barePerMib, ratio: gatewayPerMib / barePerMib };
+      const millions = (value: number) => (value / 1e6).toFixed(1);
+      console.log(
+        `bench: uploads by instructions: gateway ${millions(gatewayPerMib)} M/MiB, bare put ${millions(barePerMib)} M/MiB ` +
+          `(${summary.ratio.toFixed(2)}x)`,
+      );
+      return summary;
+    } finally {
+      await gateway.dispose();
+    }
+  } catch (error) {
+    return { unavailable: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await keepCallgrindDumps(directory);
+    await rm(directory, { recursive: true, force: true });
   }
 }

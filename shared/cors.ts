@@ -84,17 +84,23 @@ export function preflightHeaders(
 }
 
 /**
- * Adds the CORS headers of an answer to `origin` to a response this Worker
- * built (mutable headers); `Vary` is appended to what the response already varies on.
+ * Puts CORS headers (those of `corsHeaders` or `preflightHeaders`) on a
+ * response this Worker built (mutable headers); `Vary` is appended to what
+ * the response already varies on.
  */
+export function applyCorsHeaders(headers: Headers, cors: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(cors)) {
+    if (name === "Vary") headers.append(name, value);
+    else headers.set(name, value);
+  }
+}
+
+/** Adds the CORS headers of an answer to `origin` to a response this Worker built (see `applyCorsHeaders`). */
 export function addCorsHeaders(
   headers: Headers,
   policy: CorsPolicy,
   allowed: ReadonlySet<string>,
   origin: string | null,
 ): void {
-  for (const [name, value] of Object.entries(corsHeaders(policy, allowed, origin))) {
-    if (name === "Vary") headers.append(name, value);
-    else headers.set(name, value);
-  }
+  applyCorsHeaders(headers, corsHeaders(policy, allowed, origin));
 }

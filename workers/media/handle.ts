@@ -84,7 +84,7 @@ export function handleMediaRequest(
     answerWithPassedRequestId(request, async (requestId) => {
       const config = mediaConfig(env);
       // Uploads (tus, contract v1.2) have a folder of their own, with their own CORS: workers/media/uploads/.
-      if (uploading) return answerUploadRequest(request, requestId, env, config, log);
+      if (uploading) return answerUploadRequest(request, requestId, env, config, log, metrics);
       return withMediaHeaders(await answerMediaRequest(request, requestId, config, ctx, log, metrics), request, config);
     }),
   );

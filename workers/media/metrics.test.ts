@@ -12,6 +12,7 @@ import { RequestMetrics, decodePoint, recordedAnswer } from "../../shared/metric
 import { recordingDataset } from "../../test/metrics-recorder";
 import { handleMediaRequest } from "./handle";
 import { ORIGIN, mint, mintPrefix, patternBytes, uniqueKey } from "./test-kit";
+import { MIB, TUS, locationOf, mintUpload, mp4Bytes } from "./uploads/upload-kit";
 
 const log = createLogger("media");
 
@@ -114,6 +115,82 @@ describe("the media Worker's data point per answer", () => {
       SKIP_FALLBACK: "true",
     });
     expect(point).toMatchObject({ ...media, status: 503, bucket: "media", kid: "v2", bytes: 0 });
+  });
+});
+
+describe("the media Worker's data point per upload answer", () => {
+  const octets = { ...TUS, "Content-Type": "application/offset+octet-stream" };
+
+  it("a creation (201), a PATCH (204) and a refused POST (401): one point each, route kind upload", async () => {
+    const file = mp4Bytes(MIB);
+    const token = await mintUpload(uniqueKey("counted.mp4"), { max: 2 * MIB });
+    const created = await pointOf("/media/uploads", {
+      method: "POST",
+      headers: { ...TUS, Authorization: `Bearer ${token}`, "Upload-Length": String(file.byteLength) },
+    });
+    expect(created.response.status).toBe(201);
+    expect(created.point).toMatchObject({
+      ...media,
+      routeKind: "upload",
+      method: "POST",
+      status: 201,
+      cache: "",
+      servedFrom: "",
+      reason: "",
+      bucket: "media",
+      kid: "v2",
+      bytes: 0,
+    });
+    // The time the upload's Durable Object took.
+    expect(created.point.upstreamMs).toBeGreaterThanOrEqual(0);
+
+    const patched = await pointOf(locationOf(created.response), {
+      method: "PATCH",
+      headers: { ...octets, "Upload-Offset": "0" },
+      body: file.subarray(0, MIB / 2),
+    });
+    expect(patched.response.status).toBe(204);
+    expect(patched.point).toMatchObject({
+      ...media,
+      routeKind: "upload",
+      method: "PATCH",
+      status: 204,
+      reason: "",
+      bucket: "media",
+      kid: "",
+      bytes: 0,
+    });
+    expect(patched.point.upstreamMs).toBeGreaterThanOrEqual(0);
+
+    const expired = await mintUpload(uniqueKey("late.mp4"), {
+      ttlSeconds: 1,
+      now: Math.floor(Date.now() / 1000) - 120,
+    });
+    const refused = await pointOf("/media/uploads", {
+      method: "POST",
+      headers: { ...TUS, Authorization: `Bearer ${expired}`, "Upload-Length": "10" },
+    });
+    expect(refused.response.status).toBe(401);
+    expect(refused.point).toMatchObject({
+      ...media,
+      routeKind: "upload",
+      method: "POST",
+      status: 401,
+      reason: "expired",
+      bucket: "",
+      kid: "v2",
+      bytes: 0,
+      upstreamMs: -1,
+    });
+
+    const missing = await pointOf("/media/uploads", { method: "POST", headers: { ...TUS, "Upload-Length": "10" } });
+    expect(missing.point).toMatchObject({
+      ...media,
+      routeKind: "upload",
+      status: 401,
+      reason: "missing-token",
+      kid: "",
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 /** tus 1.0 extensions through the real media Worker: each answer's exact status and headers. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { ErrorBody } from "../../../shared/errors";
 import { answerWithVars, uniqueKey } from "../test-kit";
 import { MIB, TUS, createUpload, locationOf, mintUpload, mp4Bytes, patch, send, storedBytes } from "./upload-kit";
 
@@ -59,6 +60,89 @@ describe("tus extensions", { timeout: 60_000 }, () => {
     );
     expect(stranger.headers.get("Access-Control-Allow-Origin")).toBeNull();
     expect(stranger.headers.get("Vary")).toBe("Origin");
+  });
+
+  it("CORS on every upload answer to an allow-listed origin, from one place: 401, 404, 409, 413, 415, 412 and a preflight", async () => {
+    const origin = "https://app.example";
+    const vars = { MEDIA_CORS_ORIGINS: origin };
+    const ask = (path: string, init: RequestInit & { headers: Record<string, string> }) =>
+      answerWithVars(path, { ...init, headers: { Origin: origin, ...init.headers } }, vars);
+    const expectGranted = (response: Response, status: number) => {
+      expect(response.status).toBe(status);
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+      expect(response.headers.get("Access-Control-Expose-Headers")).toBe(
+        "Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, " +
+          "Upload-Offset, Upload-Length, Upload-Defer-Length, Upload-Expires, X-Request-Id",
+      );
+      expect(response.headers.get("Vary")).toBe("Origin");
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    };
+    const token = (max = MIB) => mintUpload(uniqueKey("cors.mp4"), { max });
+    const post = async (headers: Record<string, string>) =>
+      ask("/media/uploads", { method: "POST", headers: { ...TUS, ...headers } });
+
+    // The bare 401 of a refused token: no body, its scheme, and the grant, so a page sees 401 and not status 0.
+    const refused = await post({ Authorization: "Bearer not-a-token", "Upload-Length": "10" });
+    expectGranted(refused, 401);
+    expect(refused.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
+    expectGranted(await post({ "Upload-Length": "10" }), 401);
+    const stranger = await answerWithVars(
+      "/media/uploads",
+      { method: "POST", headers: { ...TUS, Origin: "https://evil.example", "Upload-Length": "10" } },
+      vars,
+    );
+    expect(stranger.status).toBe(401);
+    expect(stranger.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(stranger.headers.get("Vary")).toBe("Origin");
+
+    expectGranted(await ask("/media/uploads/no-such-upload", { method: "HEAD", headers: TUS }), 404);
+    const notFound = await ask("/media/uploads/no-such-upload", {
+      method: "PATCH",
+      headers: { ...TUS, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" },
+      body: new Uint8Array(1),
+    });
+    expectGranted(notFound, 404);
+    expect((await notFound.json<ErrorBody>()).error.code).toBe("not_found");
+
+    expectGranted(await post({ Authorization: `Bearer ${await token()}`, "Upload-Length": String(2 * MIB) }), 413);
+    expectGranted(await ask("/media/uploads", { method: "POST", headers: { "Upload-Length": "10" } }), 412);
+
+    const created = await post({ Authorization: `Bearer ${await token()}`, "Upload-Length": "1024" });
+    expectGranted(created, 201);
+    const location = locationOf(created);
+    const octets = { ...TUS, "Content-Type": "application/offset+octet-stream" };
+    const behind = await ask(location, {
+      method: "PATCH",
+      headers: { ...octets, "Upload-Offset": "7" },
+      body: new Uint8Array(1),
+    });
+    expectGranted(behind, 409);
+    expect(behind.headers.get("Upload-Offset")).toBe("0");
+    const wrongBodyType = await ask(location, {
+      method: "PATCH",
+      headers: { ...TUS, "Content-Type": "text/plain", "Upload-Offset": "0" },
+      body: "x",
+    });
+    expectGranted(wrongBodyType, 415);
+    // A file that does not start like its token's type: the Durable Object's 415, the upload gone.
+    const png = await ask(location, {
+      method: "PATCH",
+      headers: { ...octets, "Upload-Offset": "0" },
+      body: pngBytes(1024),
+    });
+    expectGranted(png, 415);
+
+    const preflight = await ask(location, {
+      method: "OPTIONS",
+      headers: { "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "upload-offset" },
+    });
+    expectGranted(preflight, 204);
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("POST, HEAD, PATCH, DELETE, OPTIONS");
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toBe(
+      "Authorization, Content-Type, Tus-Resumable, Upload-Length, Upload-Defer-Length, Upload-Offset, " +
+        "Upload-Metadata, Upload-Checksum, X-HTTP-Method-Override, X-Request-Id",
+    );
+    expect(preflight.headers.get("Access-Control-Max-Age")).toBe("86400");
   });
 
   it("creation-with-upload: a small file in the POST body is one put, stored with the token's type", async () => {

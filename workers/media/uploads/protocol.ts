@@ -1,8 +1,8 @@
 /**
  * tus 1.0 (https://tus.io/protocols/resumable-upload) as this Worker speaks
  * it: the version, the extensions, header parsing, and the one way an
- * answer becomes a Response (tus headers, CORS, `no-store`, the JSON error
- * body where a body is allowed).
+ * answer becomes a Response (tus headers, `no-store`, the JSON error body
+ * where a body is allowed), and the upload CORS policy.
  */
 import type { CorsPolicy } from "../../../shared/cors";
 import { corsHeaders, corsPolicy, preflightHeaders } from "../../../shared/cors";
@@ -23,6 +23,8 @@ export interface TusAnswer {
   headers?: Record<string, string>;
   /** For a refusal: the JSON error body's code and message. */
   error?: { code: ErrorCode; message: string };
+  /** The bucket the upload writes to, when the answer knows it: for the request's data point only. */
+  bucket?: string;
 }
 
 /** A refusal with its JSON body, and any tus headers the client needs (the current offset on a 409). */
@@ -87,22 +89,14 @@ export function uploadCorsHeaders(
     : corsHeaders(UPLOAD_CORS, allowed, request.headers.get("Origin"));
 }
 
-/** The Response of an answer: tus and CORS headers, never cached, a JSON error body unless the method is HEAD. */
-export function tusResponse(
-  answer: TusAnswer,
-  method: string,
-  requestId: string,
-  cors: Record<string, string>,
-): Response {
+/** The Response of an answer: tus headers, never cached, a JSON error body unless the method is HEAD (CORS is added by the route, to every answer). */
+export function tusResponse(answer: TusAnswer, method: string, requestId: string): Response {
   const headers: Record<string, string> = {
     "Tus-Resumable": TUS_VERSION,
     "Cache-Control": "no-store",
-    ...cors,
     ...answer.headers,
   };
   if (answer.error !== undefined && method !== "HEAD")
     return errorResponse(answer.status, answer.error.code, answer.error.message, requestId, headers);
-  const response = new Response(null, { status: answer.status, headers });
-  response.headers.set("X-Content-Type-Options", "nosniff");
-  return withRequestId(response, requestId);
+  return withRequestId(new Response(null, { status: answer.status, headers }), requestId);
 }

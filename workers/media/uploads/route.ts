@@ -5,8 +5,10 @@
  * This layer checks what needs no state (the upload token, the capability,
  * the headers) and hands the rest to the upload's Durable Object.
  */
+import { applyCorsHeaders } from "../../../shared/cors";
 import type { Logger } from "../../../shared/log";
 import { MEDIA_UPLOADS_PATH } from "../../../shared/media-token";
+import type { RequestMetrics } from "../../../shared/metrics";
 import type { MediaConfig } from "../config";
 import { invalidTokenResponse } from "../handle";
 import { issueCapability, readCapability } from "./capability";
@@ -47,6 +49,8 @@ interface UploadCall {
   config: MediaConfig;
   settings: UploadSettings;
   log: Logger;
+  /** The request's data point: the token's refusal reason, the bucket, the time the upload's Durable Object took. */
+  metrics: RequestMetrics;
   /** The path for log lines: the capability never reaches one. */
   path: string;
 }
@@ -58,6 +62,7 @@ export async function answerUploadRequest(
   env: MediaEnv,
   config: MediaConfig,
   log: Logger,
+  metrics: RequestMetrics,
 ): Promise<Response> {
   const rest = new URL(request.url).pathname.slice(MEDIA_UPLOADS_PATH.length);
   const id = rest === "" ? undefined : rest.slice(1);
@@ -72,10 +77,10 @@ export async function answerUploadRequest(
     config,
     settings: uploadSettings(env),
     log,
+    metrics,
     path: id === undefined ? MEDIA_UPLOADS_PATH : `${MEDIA_UPLOADS_PATH}/:id`,
   };
   const preflight = method === "OPTIONS" && request.headers.has("Access-Control-Request-Method");
-  const cors = uploadCorsHeaders(request, config.settings.corsOrigins, preflight);
   let answer: TusAnswer | Response;
   try {
     answer = await answerUpload(call, id, preflight);
@@ -84,9 +89,20 @@ export async function answerUploadRequest(
     log.error("media-upload-failed", { requestId, method, path: call.path, status: 503, reason: "storage-failed" });
     answer = refusal(503, "storage_unavailable", "Storage failed: retry the request (HEAD first to learn the offset).");
   }
-  if (!(answer instanceof Response)) return tusResponse(answer, method, requestId, cors);
-  answer.headers.set("X-Content-Type-Options", "nosniff");
-  return answer;
+  return uploadResponse(answer, call, preflight);
+}
+
+/**
+ * The one place an upload answer becomes a Response: a tus answer gets its
+ * tus headers, and every answer, the bare 401 above all, gets nosniff and
+ * the upload CORS headers, or a cross-origin tus client would see status 0
+ * and could not tell a refused token from a network failure.
+ */
+function uploadResponse(answer: TusAnswer | Response, call: UploadCall, preflight: boolean): Response {
+  const response = answer instanceof Response ? answer : tusResponse(answer, call.method, call.requestId);
+  response.headers.set("X-Content-Type-Options", "nosniff");
+  applyCorsHeaders(response.headers, uploadCorsHeaders(call.request, call.config.settings.corsOrigins, preflight));
+  return response;
 }
 
 /** The tus answer, or the bare 401 of a refused upload token. */
@@ -120,9 +136,12 @@ async function answerUpload(
   const capability = await readCapability(id, await call.config.kidRegistry(call.log));
   if (capability === undefined) return NOT_FOUND;
   const upload = call.env.MEDIA_UPLOADS.get(call.env.MEDIA_UPLOADS.idFromString(capability.objectId));
-  if (call.method === "HEAD") return upload.head();
-  if (call.method === "DELETE") return upload.terminate();
-  return write(call, upload, call.request.headers.get("Upload-Offset"));
+  const answer =
+    call.method === "PATCH"
+      ? await write(call, upload, call.request.headers.get("Upload-Offset"))
+      : await call.metrics.timeUpstream(call.method === "HEAD" ? upload.head() : upload.terminate());
+  if (answer.bucket !== undefined) call.metrics.note({ bucket: answer.bucket });
+  return answer;
 }
 
 /** A PATCH, or a creation's data (at offset 0): its headers checked, then the upload's own write. */
@@ -132,7 +151,7 @@ async function write(
   offsetHeader: string | null,
 ): Promise<TusAnswer> {
   const input = writeInput(call.request, offsetHeader);
-  if (typeof input !== "string") return upload.write(input);
+  if (typeof input !== "string") return call.metrics.timeUpstream(upload.write(input));
   await call.request.body?.cancel();
   return input === UNSUPPORTED_BODY_TYPE
     ? refusal(415, "unsupported_media_type", input)
@@ -188,9 +207,11 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
       reason: grant.reason,
       kid: grant.kid,
     });
+    call.metrics.note({ reason: grant.reason, kid: grant.kid });
     await request.body?.cancel();
     return invalidTokenResponse();
   }
+  call.metrics.note({ bucket: grant.bucket, kid: grant.kid });
   const length = parseByteCount(request.headers.get("Upload-Length"));
   const deferred = request.headers.get("Upload-Defer-Length");
   const refuse = async (answer: TusAnswer): Promise<TusAnswer> => {
@@ -215,19 +236,22 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
   if (signer === undefined) return refuse(NOT_FOUND);
   const expires = Math.floor(Date.now() / 1000) + call.settings.expirySeconds;
   const id = await issueCapability(objectId.toString(), expires, signer.kid, signer.key);
-  const created = await upload.create({
-    put: grant.put,
-    bucket: grant.bucket,
-    ct: grant.ct,
-    jti: grant.jti,
-    replace: grant.replace,
-    max: grant.max,
-    length: length ?? null,
-    partSize: partSizeFor(length ?? grant.max),
-    expires: expires * 1000,
-    location: `${MEDIA_UPLOADS_PATH}/${id}`,
-    metadata: metadata.metadata,
-  });
+  const created = await call.metrics.timeUpstream(
+    upload.create({
+      put: grant.put,
+      bucket: grant.bucket,
+      ct: grant.ct,
+      jti: grant.jti,
+      replace: grant.replace,
+      max: grant.max,
+      length: length ?? null,
+      partSize: partSizeFor(length ?? grant.max),
+      expires: expires * 1000,
+      tokenDeadline: grant.deadline,
+      location: `${MEDIA_UPLOADS_PATH}/${id}`,
+      metadata: metadata.metadata,
+    }),
+  );
   const location = created.headers?.Location;
   if (created.status === 201)
     log.info("media-upload-created", { requestId: call.requestId, bucket: grant.bucket, kid: grant.kid });

@@ -2,7 +2,8 @@
  * The upload's state lives in its Durable Object's storage, not in memory:
  * an object evicted between PATCHes resumes at the stored offset; its alarm
  * aborts an expired upload and erases it; the webhook reaches a backend that
- * was down once it is back, exactly once, signed per Standard Webhooks.
+ * was down once it is back, exactly once, signed per Standard Webhooks; and
+ * a finished upload's record is erased once nothing needs it any more.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -24,6 +25,34 @@ function rowsOf(stub: DurableObjectStub<MediaUpload>): Promise<Record<string, un
   return runInDurableObject(stub, (_instance, state) => Object.fromEntries(state.storage.kv.list()));
 }
 
+/** The object's rows and its alarm: what it keeps in storage. */
+function storageOf(stub: DurableObjectStub<MediaUpload>): Promise<{ rows: string[]; alarm: number | null }> {
+  return runInDurableObject(stub, async (_instance, state) => ({
+    rows: [...state.storage.kv.list()].map(([row]) => row),
+    alarm: await state.storage.getAlarm(),
+  }));
+}
+
+/** The stored state (a failed test without one). */
+async function stateOf(stub: DurableObjectStub<MediaUpload>): Promise<UploadState> {
+  const state = (await rowsOf(stub)).state as UploadState | undefined;
+  if (state === undefined) throw new Error("no stored state");
+  return state;
+}
+
+/** What time would do: the upload URL expired and the token's deadline past. */
+function agePast(
+  stub: DurableObjectStub<MediaUpload>,
+  fields: ReadonlyArray<"expires" | "tokenDeadline">,
+): Promise<void> {
+  return runInDurableObject(stub, (_instance, state) => {
+    const stored = state.storage.kv.get<UploadState>("state");
+    if (stored === undefined) throw new Error("no stored state");
+    const past = Object.fromEntries(fields.map((field) => [field, Date.now() - 1]));
+    state.storage.kv.put("state", { ...stored, ...past });
+  });
+}
+
 const webhookOrigin = new URL(env.MEDIA_UPLOAD_WEBHOOK_URL).origin;
 
 async function deliveries(jti: string): Promise<RecordedDelivery[]> {
@@ -43,7 +72,8 @@ describe("upload state", { timeout: 60_000 }, () => {
   it("resumes at the stored offset after the object is evicted between PATCHes, in rows within storage limits", async () => {
     const key = uniqueKey("resumed.mp4");
     const file = mp4Bytes(12 * MIB, 3);
-    const location = locationOf(await createUpload(await mintUpload(key), file.byteLength));
+    const token = await mintUpload(key);
+    const location = locationOf(await createUpload(token, file.byteLength));
     const stub = objectOf(location);
     // 3 MiB: no part is full yet, so every byte so far is in the object's tail rows.
     expect((await patch(location, 0, file.subarray(0, 3 * MIB))).status).toBe(204);
@@ -74,6 +104,41 @@ describe("upload state", { timeout: 60_000 }, () => {
       () => rowsOf(stub),
       (rows) => Object.keys(rows).join() === "state",
     );
+    // Until its URL expires HEAD shows the whole length; until its token's deadline a repeated creation is 409.
+    const done = await send(location, { method: "HEAD", headers: TUS });
+    expect(done.status).toBe(200);
+    expect(done.headers.get("Upload-Offset")).toBe(String(12 * MIB));
+    expect(done.headers.get("Upload-Length")).toBe(String(12 * MIB));
+    expect((await createUpload(token, file.byteLength)).status).toBe(409);
+    const completed = await stateOf(stub);
+    expect(completed.phase).toBe("completed");
+    expect((await storageOf(stub)).alarm).toBe(Math.max(completed.expires, completed.tokenDeadline));
+    // Both past: the alarm erases everything, itself included.
+    await agePast(stub, ["expires", "tokenDeadline"]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await storageOf(stub)).toEqual({ rows: [], alarm: null });
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
+  });
+
+  it("keeps a finished upload's record until its token's deadline when that is later than the URL's expiry", async () => {
+    const key = uniqueKey("spent.mp4");
+    const token = await mintUpload(key, { ttlSeconds: 3600 });
+    const location = locationOf(await createUpload(token, 1024));
+    const stub = objectOf(location);
+    expect((await send(location, { method: "DELETE", headers: TUS })).status).toBe(204);
+    const terminated = await stateOf(stub);
+    expect(terminated.phase).toBe("terminated");
+    // The token's exp (an hour) plus the 30 s clock tolerance: the last moment it verifies.
+    expect(terminated.tokenDeadline).toBeGreaterThan(Date.now() + 3600_000);
+    await agePast(stub, ["expires"]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // The URL is dead, the token is not: the record stays, and the token stays spent.
+    expect(await storageOf(stub)).toEqual({ rows: ["state"], alarm: terminated.tokenDeadline });
+    expect((await createUpload(token, 1024)).status).toBe(409);
+    await agePast(stub, ["tokenDeadline"]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await storageOf(stub)).toEqual({ rows: [], alarm: null });
   });
 
   it("aborts an expired upload from its alarm and erases its state", async () => {
@@ -91,12 +156,18 @@ describe("upload state", { timeout: 60_000 }, () => {
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(Object.keys(await rowsOf(stub))).toEqual(["state"]);
-    expect(((await rowsOf(stub)).state as UploadState).phase).toBe("expired");
+    const expired = await stateOf(stub);
+    expect(expired.phase).toBe("expired");
     expect((await send(location, { method: "HEAD", headers: TUS })).status).toBe(404);
     // R2 no longer knows the multipart upload: it was aborted.
     const aborted = env.MEDIA_BUCKET.resumeMultipartUpload(key, multipartId);
     await expect(aborted.uploadPart(2, new Uint8Array(5 * MIB))).rejects.toThrow();
     expect(await env.MEDIA_BUCKET.head(key)).toBeNull();
+    // The tombstone waits for the token's deadline, then the alarm erases it.
+    expect((await storageOf(stub)).alarm).toBe(expired.tokenDeadline);
+    await agePast(stub, ["tokenDeadline"]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await storageOf(stub)).toEqual({ rows: [], alarm: null });
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
@@ -126,8 +197,12 @@ describe("upload state", { timeout: 60_000 }, () => {
     const accepted = all.filter((attempt) => attempt.answered === 204);
     expect(accepted).toHaveLength(1);
     expect(all.at(-1)?.answered).toBe(204);
-    expect(await runDurableObjectAlarm(stub)).toBe(false);
-    expect(Object.keys(await rowsOf(stub))).toEqual(["state"]);
+    // No attempt follows: the one alarm left is the record's erasure.
+    const completed = await stateOf(stub);
+    expect(await storageOf(stub)).toEqual({
+      rows: ["state"],
+      alarm: Math.max(completed.expires, completed.tokenDeadline),
+    });
 
     const delivery = accepted[0];
     if (delivery === undefined) throw new Error("no accepted delivery");
@@ -152,5 +227,38 @@ describe("upload state", { timeout: 60_000 }, () => {
     expect(() =>
       new Webhook(env.MEDIA_UPLOAD_WEBHOOK_SECRET).verify(delivery.body.replace("1024", "1025"), delivery.headers),
     ).toThrow();
+  });
+
+  it("holds the record past its URL's expiry while the webhook is pending: erased once delivered, or given up", async () => {
+    for (const outcome of ["delivered", "given up"] as const) {
+      const key = uniqueKey("pending.mp4");
+      const jti = `down-${crypto.randomUUID()}`;
+      const location = locationOf(await createUpload(await mintUpload(key, { jti, max: 4096 }), 1024));
+      expect((await patch(location, 0, mp4Bytes(1024, 6))).status).toBe(204);
+      const stub = objectOf(location);
+      await until(
+        () => deliveries(jti),
+        (seen) => seen.length >= 1,
+      );
+      await agePast(stub, ["expires", "tokenDeadline"]);
+      // The backend is still down: the event and the record stay, the next attempt is due.
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      const pending = await storageOf(stub);
+      expect(pending.rows).toEqual(["event", "state"]);
+      expect(pending.alarm).toBeGreaterThan(Date.now());
+      if (outcome === "delivered") {
+        await fetch(`${webhookOrigin}/control/up/${jti}`, { method: "POST" });
+      } else {
+        // The 24 h retry window is over: the next failure is the last.
+        await runInDurableObject(stub, (_instance, state) => {
+          const event = state.storage.kv.get<{ firstAttempt: number }>("event");
+          state.storage.kv.put("event", { ...event, firstAttempt: Date.now() - 25 * 3600_000 });
+        });
+      }
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect((await deliveries(jti)).at(-1)?.answered, outcome).toBe(outcome === "delivered" ? 204 : 503);
+      expect(await storageOf(stub), outcome).toEqual({ rows: [], alarm: null });
+      expect(await env.MEDIA_BUCKET.head(key)).not.toBeNull();
+    }
   });
 });

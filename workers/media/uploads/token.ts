@@ -17,7 +17,8 @@ import { contractVerifyOptions, isCanonicalSpelling, joseFailureReason, tokenSig
 const MAX_TOKEN_CHARS = 4096;
 
 export type UploadTokenCheck =
-  | ({ ok: true; kid: string } & UploadGrant<BucketName>)
+  /** `deadline`: when the token can no longer create anything (its exp plus the clock tolerance), ms since the epoch. */
+  | ({ ok: true; kid: string; deadline: number } & UploadGrant<BucketName>)
   /** `reason`: a short, fixed string for the log, never the token, the secret or the key. */
   | { ok: false; reason: string; kid?: string };
 
@@ -50,5 +51,7 @@ export async function verifyUploadToken(
   }
   const grant = readUploadGrant(payload, isBucketName, largest);
   if ("problem" in grant) return { ok: false, reason: grant.problem, kid };
-  return { ok: true, kid, ...grant };
+  // exp is present: readUploadGrant refuses a token without it, and jose one whose exp is not a number.
+  const deadline = ((payload.exp ?? 0) + CLOCK_TOLERANCE_SECONDS) * 1000;
+  return { ok: true, kid, deadline, ...grant };
 }

@@ -6,6 +6,11 @@
  * etag of each part written, and the bytes past the last part written, in
  * rows of at most 1 MiB (a storage value holds at most 2 MB).
  *
+ * The record outlives the upload only while something needs it: until the
+ * upload URL expires (HEAD on a completed upload), until the token's own
+ * deadline (a repeated creation finds the token spent), and until the
+ * webhook is delivered or given up; then the alarm erases it all.
+ *
  * Part n always holds bytes [n·size, (n+1)·size): a part is written once
  * it is full and more bytes follow it (arrived, or owed by Upload-Length),
  * so the last part is written at completion and an upload that fits in one
@@ -49,8 +54,10 @@ export interface UploadState {
   partsWritten: number;
   /** Whether the first bytes have been checked against `ct`'s signature. */
   typeChecked: boolean;
-  /** ms since the epoch. */
+  /** When the upload URL expires (Upload-Expires), ms since the epoch. */
   expires: number;
+  /** When the token can no longer create anything (its exp plus the clock tolerance), ms since the epoch. */
+  tokenDeadline: number;
   /** The Location handed out at creation, handed out again to a repeated creation. */
   location: string;
   metadata: Record<string, string>;
@@ -156,6 +163,10 @@ export class MediaUpload extends DurableObject<MediaEnv> {
    * whose last 204 was lost learns that it is done instead of starting over.
    */
   async head(): Promise<TusAnswer> {
+    return this.withBucket(this.headAnswer());
+  }
+
+  private headAnswer(): TusAnswer {
     const stored = this.state();
     const done = stored?.phase === "completed" && stored.expires > Date.now() ? stored : undefined;
     const state = this.openState() ?? done;
@@ -167,6 +178,10 @@ export class MediaUpload extends DurableObject<MediaEnv> {
 
   /** DELETE: the upload and its parts are gone (204), then 404. */
   async terminate(): Promise<TusAnswer> {
+    return this.withBucket(await this.terminateAnswer());
+  }
+
+  private async terminateAnswer(): Promise<TusAnswer> {
     const state = this.openState();
     if (state === undefined) return NOT_FOUND;
     if (this.writing) return refusal(409, "conflict", "A PATCH is writing this upload: terminate it once it ends.");
@@ -182,10 +197,16 @@ export class MediaUpload extends DurableObject<MediaEnv> {
     }
     this.writing = true;
     try {
-      return await this.writeAlone(input);
+      return this.withBucket(await this.writeAlone(input));
     } finally {
       this.writing = false;
     }
+  }
+
+  /** The answer with the upload's bucket, for the request's data point. */
+  private withBucket(answer: TusAnswer): TusAnswer {
+    const bucket = this.state()?.bucket;
+    return bucket === undefined ? answer : { ...answer, bucket };
   }
 
   private async writeAlone(input: WriteInput): Promise<TusAnswer> {
@@ -378,7 +399,8 @@ export class MediaUpload extends DurableObject<MediaEnv> {
     const settings = uploadSettings(this.env);
     const now = Date.now();
     this.eraseRows();
-    this.kv.put(STATE, { ...state, phase: "completed", multipartId: null, tailRows: 0 } satisfies UploadState);
+    const completed: UploadState = { ...state, phase: "completed", multipartId: null, tailRows: 0 };
+    this.kv.put(STATE, completed);
     log.info("media-upload-completed", { bucket: state.bucket, keyHint: keyHint(state.put), bytes: object.size });
     if (settings.webhookUrl !== undefined) {
       const event: UploadCompletedEvent = {
@@ -402,12 +424,12 @@ export class MediaUpload extends DurableObject<MediaEnv> {
       } satisfies PendingDelivery);
       await this.ctx.storage.setAlarm(now);
     } else {
-      await this.ctx.storage.deleteAlarm();
+      await this.settle(completed);
     }
     return { status: 204, headers: { "Upload-Offset": String(object.size) } };
   }
 
-  /** Aborts the multipart upload and erases every row but a tombstone: the token stays spent. */
+  /** Aborts the multipart upload and erases every row but a tombstone, kept until `settle` lets it go: the token stays spent. */
   private async erase(state: UploadState, phase: Exclude<Phase, "open" | "completed">): Promise<void> {
     if (state.multipartId !== null) {
       try {
@@ -418,8 +440,22 @@ export class MediaUpload extends DurableObject<MediaEnv> {
       }
     }
     this.eraseRows();
-    this.kv.put(STATE, { ...state, phase, multipartId: null, tailRows: 0, metadata: {} } satisfies UploadState);
-    await this.ctx.storage.deleteAlarm();
+    const tombstone: UploadState = { ...state, phase, multipartId: null, tailRows: 0, metadata: {} };
+    this.kv.put(STATE, tombstone);
+    await this.settle(tombstone);
+  }
+
+  /**
+   * What a finished upload (completed, terminated, expired) waits for: a
+   * pending webhook delivery (its alarm is set), then the later of its URL's
+   * expiry and its token's deadline; once all are past, its storage is
+   * erased, the alarm with it (deleteAll, compatibility date 2026-02-24 on).
+   */
+  private async settle(state: UploadState): Promise<void> {
+    if (this.kv.get(EVENT) !== undefined) return;
+    const forgetAt = Math.max(state.expires, state.tokenDeadline);
+    if (forgetAt > Date.now()) await this.ctx.storage.setAlarm(forgetAt);
+    else await this.ctx.storage.deleteAll();
   }
 
   private eraseRows(): void {
@@ -428,10 +464,11 @@ export class MediaUpload extends DurableObject<MediaEnv> {
     });
   }
 
-  /** Expiry (abort and erase) and webhook delivery (with backoff, for up to 24 h). */
+  /** Expiry (abort and erase), webhook delivery (with backoff, for up to 24 h), and erasing the finished record. */
   override async alarm(): Promise<void> {
     const state = this.state();
-    if (state?.phase === "open") {
+    if (state === undefined) return;
+    if (state.phase === "open") {
       if (state.expires <= Date.now()) {
         await this.erase(state, "expired");
         log.info("media-upload-expired", { bucket: state.bucket, keyHint: keyHint(state.put) });
@@ -442,6 +479,7 @@ export class MediaUpload extends DurableObject<MediaEnv> {
     }
     const delivery = this.kv.get<PendingDelivery>(EVENT);
     if (delivery !== undefined) await this.deliver(delivery);
+    await this.settle(state);
   }
 
   private async deliver(delivery: PendingDelivery): Promise<void> {
