@@ -7,7 +7,7 @@
 import type { JWTPayload } from "jose";
 import { jwtVerify } from "jose";
 import type { UploadGrant } from "../../../shared/media-token";
-import { readUploadGrant } from "../../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS, readUploadGrant } from "../../../shared/media-token";
 import type { BucketName } from "../buckets";
 import { isBucketName } from "../buckets";
 import type { KidRegistry } from "../token";
