@@ -59,11 +59,11 @@ describe("raw request targets", () => {
   });
 
   it.each([
-    // media: no such media route; api: the gateway refuses the encoded walk, the backend has no such route.
+    // media: no such media route; api: the gateway refuses the encoded walk and the encoded control character.
     ["/media/..%2f", 404],
     ["/media/..%2f..%2f_health", 404],
     ["/api/..%2f..%2f_health", 400],
-    ["/api/%00", 404],
+    ["/api/%00", 400],
   ])("keeps %s with its owner: a JSON %i", async (target, status) => {
     expectJsonClientError(await send("GET", target), status);
   });

@@ -173,11 +173,11 @@ describe("headers only the gateway may set, sent by a client", () => {
 
 describe("absurd paths", () => {
   it.each([
-    // media: no such media route; api: the gateway refuses the encoded walk, the backend has no such route.
+    // media: no such media route; api: the gateway refuses the encoded walk and the encoded control character.
     ["/media/..%2f", 404],
     ["/media/..%2f..%2fetc%2fpasswd", 404],
     ["/api/%2e%2e%2fadmin", 400],
-    ["/api/%00", 404],
+    ["/api/%00", 400],
   ])("%s stays with its owner and gets a JSON %i, never the SPA", async (path, status) => {
     const response = await send(path, { headers: { Accept: "text/html" } });
     expect(response.status).toBe(status);

@@ -52,6 +52,9 @@ export async function readCapability(
   if (expiresSeconds * 1000 <= now) return undefined;
   const entry = registry.kids.get(kid);
   if (entry === undefined) return undefined;
-  const valid = await crypto.subtle.verify("HMAC", entry.key, fromBase64url(mac), macInput(objectId, expiresSeconds));
+  const macBytes = fromBase64url(mac);
+  // One spelling per capability: the 43rd digit's two spare bits must be zero, as a token's are.
+  if (base64url(macBytes) !== mac) return undefined;
+  const valid = await crypto.subtle.verify("HMAC", entry.key, macBytes, macInput(objectId, expiresSeconds));
   return valid ? { objectId, expiresSeconds } : undefined;
 }

@@ -95,6 +95,17 @@ describe("hostile uploads", { timeout: 60_000 }, () => {
     expect((await head(location)).status).toBe(200);
   });
 
+  it("answers 404 for every other spelling of an upload URL's MAC (the last digit's spare bits)", async () => {
+    const location = await openUpload();
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(location.slice(-1));
+    for (const spare of [1, 2, 3]) {
+      const respelled = `${location.slice(0, -1)}${alphabet.charAt(last ^ spare)}`;
+      expect((await head(respelled)).status, respelled).toBe(404);
+    }
+    expect((await head(location)).status).toBe(200);
+  });
+
   it("refuses negative, non-numeric and conflicting length and offset headers with 400", async () => {
     const token = () => mintUpload(uniqueKey("x.mp4"));
     for (const length of ["-1", "abc", "1e3", "01", "12.5", "9007199254740993", "+10", ""]) {
