@@ -1,7 +1,7 @@
 /**
- * The budget rows of the bench's table, after the wall-clock rows: the heap
- * each isolate keeps while streaming, and the CPU each request kind costs
- * beyond its bare peer (by callgrind instructions).
+ * The budget rows: the CPU each request kind costs beyond its bare peer (by
+ * callgrind instructions), the bench's first table and its targets; and the
+ * heap each isolate keeps while streaming, among the wall-clock rows.
  */
 import type { Check, Sections } from "./check-kinds.ts";
 import { instructionExcessCheck, spreadCheck } from "./check-kinds.ts";

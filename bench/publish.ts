@@ -7,7 +7,8 @@ import { loadavg } from "node:os";
 import type { Check, Sections } from "./check-kinds.ts";
 import { verdictOf } from "./check-kinds.ts";
 import { svgChart } from "./chart.ts";
-import { judgedChecks, otherChecks } from "./checks.ts";
+import { cpuBudgetChecks } from "./budget-checks.ts";
+import { instructionRatios, otherChecks } from "./checks.ts";
 import { details, markdownTable, textTable, writeResults } from "./report.ts";
 import { partialRun, publishing, settings } from "./settings.ts";
 
@@ -40,8 +41,12 @@ export async function publishRun({
 }: RunRecord): Promise<void> {
   // A cut-down run shows only the rows it measured.
   const shown = (list: Check[]): Check[] => list.filter((check) => !partialRun || verdictOf(check) !== "n/a");
-  const [judged, others] = [shown(judgedChecks(sections)), shown(otherChecks(sections))];
-  const checks = [...judged, ...others];
+  const [budgets, ratios, others] = [
+    shown(cpuBudgetChecks(sections)),
+    shown(instructionRatios(sections)),
+    shown(otherChecks(sections)),
+  ];
+  const checks = [...budgets, ...ratios, ...others];
   const header = [
     `Run ${startedAt.toISOString()} in ${durationSeconds.toFixed(0)} s (${Object.entries(timings)
       .map(([name, seconds]) => `${name} ${seconds.toFixed(0)} s`)
@@ -56,10 +61,18 @@ export async function publishRun({
   const tables = [
     {
       title:
-        "Targets judged by instructions (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):",
-      checks: judged,
+        "Targets: CPU per request kind, our own instructions beyond the bare peer (callgrind, median of rounds and min – max):",
+      checks: budgets,
     },
-    { title: "Wall-clock checks (reports, and the targets no instruction count can stand in for):", checks: others },
+    {
+      title:
+        "Pairs by instructions, reported (callgrind, median of rounds and min – max; req/s and CPU per request as context, median and min – max):",
+      checks: ratios,
+    },
+    {
+      title: "Wall-clock and memory checks (reports, and the targets no instruction count can stand in for):",
+      checks: others,
+    },
   ].filter((table) => table.checks.length > 0);
   console.log(`\n${header.join("\n")}\n`);
   for (const table of tables) console.log(`${table.title}\n\n${textTable(table.checks)}\n`);
