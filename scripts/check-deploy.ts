@@ -40,16 +40,10 @@ export const BUNDLE_BUDGET = { rawBytes: 512 * 1024, gzipBytes: 128 * 1024 } as 
 /**
  * Startup CPU per Worker (evaluating the bundle) and media's first request
  * (its kid registry imports the signing keys and hashes there), in ms of
- * workerd CPU on this machine. Measured 2026-12-01 (2 loaded cores): media
- * 0.4-0.5 ms, api 0.05-0.15, router 0-0.05 (the measurement's step is
- * 0.05 ms); media's first request 2.8 ms, 1.1 ms the same request again.
- * Since uploads (a Durable Object and the tus server) and the WHATWG MIME
- * parser (loaded on first use) joined the media bundle, media reads 1.05-1.65 ms
- * and its first request 7.3-9.0 ms on a quiet machine: media's budgets are now
- * 2.5 ms and the Free plan's 10 ms CPU limit itself (docs/operations.md).
- * The other budgets are about 3x their figures (router's and api's floored at 5 steps), far
- * below the platform's 1 s startup limit on purpose: they trip on the change
- * that adds work at module scope, long before the platform would.
+ * workerd CPU on this machine: about 1.5x-3x what each reads on a loaded
+ * machine (docs/operations.md), and media's first request the Free plan's
+ * 10 ms CPU limit itself; far below the platform's 1 s startup limit on
+ * purpose, so they trip on the change that adds work at module scope.
  */
 export const STARTUP_BUDGET_MS = { media: 2.5, api: 0.5, router: 0.25, mediaFirstRequest: 10 } as const;
 
