@@ -55,8 +55,8 @@ export function heapChecks(sections: Sections): Check[] {
 /**
  * CPU budget per request kind (docs/operations.md): our variant minus its
  * bare peer, in thousands of instructions, under a generous bound: about 3x
- * the larger of what the kind measured on 2026-11-30 (full run) and
- * 2026-12-01 (quick pairs), and never under 500k, since single rounds of
+ * the larger of what the kind measured in a full run and in quick pairs
+ * when the budget was set, and never under 500k, since single rounds of
  * the same pair differ by up to 150k. A kind that starts doing several times
  * more work per request trips it.
  */

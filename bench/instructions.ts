@@ -34,7 +34,7 @@ export interface InstructionSettings {
   warmup: number;
   /** Requests counted per variant and round. */
   requests: number;
-  /** Requests counted per round for the callgrind-only kinds (a variant's own `requests`); absent in runs before 2026-12-01 18:00. */
+  /** Requests counted per round for the callgrind-only kinds (a variant's own `requests`); absent in older published results. */
   callgrindOnlyRequests?: number;
   /** Interleaved rounds: each counts every variant once, in a rotated order. */
   rounds: number;
