@@ -1,23 +1,19 @@
 /**
- * Signer and verifier agree (shared/media-token.ts on both sides): one table
+ * Signer and verifier agree (shared/token-rules.ts on both sides): one table
  * of mint inputs, each signed as given, verified by the media Worker's
  * verifier and then checked against a request's path and address. What the
- * front doors' `mintProblem` refuses, the verifier refuses too, for the
+ * front doors' `readMintInput` refuses, the verifier refuses too, for the
  * reason the table names; what it accepts, the verifier grants exactly.
  */
 import { describe, expect, it } from "vitest";
-import type { MintInput } from "../../shared/media-token";
-import {
-  authorizeRequest,
-  chooseActiveKid,
-  contentDispositionFor,
-  mintProblem,
-  mintedPath,
-  readSigningSecrets,
-  signMediaToken,
-} from "../../shared/media-token";
+import { mintedPath } from "../../shared/media-token";
+import type { MintInput } from "../../shared/mint-input";
+import { readMintInput } from "../../shared/mint-input";
+import { chooseActiveKid, readSigningSecrets } from "../../shared/token-secrets";
+import { signMediaToken } from "../../shared/token-sign";
 import { TEST_SECRETS } from "../../test/secrets";
 import { MEDIA_BUCKETS } from "./buckets";
+import { authorizeRequest, contentDispositionFor } from "./grant";
 import { buildKidRegistry, verifyMediaToken } from "./token";
 
 interface Row {
@@ -108,7 +104,8 @@ const REQUEST_REASONS = new Set([
 describe("signer and verifier agree", () => {
   it.each(ROWS.map((row) => [row.name, row] as const))("%s", async (_name, row) => {
     const registry = await buildKidRegistry(TEST_SECRETS.media);
-    const refusedAtMinting = mintProblem(row.input, Object.keys(MEDIA_BUCKETS));
+    const read = readMintInput(row.input, { buckets: Object.keys(MEDIA_BUCKETS) });
+    const refusedAtMinting = "problem" in read ? read.message : undefined;
     expect(refusedAtMinting === undefined, String(refusedAtMinting)).toBe(
       row.key !== undefined || REQUEST_REASONS.has(row.reason ?? ""),
     );
