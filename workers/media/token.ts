@@ -47,6 +47,11 @@ export interface KidRegistry {
 
 const encoder = new TextEncoder();
 
+/** The registry in the backend's log format: `media_token: active=v2 registry=[v1:526d65e9,v2:c33b55fc]`. */
+function registryLine(activeKid: string | undefined, kids: readonly { kid: string; fingerprint: string }[]): string {
+  return `media_token: active=${activeKid ?? "none"} registry=[${kids.map((entry) => `${entry.kid}:${entry.fingerprint}`).join(",")}]`;
+}
+
 /**
  * Builds the registry from every `MEDIA_TOKEN_SECRET_V<N>` in `env` that the
  * contract loads (shared/token-secrets.ts: the secret floor, the active kid).
@@ -69,11 +74,6 @@ export async function buildKidRegistry(env: object): Promise<KidRegistry> {
   };
   if (secrets.activeKidProblem) registry.activeKidProblem = secrets.activeKidProblem;
   return registry;
-}
-
-/** The registry in the backend's log format: `media_token: active=v2 registry=[v1:526d65e9,v2:c33b55fc]`. */
-function registryLine(activeKid: string | undefined, kids: readonly { kid: string; fingerprint: string }[]): string {
-  return `media_token: active=${activeKid ?? "none"} registry=[${kids.map((entry) => `${entry.kid}:${entry.fingerprint}`).join(",")}]`;
 }
 
 /** Why a token's signature or lifetime does not check: a short, fixed reason for the log. */

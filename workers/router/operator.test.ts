@@ -171,6 +171,26 @@ describe("POST /_sign", () => {
     expect(parseSignBody(JSON.stringify({ key: "a.mp4" }))).toEqual({ key: "a.mp4" });
   });
 
+  it.each([
+    [
+      "an upload request that also names a key",
+      { put: "a.mp4", max: 10, ct: "video/mp4", key: "b.mp4" },
+      "put and key are exclusive",
+    ],
+    [
+      "an upload request whose replace is not a boolean",
+      { put: "a.mp4", max: 10, ct: "video/mp4", replace: 1 },
+      "replace must be true or false.",
+    ],
+    ["an upload request without ct", { put: "a.mp4", max: 10 }, "ct must be a lower-case MIME type"],
+  ])("answers 400 for %s, in the contract's words", async (_what, input, message) => {
+    const response = await sign(JSON.stringify(input));
+    expect(response.status).toBe(400);
+    const body = await response.json<ErrorBody>();
+    expect(body.error.code).toBe("bad_request");
+    expect(body.error.message).toContain(message);
+  });
+
   it("gives an operator a prefix base path that serves every object under the prefix", async () => {
     const prefix = `operator-test/${crypto.randomUUID()}/hls/`;
     await env.MEDIA_BUCKET_FOR_TESTS.put(`${prefix}master.m3u8`, "#EXTM3U");
