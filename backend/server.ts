@@ -29,14 +29,10 @@ import type { Answer } from "./uploads.ts";
 import { mintUploadToken, UPLOAD_WEBHOOK_PATH, UploadWebhookReceiver } from "./uploads.ts";
 import type { ErrorBody, ErrorCode } from "../shared/errors.ts";
 import { JSON_DOCUMENT_HEADERS } from "../shared/errors.ts";
-import type { MintInput } from "../shared/media-token.ts";
-import {
-  DEFAULT_TOKEN_TTL_SECONDS,
-  mintedPath,
-  mintProblem,
-  readSigningSecrets,
-  signMediaToken,
-} from "../shared/media-token.ts";
+import type { DownloadMintInput } from "../shared/mint-input.ts";
+import { readMintInput } from "../shared/mint-input.ts";
+import { readSigningSecrets } from "../shared/token-secrets.ts";
+import { mintToken } from "../shared/token-sign.ts";
 
 export const DEFAULT_BACKEND_PORT = 8788;
 
@@ -181,7 +177,7 @@ function countUpload(request: IncomingMessage, response: ServerResponse): void {
 }
 
 /**
- * A signed media URL, the way any backend mints one (shared/media-token.ts):
+ * A signed media URL, the way any backend mints one (shared/mint-input.ts, shared/token-sign.ts):
  * `<key>` names one object, or with a trailing `/` a prefix (a playlist and
  * its segments); `dl` makes it a download, `ip` binds it to a client address.
  */
@@ -203,16 +199,16 @@ async function mintMediaUrl(
     sendError(request, response, 400, "bad_request", "A media key is required: /api/v1/media/<key> (or <prefix>/).");
     return;
   }
-  const input: MintInput = name.endsWith("/") ? { pfx: name } : { key: name };
+  const asked: DownloadMintInput = name.endsWith("/") ? { pfx: name } : { key: name };
   const ttl = query.get("ttl");
-  if (ttl !== null) input.ttl = Number(ttl);
+  if (ttl !== null) asked.ttl = Number(ttl);
   for (const field of ["bkt", "dl", "ip"] as const) {
     const value = query.get(field);
-    if (value !== null) input[field] = value;
+    if (value !== null) asked[field] = value;
   }
-  const problem = mintProblem(input);
-  if (problem !== undefined) {
-    sendError(request, response, 400, "bad_request", `${problem}.`);
+  const input = readMintInput(asked);
+  if ("problem" in input) {
+    sendError(request, response, 400, "bad_request", `${input.message}.`);
     return;
   }
   const signer = activeSigner(secrets);
@@ -226,12 +222,11 @@ async function mintMediaUrl(
     );
     return;
   }
-  const ttlSeconds = input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
-  const token = await signMediaToken({ ...input, ttlSeconds, kid: signer.kid, secret: signer.secret });
+  const minted = await mintToken(input, signer);
   sendJson(response, 200, {
-    url: mintedPath(token, input),
+    url: minted.path,
     kid: signer.kid,
-    expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+    expiresAt: new Date(minted.exp * 1000).toISOString(),
     requestId: requestIdOf(request),
   });
 }

@@ -12,8 +12,9 @@
 import type { IncomingMessage } from "node:http";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import type { ErrorCode } from "../shared/errors.ts";
-import type { UploadMintInput } from "../shared/media-token.ts";
-import { MEDIA_UPLOADS_PATH, newUploadJti, signUploadToken, uploadMintProblem } from "../shared/media-token.ts";
+import { newUploadJti, readMintInput } from "../shared/mint-input.ts";
+import type { Signer } from "../shared/token-sign.ts";
+import { mintToken } from "../shared/token-sign.ts";
 import type { EventHub } from "./events.ts";
 
 /** Where the media Worker posts `upload.completed` (MEDIA_UPLOAD_WEBHOOK_URL points here). */
@@ -50,12 +51,6 @@ export type Answer =
   | { status: 200; body: unknown }
   | { status: 204 }
   | { status: 400 | 401 | 413 | 503; code: ErrorCode; message: string };
-
-/** The signing secret as the backend holds it (the active kid's, shared with the media Worker). */
-export interface Signer {
-  kid: string;
-  secret: string;
-}
 
 /** What the page asks for: the file's name, its type and its size, as the browser reports them. */
 interface UploadRequest {
@@ -139,24 +134,23 @@ export async function mintUploadToken(request: IncomingMessage, signer: Signer |
     };
 
   const jti = newUploadJti();
-  const input: UploadMintInput = {
+  const input = readMintInput({
     put: uploadKeyFor(jti, wanted.name),
     max: wanted.size,
     ct: wanted.type,
     jti,
     ttl: UPLOAD_TOKEN_TTL_SECONDS,
-  };
-  const problem = uploadMintProblem(input);
-  if (problem !== undefined) return { status: 400, code: "bad_request", message: `${problem}.` };
-  const token = await signUploadToken({ ...input, jti, ttlSeconds: UPLOAD_TOKEN_TTL_SECONDS, ...signer });
+  });
+  if ("problem" in input) return { status: 400, code: "bad_request", message: `${input.message}.` };
+  const minted = await mintToken(input, signer);
   const body200 = {
-    endpoint: MEDIA_UPLOADS_PATH,
-    token,
+    endpoint: minted.path,
+    token: minted.token,
     key: input.put,
     contentType: input.ct,
     maxBytes: input.max,
     jti,
-    expiresAt: new Date(Date.now() + UPLOAD_TOKEN_TTL_SECONDS * 1000).toISOString(),
+    expiresAt: new Date(minted.exp * 1000).toISOString(),
   };
   return { status: 200, body: body200 };
 }

@@ -3,7 +3,8 @@
  * keys, sizes, the seed Worker's calls, and the cache fill every section
  * starts from.
  */
-import { mediaPath, mediaPrefixPath, signMediaToken } from "../shared/media-token.ts";
+import { mediaPath, mediaPrefixPath } from "../shared/media-token.ts";
+import { signMediaToken } from "../shared/token-sign.ts";
 import type { BenchSecrets, Gateway } from "./harness.ts";
 
 export const SMALL_KEY = "bench/64k.mp4";

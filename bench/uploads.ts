@@ -12,7 +12,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signUploadToken } from "../shared/media-token.ts";
+import { signUploadToken } from "../shared/token-sign.ts";
 import type { IsolateSession } from "../scripts/isolate-heap.ts";
 import { nudgeOnce, openIsolates, workerTarget } from "../scripts/isolate-heap.ts";
 import type { BenchSecrets, GatewayOptions } from "./harness.ts";

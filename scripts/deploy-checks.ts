@@ -13,7 +13,7 @@ import {
   kidOfSecretName,
   secretNameOfKid,
   secretProblem,
-} from "../shared/media-token.ts";
+} from "../shared/token-secrets.ts";
 import { ROUTE_TABLE, runWorkerFirstPatterns } from "../shared/routes.ts";
 import type { OwnedRoute } from "../shared/routes.ts";
 import type { ResolvedWorkerConfig, RouteConfig, WranglerFile } from "./wrangler-config.ts";

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { fingerprint } from "../shared/fingerprint.ts";
-import { isKid } from "../shared/media-token.ts";
+import { isKid } from "../shared/token-secrets.ts";
 import { runScript, UsageError } from "./commands.ts";
 import { readSecret } from "./secret-input.ts";
 

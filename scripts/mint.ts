@@ -1,7 +1,7 @@
 /**
  * `npm run mint -- <key | prefix/> [--bkt media] [--kid v1] [--ttl 300] [--dl name] [--ip address]`:
  * prints a local URL signed with a secret from .dev.vars, the way the backend
- * mints tokens (shared/media-token.ts). A key ending in `/` is a prefix: the
+ * mints tokens (shared/mint-input.ts, shared/token-sign.ts). A key ending in `/` is a prefix: the
  * URL ends in `/` and every object under the prefix is fetched relative to it
  * (`<url>master.m3u8`).
  *
@@ -11,19 +11,10 @@
  */
 import { parseArgs } from "node:util";
 import { unstable_readConfig } from "wrangler";
-import type { MintInput, UploadMintInput } from "../shared/media-token.ts";
-import {
-  ACTIVE_KID_SETTING,
-  DEFAULT_TOKEN_TTL_SECONDS,
-  MEDIA_UPLOADS_PATH,
-  mintedPath,
-  mintProblem,
-  newUploadJti,
-  readSigningSecrets,
-  signMediaToken,
-  signUploadToken,
-  uploadMintProblem,
-} from "../shared/media-token.ts";
+import type { MintInput } from "../shared/mint-input.ts";
+import { readMintInput } from "../shared/mint-input.ts";
+import { ACTIVE_KID_SETTING, readSigningSecrets } from "../shared/token-secrets.ts";
+import { mintToken } from "../shared/token-sign.ts";
 import { readDevVars } from "./dev-vars.ts";
 
 const USAGE =
@@ -50,28 +41,21 @@ if (name === undefined || positionals.length > 1) {
   console.error(USAGE);
   process.exit(2);
 }
-const ttl = values.ttl === undefined ? DEFAULT_TOKEN_TTL_SECONDS : Number(values.ttl);
-const upload: UploadMintInput | undefined = values.upload
+const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+const asked: MintInput = values.upload
   ? {
       put: name,
       bkt: values.bkt,
       max: Number(values.max),
       ct: values.ct ?? "",
-      jti: values.jti ?? newUploadJti(),
+      jti: values.jti,
       ttl,
-      ...(values.replace === true ? { replace: true } : {}),
+      replace: values.replace,
     }
-  : undefined;
-const input: MintInput = {
-  ...(name.endsWith("/") ? { pfx: name } : { key: name }),
-  ttl,
-  bkt: values.bkt,
-  dl: values.dl,
-  ip: values.ip,
-};
-const problem = upload === undefined ? mintProblem(input) : uploadMintProblem(upload);
-if (problem !== undefined) {
-  console.error(`mint: ${problem}\n${USAGE}`);
+  : { ...(name.endsWith("/") ? { pfx: name } : { key: name }), ttl, bkt: values.bkt, dl: values.dl, ip: values.ip };
+const input = readMintInput(asked);
+if ("problem" in input) {
+  console.error(`mint: ${input.message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -101,11 +85,9 @@ if (signer === undefined) {
 }
 
 const base = `http://127.0.0.1:${process.env.PORT ?? "8787"}`;
-if (upload !== undefined) {
-  const jti = upload.jti ?? newUploadJti();
-  const token = await signUploadToken({ ...upload, jti, ttlSeconds: ttl, kid: signer.kid, secret: signer.secret });
-  console.log(JSON.stringify({ endpoint: `${base}${MEDIA_UPLOADS_PATH}`, token, jti }));
-} else {
-  const token = await signMediaToken({ ...input, ttlSeconds: ttl, kid: signer.kid, secret: signer.secret });
-  console.log(`${base}${mintedPath(token, input)}`);
-}
+const minted = await mintToken(input, signer);
+console.log(
+  minted.jti === undefined
+    ? `${base}${minted.path}`
+    : JSON.stringify({ endpoint: `${base}${minted.path}`, token: minted.token, jti: minted.jti }),
+);

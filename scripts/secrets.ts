@@ -26,7 +26,7 @@ import {
   wranglerLine,
 } from "./commands.ts";
 import { adminTokenProblem } from "../shared/admin-token.ts";
-import { MIN_SECRET_BYTES, kidOfSecretName, secretProblem } from "../shared/media-token.ts";
+import { MIN_SECRET_BYTES, kidOfSecretName, secretProblem } from "../shared/token-secrets.ts";
 import { fingerprintLine } from "./fingerprint.ts";
 import { wrangler } from "./run.ts";
 import { readSecret } from "./secret-input.ts";

@@ -8,7 +8,9 @@
  * uploaders bounds the uploads in flight (each holds about two parts).
  */
 import { randomBytes } from "node:crypto";
-import { MEDIA_UPLOADS_PATH, mediaPath, newUploadJti, signMediaToken, signUploadToken } from "../shared/media-token.ts";
+import { MEDIA_UPLOADS_PATH, mediaPath } from "../shared/media-token.ts";
+import { newUploadJti } from "../shared/mint-input.ts";
+import { signMediaToken, signUploadToken } from "../shared/token-sign.ts";
 
 const MIB = 1024 * 1024;
 const SIZES = [512 * 1024, 11 * MIB] as const;

@@ -6,24 +6,12 @@
  * (docs/operations.md).
  */
 import type { VersionInfo, WorkerHealth } from "./health.ts";
-import type { MintInput, UploadMintInput } from "./media-token.ts";
+import type { MintInput } from "./mint-input.ts";
 
 /** What every Worker answers over RPC. */
 export interface WorkerControl {
   /** Liveness and deployed version, for the router's /_health. */
   health(): Promise<WorkerHealth>;
-}
-
-/**
- * `sign()` input: one object (`key`) or a prefix (`pfx`), with the optional
- * bucket, lifetime, download name and client address; or, with `put`, an
- * upload token (contract v1.2).
- */
-export type SignInput = MintInput | UploadMintInput;
-
-/** True when a sign request asks for an upload token. */
-export function isUploadMintInput(input: SignInput): input is UploadMintInput {
-  return "put" in input && input.put !== undefined;
 }
 
 /**
@@ -34,7 +22,7 @@ export type SignResult =
   | { ok: true; path: string }
   /** An upload token: POST to `path` (`/media/uploads`) with `Authorization: Bearer <token>`. */
   | { ok: true; path: string; token: string; jti: string }
-  /** `bad-input`: the input breaks the token contract (the message says how); `no-signing-key`: no secret is loaded. */
+  /** `bad-input`: the input breaks the token contract (the message says how, from shared/mint-input.ts); `no-signing-key`: no secret is loaded. */
   | { ok: false; reason: "bad-input" | "no-signing-key"; message: string };
 
 /** What the media Worker has loaded: fingerprints, never values. */
@@ -53,8 +41,11 @@ export interface MediaStatus<B extends string = string> {
 
 /** The media Worker's control path. */
 export interface MediaControl<B extends string = string> extends WorkerControl {
-  /** A media path signed with the active kid (`/media/v1/<jwt>`, or `/media/v1/<jwt>/` for a prefix), or an upload token. */
-  sign(input: SignInput): Promise<SignResult>;
+  /**
+   * A media path signed with the active kid (`/media/v1/<jwt>`, or `/media/v1/<jwt>/` for a prefix), or, with `put`, an
+   * upload token (contract v1.2). The input is read again by the media Worker: a caller's checks are not trusted.
+   */
+  sign(input: MintInput): Promise<SignResult>;
   /** Loaded kids with fingerprints, the active kid, the bound buckets. */
   status(): Promise<MediaStatus<B>>;
 }

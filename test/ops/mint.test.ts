@@ -1,6 +1,6 @@
 /**
  * The two local minters, the development backend's `/api/v1/media/<key>` and
- * `npm run mint`, keep the token contract v1.1 (shared/media-token.ts): a
+ * `npm run mint`, keep the token contract v1.1 (shared/mint-input.ts): a
  * key ending in `/` is a prefix, `dl` and `ip` pass through, an `ip` token
  * carries the critical v11 header, the active kid follows the one rule, and
  * bad input is refused before anything is signed.

@@ -20,7 +20,7 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import type { LegacyWorkerOptions, MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { signMediaToken } from "../../shared/media-token.ts";
+import { signMediaToken } from "../../shared/token-sign.ts";
 import vectors from "../fixtures/media-token-vectors.json" with { type: "json" };
 
 const V1 = vectors.secrets.MEDIA_TOKEN_SECRET_V1;

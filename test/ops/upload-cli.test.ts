@@ -16,7 +16,9 @@ import { startBackend } from "../../backend/server.ts";
 import { UPLOAD_WEBHOOK_PATH } from "../../backend/uploads.ts";
 import type { LocalGateway } from "../../scripts/local-gateway.ts";
 import { startLocalGateway } from "../../scripts/local-gateway.ts";
-import { MEDIA_UPLOADS_PATH, newUploadJti, signUploadToken } from "../../shared/media-token.ts";
+import { MEDIA_UPLOADS_PATH } from "../../shared/media-token.ts";
+import { newUploadJti } from "../../shared/mint-input.ts";
+import { signUploadToken } from "../../shared/token-sign.ts";
 import { offlineEnvironment, runScript } from "./run-script.ts";
 
 const MIB = 1024 * 1024;

@@ -25,7 +25,8 @@ import { backendHandler, createBackendServer } from "../../backend/server.ts";
 import type { BudgetCounts } from "../../scripts/budget-table.ts";
 import { readBudgetRows } from "../../scripts/budget-table.ts";
 import { bundledWorker } from "../../scripts/bundled-worker.ts";
-import { mediaPath, mediaPrefixPath, signMediaToken } from "../../shared/media-token.ts";
+import { mediaPath, mediaPrefixPath } from "../../shared/media-token.ts";
+import { signMediaToken } from "../../shared/token-sign.ts";
 import { TEST_SECRETS } from "../secrets.ts";
 
 /** Objects up to this size are cached (small, so one test object is above it). */

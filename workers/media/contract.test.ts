@@ -1,23 +1,19 @@
 /**
- * Signer and verifier agree (shared/media-token.ts on both sides): one table
+ * Signer and verifier agree (shared/token-rules.ts on both sides): one table
  * of mint inputs, each signed as given, verified by the media Worker's
  * verifier and then checked against a request's path and address. What the
- * front doors' `mintProblem` refuses, the verifier refuses too, for the
+ * front doors' `readMintInput` refuses, the verifier refuses too, for the
  * reason the table names; what it accepts, the verifier grants exactly.
  */
 import { describe, expect, it } from "vitest";
-import type { MintInput } from "../../shared/media-token";
-import {
-  authorizeRequest,
-  chooseActiveKid,
-  contentDispositionFor,
-  mintProblem,
-  mintedPath,
-  readSigningSecrets,
-  signMediaToken,
-} from "../../shared/media-token";
+import { mintedPath } from "../../shared/media-token";
+import type { MintInput } from "../../shared/mint-input";
+import { readMintInput } from "../../shared/mint-input";
+import { chooseActiveKid, readSigningSecrets } from "../../shared/token-secrets";
+import { signMediaToken } from "../../shared/token-sign";
 import { TEST_SECRETS } from "../../test/secrets";
 import { MEDIA_BUCKETS } from "./buckets";
+import { authorizeRequest, contentDispositionFor } from "./grant";
 import { buildKidRegistry, verifyMediaToken } from "./token";
 
 interface Row {
@@ -108,7 +104,8 @@ const REQUEST_REASONS = new Set([
 describe("signer and verifier agree", () => {
   it.each(ROWS.map((row) => [row.name, row] as const))("%s", async (_name, row) => {
     const registry = await buildKidRegistry(TEST_SECRETS.media);
-    const refusedAtMinting = mintProblem(row.input, Object.keys(MEDIA_BUCKETS));
+    const read = readMintInput(row.input, { buckets: Object.keys(MEDIA_BUCKETS) });
+    const refusedAtMinting = "problem" in read ? read.message : undefined;
     expect(refusedAtMinting === undefined, String(refusedAtMinting)).toBe(
       row.key !== undefined || REQUEST_REASONS.has(row.reason ?? ""),
     );
@@ -129,6 +126,54 @@ describe("signer and verifier agree", () => {
     expect(verified.contentDisposition).toBe(
       row.input.dl === undefined ? undefined : contentDispositionFor(row.input.dl),
     );
+  });
+});
+
+describe("one rule set, one vocabulary", () => {
+  // `{}` asks for nothing: the minter says so before any claim rule runs.
+  const claimRows = ROWS.filter(
+    (row) => row.reason !== undefined && !REQUEST_REASONS.has(row.reason) && row.name !== "no key and no prefix",
+  );
+
+  it.each(claimRows.map((row) => [row.name, row] as const))(
+    "refuses %s at minting with the verifier's code",
+    (_name, row) => {
+      const read = readMintInput(row.input, { buckets: Object.keys(MEDIA_BUCKETS) });
+      expect("problem" in read ? read.problem : undefined).toBe(row.reason);
+    },
+  );
+
+  /** An upload request with one field changed. */
+  const upload = (fields: Record<string, unknown>) => ({ put: "a.mp4", max: 1, ct: "video/mp4", ...fields });
+  const largest = "max must be a whole number of bytes from 1 to 1048576";
+
+  it.each([
+    ["not an object", [], "not-an-object", "A mint request must be a JSON object"],
+    ["nothing to sign", { bkt: "media" }, "missing-scope", "Give key (one object) or pfx"],
+    ["a key that is not a string", { key: 7 }, "wrong-type: key", "key must be a string."],
+    ["a ttl that is not a number", { key: "a.mp4", ttl: "60" }, "wrong-type: ttl", "ttl must be a number of seconds."],
+    ["a replace not a boolean", upload({ replace: "yes" }), "wrong-type: replace", "replace must be true or false."],
+    ["an upload with a download name", upload({ dl: "a.mp4" }), "put-with-dl", "put and dl are exclusive"],
+    ["an upload without max", upload({ max: undefined }), "missing-max", largest],
+    ["an upload over the largest", upload({ max: 1048577 }), "bad-max", largest],
+    ["an upload with a bad jti", upload({ jti: "short" }), "bad-jti", "jti must be 16-128 characters"],
+    ["an upload to another bucket", upload({ bkt: "backups" }), "unknown-bucket", "bkt must be one of media, assets"],
+    ["a ttl of a week", { key: "a.mp4", ttl: 604800 }, "bad-ttl", "ttl must be a whole number of seconds from 1 to"],
+  ])("refuses %s with one code and the sentence made from it", (_what, value, problem, message) => {
+    const read = readMintInput(value, { buckets: Object.keys(MEDIA_BUCKETS), largest: 1048576 });
+    expect("problem" in read ? read.problem : undefined).toBe(problem);
+    expect("message" in read ? read.message : "").toContain(message);
+  });
+
+  it("reads an upload request with a fresh jti, and keeps only the fields it names", () => {
+    const read = readMintInput({ put: "uploads/a.mp4", max: 10, ct: "video/mp4", note: "ignored" });
+    expect(read).toEqual({
+      put: "uploads/a.mp4",
+      max: 10,
+      ct: "video/mp4",
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) as string,
+    });
+    expect(readMintInput({ pfx: "clips/", ttl: 60, dl: "a.mp4" })).toEqual({ pfx: "clips/", ttl: 60, dl: "a.mp4" });
   });
 });
 

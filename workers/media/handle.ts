@@ -7,12 +7,14 @@
 import { errorResponse } from "../../shared/errors";
 import type { Logger } from "../../shared/log";
 import { keyHint } from "../../shared/log";
-import { MEDIA_TOKEN_PATH_PREFIX, authorizeRequest, splitMediaPath } from "../../shared/media-token";
+import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
 import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
 import { answerWithPassedRequestId } from "../../shared/request-id";
 import type { MediaConfig } from "./config";
 import { mediaConfig } from "./config";
 import { deliverMedia } from "./deliver";
+import { authorizeRequest } from "./grant";
+import { splitMediaPath } from "./path";
 import { addCorsHeaders } from "./policy";
 import { verifyMediaToken } from "./token";
 import { answerUploadRequest, isUploadPath } from "./uploads/route";

@@ -14,7 +14,8 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { WorkerHealth } from "../../shared/health";
 import { healthOf } from "../../shared/health";
 import { createLogger } from "../../shared/log";
-import type { MediaControl, MediaStatus, SignInput, SignResult } from "../../shared/control";
+import type { MediaControl, MediaStatus, SignResult } from "../../shared/control";
+import type { MintInput } from "../../shared/mint-input";
 import { mediaStatus, signMediaPath } from "./control";
 import type { BucketName } from "./buckets";
 import { handleMediaRequest } from "./handle";
@@ -36,7 +37,7 @@ export default {
 /** The control plane over RPC. Keep it additive: RPC calls cannot be pinned to a version during a gradual rollout. */
 export class Control extends WorkerEntrypoint<MediaEnv> implements MediaControl<BucketName> {
   /** A media path for one object or a prefix, signed with the active kid, or the refusal. */
-  async sign(input: SignInput): Promise<SignResult> {
+  async sign(input: MintInput): Promise<SignResult> {
     return signMediaPath(input, this.env, log);
   }
 

@@ -6,7 +6,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { createLogger } from "../../shared/log";
-import { mediaPath, mediaPrefixPath, signMediaToken } from "../../shared/media-token";
+import { mediaPath, mediaPrefixPath } from "../../shared/media-token";
+import { signMediaToken } from "../../shared/token-sign";
 import { TEST_SECRETS } from "../../test/secrets";
 import { handleMediaRequest } from "./handle";
 

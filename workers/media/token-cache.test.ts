@@ -8,7 +8,8 @@
 import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { CLOCK_TOLERANCE_SECONDS, signMediaToken } from "../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS } from "../../shared/media-token";
+import { signMediaToken } from "../../shared/token-sign";
 import { TEST_SECRETS } from "../../test/secrets";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { fetchToken, mint, patternBytes, uniqueKey } from "./test-kit";

@@ -4,7 +4,8 @@ import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import vectors from "../../test/fixtures/media-token-vectors.json";
 import { TEST_SECRETS } from "../../test/secrets";
-import { objectKeyProblem, signMediaToken } from "../../shared/media-token";
+import { objectKeyProblem } from "../../shared/token-rules";
+import { signMediaToken } from "../../shared/token-sign";
 import { ORIGIN, bodyBytes, captureLogs, fetchMedia, fetchToken, logRecords, mint, patternBytes } from "./test-kit";
 import { buildKidRegistry, verifyMediaToken } from "./token";
 

@@ -1,24 +1,17 @@
 /**
- * Media token verification (the contract is in shared/media-token.ts and
- * docs/media.md): HS256 only, `kid` picks the secret from a registry of every
+ * Media token verification (the contract is in shared/ and docs/media.md): HS256 only, `kid` picks the secret from a registry of every
  * MEDIA_TOKEN_SECRET_V<N> present, so old and new kids verify side by side
  * during a rotation.
  */
 import type { JWTPayload, JWTVerifyOptions } from "jose";
 import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { fingerprint } from "../../shared/fingerprint";
-import type { MediaGrant } from "../../shared/media-token";
-import {
-  CLOCK_TOLERANCE_SECONDS,
-  MEDIA_TOKEN_ALG,
-  V11_HEADER,
-  isKid,
-  readGrant,
-  readSigningSecrets,
-  registryLine,
-} from "../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS, MEDIA_TOKEN_ALG, V11_HEADER } from "../../shared/media-token";
+import { isKid, readSigningSecrets } from "../../shared/token-secrets";
 import type { BucketName } from "./buckets";
 import { isBucketName } from "./buckets";
+import type { GrantProblem, MediaGrant } from "./grant";
+import { readGrant } from "./grant";
 
 /** Longer tokens are not parsed at all: a legitimate one is a few hundred characters. */
 const MAX_TOKEN_CHARS = 4096;
@@ -54,9 +47,14 @@ export interface KidRegistry {
 
 const encoder = new TextEncoder();
 
+/** The registry in the backend's log format: `media_token: active=v2 registry=[v1:526d65e9,v2:c33b55fc]`. */
+function registryLine(activeKid: string | undefined, kids: readonly { kid: string; fingerprint: string }[]): string {
+  return `media_token: active=${activeKid ?? "none"} registry=[${kids.map((entry) => `${entry.kid}:${entry.fingerprint}`).join(",")}]`;
+}
+
 /**
  * Builds the registry from every `MEDIA_TOKEN_SECRET_V<N>` in `env` that the
- * contract loads (shared/media-token.ts: the secret floor, the active kid).
+ * contract loads (shared/token-secrets.ts: the secret floor, the active kid).
  */
 export async function buildKidRegistry(env: object): Promise<KidRegistry> {
   const secrets = readSigningSecrets(env as Record<string, unknown>);
@@ -78,13 +76,30 @@ export async function buildKidRegistry(env: object): Promise<KidRegistry> {
   return registry;
 }
 
+/** Why a token's signature or lifetime does not check: a short, fixed reason for the log. */
+export type SignatureProblem =
+  | "malformed"
+  | "malformed: non-canonical"
+  | "bad-alg"
+  | "bad-crit"
+  | "missing-kid"
+  | "unknown-kid"
+  | "expired"
+  | "not-yet-valid"
+  | "invalid: nbf"
+  | "invalid: exp"
+  | "invalid: iat"
+  | "invalid: claims"
+  | "invalid: signature"
+  | "invalid: other";
+
 /** A token whose signature, lifetime and claims all check: what it grants, and the kid that signed it. */
 type VerifiedMediaToken = { ok: true; kid: string } & MediaGrant<BucketName>;
 
 interface RejectedMediaToken {
   ok: false;
   /** A short, fixed reason for the log: never the token, the secret or the key. */
-  reason: string;
+  reason: SignatureProblem | GrantProblem;
   kid?: string;
 }
 
@@ -221,7 +236,7 @@ export function tokenSigner(
   registry: KidRegistry,
 ):
   | { header: ReturnType<typeof decodeProtectedHeader>; kid: string; entry: KidEntry }
-  | { reason: string; kid?: string } {
+  | { reason: SignatureProblem; kid?: string } {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -253,7 +268,7 @@ export function contractVerifyOptions(now: number, requiredClaims: string[]): JW
 }
 
 /** jose's error classes mapped to the log's fixed reasons. */
-export function joseFailureReason(error: unknown): string {
+export function joseFailureReason(error: unknown): SignatureProblem {
   if (error instanceof errors.JWTExpired) return "expired";
   if (error instanceof errors.JWTClaimValidationFailed) {
     // jose raises the same error for an nbf in the future and for one that is not a number: only the first is "not yet valid".

@@ -204,6 +204,17 @@ describe("POST /_sign", () => {
     ["a pfx that is not a string", JSON.stringify({ pfx: ["a/"] }), "pfx must be a string."],
     ["a dl that is not a string", JSON.stringify({ key: "a.pdf", dl: 7 }), "dl must be a string."],
     ["an ip that is not a string", JSON.stringify({ key: "a.mp4", ip: 3405803783 }), "ip must be a string."],
+    [
+      "an upload request that also names a key",
+      JSON.stringify({ put: "a.mp4", max: 10, ct: "video/mp4", key: "b.mp4" }),
+      "put and key are exclusive",
+    ],
+    [
+      "an upload request whose replace is not a boolean",
+      JSON.stringify({ put: "a.mp4", max: 10, ct: "video/mp4", replace: 1 }),
+      "replace must be true or false.",
+    ],
+    ["an upload request without ct", JSON.stringify({ put: "a.mp4", max: 10 }), "ct must be a lower-case MIME type"],
   ])("answers 400 for %s", async (_what, body, message) => {
     const response = await sign(body);
     expect(response.status).toBe(400);

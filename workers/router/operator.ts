@@ -13,8 +13,9 @@
  *   `"ct"`, optionally `"jti"`, `"replace"`): an upload token, answered as
  *   `{"path":"/media/uploads","token":"…","jti":"…"}`.
  */
-import type { MediaControl, MediaStatus, SignInput, WorkerControl } from "../../shared/control";
-import type { MintInput, UploadMintInput } from "../../shared/media-token";
+import type { MediaControl, MediaStatus, WorkerControl } from "../../shared/control";
+import type { MintInput } from "../../shared/mint-input";
+import { readMintInput } from "../../shared/mint-input";
 import { errorResponse, jsonResponse } from "../../shared/errors";
 import type { VersionInfo } from "../../shared/health";
 import { versionInfo } from "../../shared/health";
@@ -75,48 +76,20 @@ export async function statusResponse(
   return jsonResponse(document, document.status === "ok" ? 200 : 503);
 }
 
-/** The body of a sign request, or the reason it is not one. */
-export function parseSignBody(text: string): SignInput | string {
+/**
+ * The body of a sign request, read by the contract's one reader (the media
+ * Worker reads it again, with its buckets and largest upload), or the
+ * sentence saying why it is not one.
+ */
+export function parseSignBody(text: string): MintInput | string {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     return 'The body must be JSON: {"key":"…","bkt":"media","ttl":60}.';
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    return 'The body must be a JSON object: {"key":"…"}.';
-  const fields = body as Record<string, unknown>;
-  if (fields.put !== undefined) return parseUploadSignBody(fields);
-  if (fields.key === undefined && fields.pfx === undefined)
-    return "Give key (one object) or pfx (a prefix ending in /), or put (an object to upload).";
-  const input: MintInput = {};
-  for (const name of ["key", "pfx", "bkt", "dl", "ip"] as const) {
-    const value = fields[name];
-    if (value === undefined) continue;
-    if (typeof value !== "string") return `${name} must be a string.`;
-    input[name] = value;
-  }
-  if (fields.ttl !== undefined && typeof fields.ttl !== "number") return "ttl must be a number of seconds.";
-  if (typeof fields.ttl === "number") input.ttl = fields.ttl;
-  return input;
-}
-
-/** An upload sign request: `{"put":"…","max":1048576,"ct":"video/mp4"}`, optionally bkt, jti, replace, ttl. */
-function parseUploadSignBody(fields: Record<string, unknown>): UploadMintInput | string {
-  const { put, bkt, max, ct, jti, replace, ttl } = fields;
-  if (typeof put !== "string") return "put must be a string.";
-  if (typeof max !== "number") return "max must be a number of bytes.";
-  if (typeof ct !== "string") return "ct must be a string (a MIME type such as video/mp4).";
-  const input: UploadMintInput = { put, max, ct };
-  if (bkt !== undefined && typeof bkt !== "string") return "bkt must be a string.";
-  if (typeof bkt === "string") input.bkt = bkt;
-  if (jti !== undefined && typeof jti !== "string") return "jti must be a string.";
-  if (typeof jti === "string") input.jti = jti;
-  if (replace !== undefined && typeof replace !== "boolean") return "replace must be true or false.";
-  if (typeof replace === "boolean") input.replace = replace;
-  if (ttl !== undefined && typeof ttl !== "number") return "ttl must be a number of seconds.";
-  if (typeof ttl === "number") input.ttl = ttl;
-  return input;
+  const input = readMintInput(body);
+  return "problem" in input ? input.message : input;
 }
 
 /**

@@ -7,7 +7,8 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { mediaPath, signMediaToken } from "../../shared/media-token";
+import { mediaPath } from "../../shared/media-token";
+import { signMediaToken } from "../../shared/token-sign";
 import { TEST_SECRETS } from "../../test/secrets";
 
 const send = (path: string, init?: RequestInit) =>

@@ -2,7 +2,7 @@
  * `POST /_sign` through the router to the media Worker's `sign()`: a `dl`
  * name that displays as something other than what it is (bidi controls,
  * other format characters, dots only) is refused with a 400 before any
- * token exists, as every minter refuses it (shared/media-token.ts).
+ * token exists, as every minter refuses it (shared/mint-input.ts).
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";

@@ -23,7 +23,7 @@ const UPLOADS = vectors.uploads as UploadVector[];
 
 /**
  * The file's reasons in this Worker's log spelling (the codes of
- * shared/media-token.ts, like the v1.1 ones): spaces become hyphens, a bad
+ * shared/token-rules.ts, like the v1.1 ones): spaces become hyphens, a bad
  * `put` names the key rule it breaks, and jose's signature failure is
  * `invalid: signature` as for downloads.
  */

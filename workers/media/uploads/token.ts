@@ -1,16 +1,17 @@
 /**
- * Upload token verification (contract v1.2, shared/media-token.ts): the same
+ * Upload token verification (contract v1.2, shared/token-rules.ts): the same
  * HS256, kid registry and clock tolerance as a download token, then the
  * upload claims. Creation is rare next to range requests, so nothing is
  * cached: every POST verifies in full.
  */
 import type { JWTPayload } from "jose";
 import { jwtVerify } from "jose";
-import type { UploadGrant } from "../../../shared/media-token";
-import { CLOCK_TOLERANCE_SECONDS, readUploadGrant } from "../../../shared/media-token";
+import { CLOCK_TOLERANCE_SECONDS } from "../../../shared/media-token";
+import type { UploadClaimProblem, UploadClaims } from "../../../shared/token-rules";
+import { readUploadClaims } from "../../../shared/token-rules";
 import type { BucketName } from "../buckets";
 import { isBucketName } from "../buckets";
-import type { KidRegistry } from "../token";
+import type { KidRegistry, SignatureProblem } from "../token";
 import { contractVerifyOptions, isCanonicalSpelling, joseFailureReason, tokenSigner } from "../token";
 
 /** The same bound as a download token: a legitimate one is a few hundred characters. */
@@ -18,9 +19,12 @@ const MAX_TOKEN_CHARS = 4096;
 
 export type UploadTokenCheck =
   /** `deadline`: when the token can no longer create anything (its exp plus the clock tolerance), ms since the epoch. */
-  | ({ ok: true; kid: string; deadline: number } & UploadGrant<BucketName>)
+  | ({ ok: true; kid: string; deadline: number } & UploadClaims<BucketName>)
   /** `reason`: a short, fixed string for the log, never the token, the secret or the key. */
-  | { ok: false; reason: string; kid?: string };
+  | { ok: false; reason: UploadTokenProblem; kid?: string };
+
+/** Why an upload token creates nothing. */
+type UploadTokenProblem = "missing-token" | "missing-exp" | SignatureProblem | UploadClaimProblem;
 
 /** The bearer token of an `Authorization` header, or undefined when it holds none. */
 export function bearerToken(authorization: string | null): string | undefined {
@@ -49,9 +53,11 @@ export async function verifyUploadToken(
   } catch (error) {
     return { ok: false, reason: joseFailureReason(error), kid };
   }
-  const grant = readUploadGrant(payload, isBucketName, largest);
+  // The deadline to create the upload: required here, where a download token's is required by jose.
+  if (payload.exp === undefined) return { ok: false, reason: "missing-exp", kid };
+  const grant = readUploadClaims(payload, isBucketName, largest);
   if ("problem" in grant) return { ok: false, reason: grant.problem, kid };
-  // exp is present: readUploadGrant refuses a token without it, and jose one whose exp is not a number.
-  const deadline = ((payload.exp ?? 0) + CLOCK_TOLERANCE_SECONDS) * 1000;
+  // jose refuses an exp that is not a number.
+  const deadline = (payload.exp + CLOCK_TOLERANCE_SECONDS) * 1000;
   return { ok: true, kid, deadline, ...grant };
 }

@@ -4,8 +4,8 @@
  * Not part of the Worker bundle.
  */
 import { exports } from "cloudflare:workers";
-import type { UploadMintInput } from "../../../shared/media-token";
-import { signUploadToken } from "../../../shared/media-token";
+import type { UploadMintInput } from "../../../shared/mint-input";
+import { signUploadToken } from "../../../shared/token-sign";
 import { TEST_SECRETS } from "../../../test/secrets";
 import { ORIGIN, patternBytes } from "../test-kit";
 
