@@ -19,7 +19,6 @@ async function fetchWith(deployment: MediaEnv, key: string): Promise<Response> {
     new Request(`${ORIGIN}${mediaPath(await mint(key))}`),
     deployment,
     ctx,
-    log,
   );
   await waitOnExecutionContext(ctx);
   return response;
