@@ -14,15 +14,24 @@ import { mediaConfig } from "./config";
 
 export interface MediaContext extends RequestContext {
   readonly request: Request;
+  /** The request's path as WHATWG parses it (undecoded), as the router's route table reads it. */
+  readonly pathname: string;
   readonly config: MediaConfig;
 }
 
 /** The context of one request, with the id the router passed (or a new one). */
-export function mediaContext(request: Request, env: MediaEnv, log: Logger, routeKind: RouteKind): MediaContext {
+export function mediaContext(
+  request: Request,
+  pathname: string,
+  env: MediaEnv,
+  log: Logger,
+  routeKind: RouteKind,
+): MediaContext {
   const metrics = new RequestMetrics(env.METRICS, "media", env.VERSION, request.method, routeKind);
   return {
     ...requestContext(passedRequestId(request.headers), log, metrics),
     request,
+    pathname,
     config: mediaConfig(env),
   };
 }

@@ -72,8 +72,9 @@ const app = new Hono<MediaApp>({ getPath: (request) => new URL(request.url).path
 
 /** The request's context, once; on whatever answers, the request id, its kind's headers, and its one data point. */
 const entry: MiddlewareHandler<MediaApp> = async (c, next) => {
-  const uploading = isUploadPath(c.req.path);
-  const call = mediaContext(c.req.raw, c.env, log, uploading ? "upload" : "object");
+  const pathname = c.req.path;
+  const uploading = isUploadPath(pathname);
+  const call = mediaContext(c.req.raw, pathname, c.env, log, uploading ? "upload" : "object");
   c.set("call", call);
   await next();
   // In place: re-setting c.res would re-make the response.
@@ -134,7 +135,7 @@ async function answerMediaRequest(
 ): Promise<MediaAnswer> {
   const { request, config, log, metrics } = call;
   const started = Date.now();
-  const target = splitMediaPath(new URL(request.url).pathname);
+  const target = splitMediaPath(call.pathname);
   if (target === undefined) return notInline(noMediaRoute(call));
   metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
   // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.

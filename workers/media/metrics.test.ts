@@ -13,7 +13,6 @@ import { handleMediaRequest } from "./handle";
 import { ORIGIN, mint, mintPrefix, patternBytes, uniqueKey } from "./test-kit";
 import { MIB, TUS, locationOf, mintUpload, mp4Bytes } from "./uploads/upload-kit";
 
-
 /** One request through the real handler with METRICS recorded (and other bindings overridden); its one point. */
 async function pointOf(
   path: string,

@@ -15,7 +15,6 @@ import { cacheKeyFor } from "./policy";
 import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";
 import { mediaPath } from "../../shared/media-token";
 
-
 interface LoggedLine {
   event: string;
   reason?: string;

@@ -60,7 +60,7 @@ function isPreflight(request: Request): boolean {
  */
 export async function answerUploadRequest(media: MediaContext, env: MediaEnv): Promise<Response> {
   const { request } = media;
-  const rest = new URL(request.url).pathname.slice(MEDIA_UPLOADS_PATH.length);
+  const rest = media.pathname.slice(MEDIA_UPLOADS_PATH.length);
   const id = rest === "" ? undefined : rest.slice(1);
   const override = request.headers.get("X-HTTP-Method-Override")?.trim().toUpperCase();
   const method =
