@@ -12,7 +12,7 @@ export function keepHeadAnswer(request: Request, response: Response): void {
 }
 
 /** The app's answer to `request`: for a HEAD, the one its middleware finished. */
-export async function appAnswer(request: Request, answer: Response | Promise<Response>): Promise<Response> {
-  const response = await answer;
-  return finishedHeads.get(request) ?? response;
+export function appAnswer(request: Request, answer: Response | Promise<Response>): Response | Promise<Response> {
+  if (request.method !== "HEAD") return answer;
+  return Promise.resolve(answer).then((response) => finishedHeads.get(request) ?? response);
 }

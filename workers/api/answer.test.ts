@@ -10,6 +10,7 @@ import { describe, expect, inject, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
 import type { EchoBody } from "../../test/api-fixtures";
 import { EventReader } from "../../test/api-fixtures";
+import { captureLogs } from "../../test/logs";
 import apiConfigText from "../../wrangler.api.toml?raw";
 import worker from "./index";
 import type { ProxyVars } from "./settings";
@@ -19,7 +20,7 @@ const backendOrigin = inject("backendOrigin");
 /** Nothing listens on port 1: connections are refused at once, as with a backend that is down. */
 const DEAD_BACKEND = "http://127.0.0.1:1";
 
-function answer(
+async function answer(
   path: string,
   init: RequestInit = {},
   vars: Partial<ProxyVars> = {},
@@ -286,6 +287,25 @@ describe("the request id on every answer", () => {
     const response = await send();
     await response.arrayBuffer(); // every one of these ends: read it rather than cut the upstream connection
     expect(response.headers.get("X-Request-Id")).toBe("rid-api");
+  });
+
+  it("answers an exception with the JSON 500 of app.onError, with the id and the CORS grant", async () => {
+    const broken: RateLimit = {
+      limit: () => Promise.reject(new Error("limiter down (on purpose)")),
+    };
+    const origin = "https://admin.example.com";
+    const { result: response } = await captureLogs(() =>
+      answer("/api/v1/hello", { headers: { Origin: origin } }, { API_CORS_ORIGINS: origin }, broken),
+    );
+    expect(response.status).toBe(500);
+    expect(response.headers.get("X-Request-Id")).toBe("rid-api");
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    expect((await response.json<ErrorBody>()).error).toEqual({
+      status: 500,
+      code: "internal_error",
+      message: "The api Worker failed to answer.",
+      requestId: "rid-api",
+    });
   });
 
   it("makes one when called without an id, and uses the same one in the error body", async () => {

@@ -47,7 +47,9 @@ async function answer(
   const headers = new Headers(init.headers);
   headers.set("X-Request-Id", "rid-hostile");
   const request = new Request(`${PUBLIC}${path}`, { redirect: "manual", ...init, headers });
-  const { result: response, records } = await recordedLines(() => worker.fetch(request, { ...env, ...vars } as ApiEnv));
+  const { result: response, records } = await recordedLines(async () =>
+    worker.fetch(request, { ...env, ...vars } as ApiEnv),
+  );
   return { response, records };
 }
 

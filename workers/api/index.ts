@@ -53,10 +53,10 @@ const entry: MiddlewareHandler<ApiApp> = async (c, next) => {
 };
 
 app.use(entry);
-app.all("*", (c) => answerApiRequest(c.var.call, c.env.RATE_LIMITER));
+app.all("*", (c) => answerApiRequest(c.get("call"), c.env.RATE_LIMITER));
 app.onError((error, c) => {
-  c.var.call.log.error("api-failed", { reason: error.name, status: 500 });
-  return errorResponse(500, "internal_error", "The api Worker failed to answer.", c.var.call.requestId);
+  c.get("call").log.error("api-failed", { reason: error.name, status: 500 });
+  return errorResponse(500, "internal_error", "The api Worker failed to answer.", c.get("call").requestId);
 });
 
 /**
@@ -64,7 +64,7 @@ app.onError((error, c) => {
  * class costs an instance per request (docs/benchmarks.md).
  */
 export default {
-  fetch: (request: Request, env: ApiEnv): Promise<Response> => appAnswer(request, app.fetch(request, env)),
+  fetch: (request: Request, env: ApiEnv): Response | Promise<Response> => appAnswer(request, app.fetch(request, env)),
 } satisfies ExportedHandler<ApiEnv>;
 
 /** The control plane over RPC. Keep it additive: RPC calls cannot be pinned to a version during a gradual rollout. */

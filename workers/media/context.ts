@@ -11,12 +11,15 @@ import { RequestMetrics } from "../../shared/metrics";
 import { passedRequestId } from "../../shared/request-id";
 import type { MediaConfig } from "./config";
 import { mediaConfig } from "./config";
+import type { KidRegistry } from "./token";
 
 export interface MediaContext extends RequestContext {
   readonly request: Request;
   /** The request's path as WHATWG parses it (undecoded), as the router's route table reads it. */
   readonly pathname: string;
   readonly config: MediaConfig;
+  /** The kid registry; its line, written once per isolate, goes to the Worker's log without a request id. */
+  kidRegistry(): Promise<KidRegistry>;
 }
 
 /** The context of one request, with the id the router passed (or a new one). */
@@ -28,10 +31,12 @@ export function mediaContext(
   routeKind: RouteKind,
 ): MediaContext {
   const metrics = new RequestMetrics(env.METRICS, "media", env.VERSION, request.method, routeKind);
+  const config = mediaConfig(env);
   return {
     ...requestContext(passedRequestId(request.headers), log, metrics),
     request,
     pathname,
-    config: mediaConfig(env),
+    config,
+    kidRegistry: () => config.kidRegistry(log),
   };
 }

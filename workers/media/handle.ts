@@ -78,27 +78,31 @@ const entry: MiddlewareHandler<MediaApp> = async (c, next) => {
   c.set("call", call);
   await next();
   // In place: re-setting c.res would re-make the response.
-  const response = uploading ? withUploadHeaders(c.res, call) : withMediaHeaders(c.res, c.var.inline === true, call);
+  const response = uploading ? withUploadHeaders(c.res, call) : withMediaHeaders(c.res, c.get("inline") === true, call);
   keepHeadAnswer(call.request, call.metrics.answered(withRequestId(response, call.requestId)));
 };
 
 app.use(entry);
 // Every method of the uploads path goes to route.ts, which reads the request's own method (with
 // X-HTTP-Method-Override): hono dispatches HEAD as GET, and a tus HEAD must never meet a GET route.
-app.all(`${MEDIA_UPLOADS_PATH}/*`, (c) => answerUploadRequest(c.var.call, c.env));
+app.all(`${MEDIA_UPLOADS_PATH}/*`, (c) => answerUploadRequest(c.get("call"), c.env));
 app.all(`${MEDIA_TOKEN_PATH_PREFIX}*`, async (c) => {
-  const answer = await answerMediaRequest(c.var.call, (promise) => c.executionCtx.waitUntil(promise));
+  const answer = await answerMediaRequest(c.get("call"), (promise) => c.executionCtx.waitUntil(promise));
   c.set("inline", answer.inline);
   return answer.response;
 });
-app.notFound((c) => noMediaRoute(c.var.call));
+app.notFound((c) => noMediaRoute(c.get("call")));
 app.onError((error, c) => {
-  c.var.call.log.error("media-failed", { reason: error.name, status: 500 });
-  return errorResponse(500, "internal_error", "The media Worker failed to answer.", c.var.call.requestId);
+  c.get("call").log.error("media-failed", { reason: error.name, status: 500 });
+  return errorResponse(500, "internal_error", "The media Worker failed to answer.", c.get("call").requestId);
 });
 
 /** Answers one request for the media Worker (the default handler's fetch). */
-export function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext): Promise<Response> {
+export function handleMediaRequest(
+  request: Request,
+  env: MediaEnv,
+  ctx: ExecutionContext,
+): Response | Promise<Response> {
   return appAnswer(request, app.fetch(request, env, ctx));
 }
 
@@ -153,7 +157,7 @@ async function answerMediaRequest(
     );
   }
 
-  const verified = await verifyMediaToken(target.token, await config.kidRegistry(log));
+  const verified = await verifyMediaToken(target.token, await call.kidRegistry());
   // The verified-token cache holds the grant; what the path names and who asks are checked on every request.
   const authorized = verified.ok
     ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP"))

@@ -128,7 +128,7 @@ async function answerUpload(
     return refusal(412, "precondition_failed", `Send Tus-Resumable: ${TUS_VERSION}.`, { "Tus-Version": TUS_VERSION });
   if (id === undefined) return create(call);
   // Authorization is ignored here: the capability alone authorizes its upload.
-  const capability = await readCapability(id, await call.config.kidRegistry(call.log));
+  const capability = await readCapability(id, await call.kidRegistry());
   if (capability === undefined) return NOT_FOUND;
   const upload = call.env.MEDIA_UPLOADS.get(call.env.MEDIA_UPLOADS.idFromString(capability.objectId));
   const answer =
@@ -187,7 +187,7 @@ function hasBody(request: Request): boolean {
  */
 async function create(call: UploadCall): Promise<TusAnswer | Response> {
   const { request, log } = call;
-  const registry = await call.config.kidRegistry(log);
+  const registry = await call.kidRegistry();
   const grant = await verifyUploadToken(
     bearerToken(request.headers.get("Authorization")),
     registry,
