@@ -6,6 +6,8 @@
  * Retry-After. An origin off the allow-list gets no grant, only `Vary:
  * Origin`, so a shared cache never hands one origin's answer to another; an
  * empty allow-list means same-origin only and adds nothing at all.
+ * hono's `cors` cannot express that rule: it sends Allow-Credentials,
+ * Expose-Headers and a preflight's grant to any origin (docs/benchmarks.md).
  */
 
 interface CorsOptions {

@@ -13,24 +13,11 @@ export function isWellFormedRequestId(value: string | null): value is string {
 }
 
 /**
- * The id a service Worker uses: the one the router decided and passed on
- * (services trust the router), or a fresh one when called some other way.
+ * The id a service Worker (media, api) uses: the one the router decided and
+ * passed on (services trust the router), or a fresh one when called some other way.
  */
-function passedRequestId(headers: Headers): string {
+export function passedRequestId(headers: Headers): string {
   return headers.get(REQUEST_ID_HEADER) ?? crypto.randomUUID();
-}
-
-/**
- * How a service Worker (media, api) answers: with the id the router passed
- * (or a new one), handed to `answer` for its log lines and error bodies, and
- * put on the answer itself, whichever path built it.
- */
-export async function answerWithPassedRequestId(
-  request: Request,
-  answer: (requestId: string) => Promise<Response>,
-): Promise<Response> {
-  const requestId = passedRequestId(request.headers);
-  return withRequestId(await answer(requestId), requestId);
 }
 
 /**

@@ -8,34 +8,28 @@ import { exports } from "cloudflare:workers";
 import { parse } from "smol-toml";
 import { describe, expect, inject, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import { createLogger } from "../../shared/log";
 import type { EchoBody } from "../../test/api-fixtures";
 import { EventReader } from "../../test/api-fixtures";
-import { testContext } from "../../test/metrics-recorder";
+import { captureLogs } from "../../test/logs";
 import apiConfigText from "../../wrangler.api.toml?raw";
-import { answerApiRequest } from "./answer";
+import worker from "./index";
 import type { ProxyVars } from "./settings";
-import { parseSettings } from "./settings";
 
 const PUBLIC = "https://app.example.com";
-const log = createLogger("api");
-/** These tests call the answer below the entry, which writes the point (index.ts; metrics.test.ts covers it). */
-const unrecordedMetrics = (request: Request) => testContext("api", request.headers.get("X-Request-Id") ?? "").metrics;
 const backendOrigin = inject("backendOrigin");
 /** Nothing listens on port 1: connections are refused at once, as with a backend that is down. */
 const DEAD_BACKEND = "http://127.0.0.1:1";
 
-function answer(
+async function answer(
   path: string,
   init: RequestInit = {},
   vars: Partial<ProxyVars> = {},
   limiter: RateLimit = env.RATE_LIMITER,
 ): Promise<Response> {
-  const settings = parseSettings({ ...env, ...vars });
   const headers = new Headers(init.headers);
   headers.set("X-Request-Id", "rid-api");
   const request = new Request(`${PUBLIC}${path}`, { ...init, headers });
-  return answerApiRequest(request, settings, limiter, log, unrecordedMetrics(request));
+  return worker.fetch(request, { ...env, ...vars, RATE_LIMITER: limiter } as ApiEnv);
 }
 
 async function expectJsonError(response: Response, status: number, code: string): Promise<void> {
@@ -295,10 +289,28 @@ describe("the request id on every answer", () => {
     expect(response.headers.get("X-Request-Id")).toBe("rid-api");
   });
 
+  it("answers an exception with the JSON 500 of app.onError, with the id and the CORS grant", async () => {
+    const broken: RateLimit = {
+      limit: () => Promise.reject(new Error("limiter down (on purpose)")),
+    };
+    const origin = "https://admin.example.com";
+    const { result: response } = await captureLogs(() =>
+      answer("/api/v1/hello", { headers: { Origin: origin } }, { API_CORS_ORIGINS: origin }, broken),
+    );
+    expect(response.status).toBe(500);
+    expect(response.headers.get("X-Request-Id")).toBe("rid-api");
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    expect((await response.json<ErrorBody>()).error).toEqual({
+      status: 500,
+      code: "internal_error",
+      message: "The api Worker failed to answer.",
+      requestId: "rid-api",
+    });
+  });
+
   it("makes one when called without an id, and uses the same one in the error body", async () => {
-    const settings = parseSettings({ ...env, BACKEND_URL: DEAD_BACKEND });
     const request = new Request(`${PUBLIC}/api/v1/hello`);
-    const response = await answerApiRequest(request, settings, env.RATE_LIMITER, log, unrecordedMetrics(request));
+    const response = await worker.fetch(request, { ...env, BACKEND_URL: DEAD_BACKEND } as unknown as ApiEnv);
     const made = response.headers.get("X-Request-Id");
     expect(made).toMatch(/^[0-9a-f-]{36}$/);
     expect((await response.json<ErrorBody>()).error.requestId).toBe(made);

@@ -1,23 +1,17 @@
 /**
- * One api request, start to end: classify it once, then preflights (the
- * gateway's) → refused methods and paths (refusals.ts) → rate limit → proxy,
- * with CORS added when API_CORS_ORIGINS lists origins (WebSocket upgrades
- * skip it). The Worker entry calls this with its bindings; tests call it with
- * other settings against the same real origin.
+ * One api request, start to end, below the app's middleware (index.ts, which
+ * puts the request id and CORS on the answer): the gateway's preflights →
+ * refused methods and paths (refusals.ts) → rate limit → proxy.
  */
-import { addCorsHeaders, preflightHeaders } from "../../shared/cors";
+import { preflightHeaders } from "../../shared/cors";
+import { corsHeaders } from "../../shared/cors";
 import { errorResponse } from "../../shared/errors";
-import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import type { RequestMetrics } from "../../shared/metrics";
-import { answerWithPassedRequestId } from "../../shared/request-id";
+import type { ApiContext } from "./context";
 import { API_CORS } from "./cors";
-import type { RequestKind } from "./headers";
-import { classifyRequest } from "./headers";
 import { proxyToBackend } from "./proxy";
 import { withinRateLimit } from "./rate-limit";
 import { refusal } from "./refusals";
-import type { ProxySettings } from "./settings";
 import { retryLaterStream } from "./sse";
 
 /** A CORS preflight: OPTIONS from a page, asking whether it may send a method (Fetch standard, "CORS-preflight request"). */
@@ -30,81 +24,66 @@ function isPreflight(request: Request): boolean {
 }
 
 /**
- * Answers an `/api/*` request (as the router forwarded it) from the backend,
- * with the request id it was passed (or a new one) on every answer, noting on
- * `metrics` what its data point needs. The gateway alone decides CORS: it
- * answers every preflight itself (with an allow-list, every OPTIONS), so none
- * reaches the backend or the limiter.
+ * Whether the gateway answers this OPTIONS itself: every preflight, and with
+ * an allow-list every OPTIONS, so none reaches the backend or the limiter.
  */
-export function answerApiRequest(
-  request: Request,
-  settings: ProxySettings,
-  limiter: RateLimit,
-  log: Logger,
-  metrics: RequestMetrics,
-): Promise<Response> {
-  return answerWithPassedRequestId(request, (requestId) => {
-    const publicUrl = new URL(request.url);
-    const kind = classifyRequest(request.headers, settings);
-    metrics.note({ routeKind: kind.upgrade ? "websocket" : kind.eventStream ? "event-stream" : "http" });
-    if (request.method === "OPTIONS" && (kind.cors || isPreflight(request))) {
-      metrics.note({ routeKind: "preflight" });
-      return Promise.resolve(preflightAnswer(request, publicUrl, settings, requestId, log));
-    }
-    const refused = refusal(request, publicUrl.pathname, settings, requestId, log);
-    const answer = refused
-      ? Promise.resolve(refused)
-      : limitThenProxy(request, publicUrl, kind, requestId, settings, limiter, log, metrics);
-    if (!kind.cors) return answer;
-    return answer.then((response) => {
-      addCorsHeaders(response.headers, API_CORS, settings.corsOrigins, request.headers.get("Origin"));
-      return response;
-    });
-  });
+function answeredByGateway(call: ApiContext): boolean {
+  return call.request.method === "OPTIONS" && (call.kind.cors || isPreflight(call.request));
 }
 
-/** The gateway's preflight answer: 204, with a grant only for an allow-listed origin (a refusal is logged). */
-function preflightAnswer(
-  request: Request,
-  publicUrl: URL,
-  settings: ProxySettings,
-  requestId: string,
-  log: Logger,
-): Response {
-  const headers = preflightHeaders(API_CORS, settings.corsOrigins, request.headers);
-  if (isPreflight(request) && !("Access-Control-Allow-Origin" in headers)) {
+/**
+ * The CORS headers of an answer (the app's middleware puts them on every
+ * one): a preflight's, the grant when CORS applies (an allow-list, not a
+ * WebSocket upgrade), else none. The gateway alone decides CORS.
+ */
+export function apiCorsHeaders(call: ApiContext): Record<string, string> {
+  const { request, settings } = call;
+  if (answeredByGateway(call)) return preflightHeaders(API_CORS, settings.corsOrigins, request.headers);
+  if (!call.kind.cors) return {};
+  return corsHeaders(API_CORS, settings.corsOrigins, request.headers.get("Origin"));
+}
+
+/** Answers an `/api/*` request (as the router forwarded it) from the backend, noting on its data point what it learns. */
+export async function answerApiRequest(call: ApiContext, limiter: RateLimit): Promise<Response> {
+  if (answeredByGateway(call)) {
+    call.metrics.note({ routeKind: "preflight" });
+    return preflightAnswer(call);
+  }
+  return refusal(call) ?? limitThenProxy(call, limiter);
+}
+
+/** The gateway's preflight answer: 204 (its grant, if any, from apiCorsHeaders); a refused origin is logged. */
+function preflightAnswer({ request, publicUrl, settings, log }: ApiContext): Response {
+  if (isPreflight(request) && !settings.corsOrigins.has(request.headers.get("Origin") ?? "")) {
     log.warn("cors-preflight-refused", {
-      requestId,
       method: request.method,
       path: loggablePath(publicUrl.pathname),
       status: 204,
       reason: "origin-not-allowed",
     });
   }
-  return new Response(null, { status: 204, headers });
+  return new Response(null, { status: 204 });
 }
 
-async function limitThenProxy(
-  request: Request,
-  publicUrl: URL,
-  kind: RequestKind,
-  requestId: string,
-  settings: ProxySettings,
-  limiter: RateLimit,
-  log: Logger,
-  metrics: RequestMetrics,
-): Promise<Response> {
+async function limitThenProxy(call: ApiContext, limiter: RateLimit): Promise<Response> {
+  const { request, settings } = call;
   if (!(await withinRateLimit(limiter, request.headers))) {
-    log.warn("rate-limited", {
-      requestId,
+    call.log.warn("rate-limited", {
       method: request.method,
-      path: loggablePath(publicUrl.pathname),
+      path: loggablePath(call.publicUrl.pathname),
       status: 429,
     });
     const retryAfter = { "Retry-After": String(settings.rateLimitPeriodSeconds) };
     // An EventSource would stop for good on a 429: tell it to come back after the period instead.
-    if (kind.eventStream) return retryLaterStream(settings.rateLimitPeriodSeconds * 1000, "rate_limited", retryAfter);
-    return errorResponse(429, "rate_limited", "Too many requests: slow down and retry later.", requestId, retryAfter);
+    if (call.kind.eventStream)
+      return retryLaterStream(settings.rateLimitPeriodSeconds * 1000, "rate_limited", retryAfter);
+    return errorResponse(
+      429,
+      "rate_limited",
+      "Too many requests: slow down and retry later.",
+      call.requestId,
+      retryAfter,
+    );
   }
-  return proxyToBackend(request, publicUrl, kind, settings, requestId, log, metrics);
+  return proxyToBackend(call);
 }

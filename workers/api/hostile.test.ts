@@ -9,14 +9,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import type { LogFields, Logger } from "../../shared/log";
+import type { LogFields } from "../../shared/log";
 import { GATEWAY_ONLY_HEADERS } from "../../shared/trust";
 import type { EchoBody, LeakyBody, ProbeRecord } from "../../test/api-fixtures";
-import { testContext } from "../../test/metrics-recorder";
+import { captureLogs, logRecords } from "../../test/logs";
 import { TEST_SECRETS } from "../../test/secrets";
-import { answerApiRequest } from "./answer";
+import worker from "./index";
 import type { ProxyVars } from "./settings";
-import { parseSettings } from "./settings";
 
 const PUBLIC = "https://app.example.com";
 const EVIL = "https://evil.example";
@@ -29,15 +28,15 @@ interface LogRecord {
   fields: LogFields;
 }
 
-/** A logger that keeps what it is told, so a test can assert the reason of a refusal. */
-function recordingLogger(): { log: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const keep =
-    (level: string) =>
-    (event: string, fields: LogFields = {}): void => {
-      records.push({ level, event, fields });
-    };
-  return { log: { info: keep("info"), warn: keep("warn"), error: keep("error") }, records };
+/** Every log line the api Worker writes while `work` runs, as level, event and the other fields. */
+async function recordedLines<T>(work: () => Promise<T>): Promise<{ result: T; records: LogRecord[] }> {
+  const { result, lines } = await captureLogs(work);
+  const records = logRecords(lines).map(({ level, event, worker: _worker, ...fields }) => ({
+    level: String(level),
+    event: String(event),
+    fields: fields,
+  }));
+  return { result, records };
 }
 
 async function answer(
@@ -45,14 +44,12 @@ async function answer(
   init: RequestInit = {},
   vars: Partial<ProxyVars> = {},
 ): Promise<{ response: Response; records: LogRecord[] }> {
-  const { log, records } = recordingLogger();
-  const settings = parseSettings({ ...env, ...vars });
   const headers = new Headers(init.headers);
   headers.set("X-Request-Id", "rid-hostile");
   const request = new Request(`${PUBLIC}${path}`, { redirect: "manual", ...init, headers });
-  // Below the entry, which writes the data point (metrics.test.ts covers it).
-  const metrics = testContext("api", "rid-hostile").metrics;
-  const response = await answerApiRequest(request, settings, env.RATE_LIMITER, log, metrics);
+  const { result: response, records } = await recordedLines(async () =>
+    worker.fetch(request, { ...env, ...vars } as ApiEnv),
+  );
   return { response, records };
 }
 

@@ -7,10 +7,8 @@
  * api-path section of docs/benchmarks.md.
  */
 import { errorResponse } from "../../shared/errors";
-import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import type { RequestMetrics } from "../../shared/metrics";
-import type { RequestKind } from "./headers";
+import type { ApiContext } from "./context";
 import { dropHopByHop, publicLocation, upstreamHeaders, upstreamUrl } from "./headers";
 import type { ProxySettings } from "./settings";
 import { isEventStream, OUTAGE_RETRY_MS, retryLaterStream, withHeartbeat } from "./sse";
@@ -36,25 +34,16 @@ function socketOriginAllowed(origin: string | null, publicUrl: URL, settings: Pr
  * Sends the request to the backend and returns its answer as a stream.
  *
  * @example
- * const settings = proxySettings(env);
- * const response = await proxyToBackend(request, new URL(request.url), classifyRequest(request.headers, settings), settings, requestId, log, metrics);
+ * const response = await proxyToBackend(apiContext(request, env, log));
  */
-export async function proxyToBackend(
-  request: Request,
-  publicUrl: URL,
-  kind: RequestKind,
-  settings: ProxySettings,
-  requestId: string,
-  log: Logger,
-  metrics: RequestMetrics,
-): Promise<Response> {
+export async function proxyToBackend(call: ApiContext): Promise<Response> {
+  const { request, publicUrl, kind, settings, requestId, log, metrics } = call;
   const { upgrade, eventStream: sse } = kind;
   if (upgrade && !settings.websockets) {
     return errorResponse(501, "not_implemented", "WebSocket connections are disabled on this gateway.", requestId);
   }
   if (upgrade && !socketOriginAllowed(request.headers.get("Origin"), publicUrl, settings)) {
     log.warn("websocket-origin-refused", {
-      requestId,
       method: request.method,
       path: loggablePath(publicUrl.pathname),
       status: 403,
@@ -89,7 +78,6 @@ export async function proxyToBackend(
   } catch {
     const timedOut = upstream.signal.reason instanceof HeadersTimeout;
     const fields = {
-      requestId,
       method: request.method,
       path: loggablePath(publicUrl.pathname),
       durationMs: Date.now() - started,

@@ -5,9 +5,8 @@
  * and why: docs/api.md, "What the gateway refuses".
  */
 import { errorResponse } from "../../shared/errors";
-import type { Logger } from "../../shared/log";
 import { loggablePath } from "../../shared/log";
-import type { ProxySettings } from "./settings";
+import type { ApiContext } from "./context";
 
 /**
  * TRACE echoes the request back (an Apache backend would echo the proxy
@@ -72,17 +71,11 @@ const PATH_MESSAGES: Readonly<Record<PathRefusal, string>> = {
  * refused method, 400 for a refused path, logged with the reason), or
  * undefined to go on.
  */
-export function refusal(
-  request: Request,
-  pathname: string,
-  settings: ProxySettings,
-  requestId: string,
-  log: Logger,
-): Response | undefined {
+export function refusal({ request, publicUrl, settings, requestId, log }: ApiContext): Response | undefined {
+  const { pathname } = publicUrl;
   const method = request.method.toUpperCase();
   if (REFUSED_METHODS.has(method)) {
     log.warn("method-refused", {
-      requestId,
       method: request.method,
       path: loggablePath(pathname),
       status: 405,
@@ -94,6 +87,6 @@ export function refusal(
   }
   const reason = pathRefusal(pathname, settings.allowEncodedSlashes);
   if (reason === undefined) return undefined;
-  log.warn("path-refused", { requestId, method: request.method, path: loggablePath(pathname), status: 400, reason });
+  log.warn("path-refused", { method: request.method, path: loggablePath(pathname), status: 400, reason });
   return errorResponse(400, "bad_request", PATH_MESSAGES[reason], requestId);
 }

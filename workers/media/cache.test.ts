@@ -1,13 +1,11 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
 import { MAX_FILLS_IN_FLIGHT, fillsInFlightCount } from "./delivery/cache-fill";
 import { handleMediaRequest } from "./handle";
 import { cacheKeyFor } from "./policy";
 import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";
 
-const log = createLogger("media");
 const SIZE = 20_000;
 
 /**
@@ -26,7 +24,6 @@ async function request(
     new Request(`${ORIGIN}${mediaPath(token)}`, init),
     { ...env, ...overrides } as MediaEnv,
     ctx,
-    log,
   );
   await waitOnExecutionContext(ctx);
   return response;
@@ -217,7 +214,7 @@ describe("the edge cache, keyed by bucket and object", () => {
         const request = new Request(`${ORIGIN}${mediaPath(await mint(object.key))}`, {
           headers: { Range: `bytes=${i * 10}-${i * 10 + 9}` },
         });
-        return handleMediaRequest(request, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, ctx, log);
+        return handleMediaRequest(request, { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv, ctx);
       }),
     );
     for (const [i, response] of responses.entries()) {
@@ -248,7 +245,6 @@ describe("the edge cache, keyed by bucket and object", () => {
           ranged,
           { ...env, MEDIA_BUCKET: counting } as unknown as MediaEnv,
           contexts[i] ?? createExecutionContext(),
-          log,
         );
       }),
     );

@@ -15,12 +15,7 @@ function envWith(overrides: Partial<Record<keyof MediaEnv, unknown>> = {}): Medi
 
 async function fetchWith(deployment: MediaEnv, key: string): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await handleMediaRequest(
-    new Request(`${ORIGIN}${mediaPath(await mint(key))}`),
-    deployment,
-    ctx,
-    log,
-  );
+  const response = await handleMediaRequest(new Request(`${ORIGIN}${mediaPath(await mint(key))}`), deployment, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

@@ -2,7 +2,6 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
 import { handleMediaRequest } from "./handle";
 import { DEFAULT_SERVED_LOG_RATE, servedLogRate } from "./settings";
@@ -19,7 +18,6 @@ import {
 } from "./test-kit";
 
 const SIZE = 10_000;
-const log = createLogger("media");
 
 /** Seeds one object in the main bucket and returns its key, bytes and R2 validators. */
 async function seeded(name: string, options: { size?: number; contentType?: string; bucket?: R2Bucket } = {}) {
@@ -42,7 +40,7 @@ async function fetchWithEnv(
 ): Promise<Response> {
   const ctx = createExecutionContext();
   const request = new Request(`${ORIGIN}${mediaPath(await mint(key))}`, init);
-  const response = await handleMediaRequest(request, { ...env, ...overrides } as MediaEnv, ctx, log);
+  const response = await handleMediaRequest(request, { ...env, ...overrides } as MediaEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

@@ -1,25 +1,36 @@
 /**
- * `GET|HEAD /media/v1/<jwt>` and `/media/v1/<jwt>/<path>` (a prefix token):
- * route, method, token, the per-request path and address checks, then
- * delivery, and the headers every answer carries. Every token failure is the same bare 401; every storage failure
- * a JSON 503.
+ * The media Worker's data plane: one Hono app, built once per isolate. Its
+ * middleware makes each request's context (context.ts) and puts on every
+ * answer, an error's or an exception's included, the request id, the headers
+ * of its kind (media's below, uploads' in uploads/route.ts) and the one data
+ * point (shared/metrics.ts).
+ *
+ * - `GET|HEAD /media/v1/<jwt>` and `/media/v1/<jwt>/<path>` (a prefix token):
+ *   route, method, token, the per-request path and address checks, then
+ *   delivery (deliver.ts). Every token failure is the same bare 401; every
+ *   storage failure a JSON 503.
+ * - `/media/uploads[/<id>]`: uploads/route.ts (tus).
+ * - Anything else: the JSON 404 of `app.notFound`; an exception: the JSON 500 of `app.onError`.
  */
+import { Hono } from "hono/tiny";
+import type { MiddlewareHandler } from "hono";
 import { errorResponse } from "../../shared/errors";
-import type { Logger } from "../../shared/log";
-import { keyHint } from "../../shared/log";
-import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
-import { RequestMetrics, recordedAnswer } from "../../shared/metrics";
-import { answerWithPassedRequestId } from "../../shared/request-id";
-import type { MediaConfig } from "./config";
-import { mediaConfig } from "./config";
+import { appAnswer, keepHeadAnswer } from "../../shared/head";
+import { createLogger, keyHint } from "../../shared/log";
+import { MEDIA_TOKEN_PATH_PREFIX, MEDIA_UPLOADS_PATH } from "../../shared/media-token";
+import { withRequestId } from "../../shared/request-id";
+import type { MediaContext } from "./context";
+import { mediaContext } from "./context";
 import { deliverMedia } from "./deliver";
 import { authorizeRequest } from "./grant";
 import { splitMediaPath } from "./path";
 import { addCorsHeaders } from "./policy";
 import { verifyMediaToken } from "./token";
-import { answerUploadRequest, isUploadPath } from "./uploads/route";
+import { answerUploadRequest, isUploadPath, withUploadHeaders } from "./uploads/route";
 
 const ALLOWED_METHODS = "GET, HEAD, OPTIONS";
+
+const log = createLogger("media");
 
 /**
  * RFC 6750 §3 / RFC 9110 §15.5.2: a 401 names its scheme. No body and no
@@ -44,6 +55,54 @@ interface MediaAnswer {
 
 const notInline = (response: Response): MediaAnswer => ({ response, inline: false });
 
+interface MediaApp {
+  Bindings: MediaEnv;
+  /** `inline`: set by a delivery of an inline type, the one answer left unsandboxed. */
+  Variables: { call: MediaContext; inline?: boolean };
+}
+
+/**
+ * Routes match the path as the router's table reads it (WHATWG, undecoded):
+ * hono's default path decodes `%75`, which would make `/media/%75ploads` the uploads path.
+ */
+const app = new Hono<MediaApp>({ getPath: (request) => new URL(request.url).pathname });
+
+/** The request's context, once; on whatever answers, the request id, its kind's headers, and its one data point. */
+const entry: MiddlewareHandler<MediaApp> = async (c, next) => {
+  const pathname = c.req.path;
+  const uploading = isUploadPath(pathname);
+  const call = mediaContext(c.req.raw, pathname, c.env, log, uploading ? "upload" : "object");
+  c.set("call", call);
+  await next();
+  // In place: re-setting c.res would re-make the response.
+  const response = uploading ? withUploadHeaders(c.res, call) : withMediaHeaders(c.res, c.get("inline") === true, call);
+  keepHeadAnswer(call.request, call.metrics.answered(withRequestId(response, call.requestId)));
+};
+
+app.use(entry);
+// Every method of the uploads path goes to route.ts, which reads the request's own method (with
+// X-HTTP-Method-Override): hono dispatches HEAD as GET, and a tus HEAD must never meet a GET route.
+app.all(`${MEDIA_UPLOADS_PATH}/*`, (c) => answerUploadRequest(c.get("call"), c.env));
+app.all(`${MEDIA_TOKEN_PATH_PREFIX}*`, async (c) => {
+  const answer = await answerMediaRequest(c.get("call"), (promise) => c.executionCtx.waitUntil(promise));
+  c.set("inline", answer.inline);
+  return answer.response;
+});
+app.notFound((c) => noMediaRoute(c.get("call")));
+app.onError((error, c) => {
+  c.get("call").log.error("media-failed", { reason: error.name, status: 500 });
+  return errorResponse(500, "internal_error", "The media Worker failed to answer.", c.get("call").requestId);
+});
+
+/** Answers one request for the media Worker (the default handler's fetch). */
+export function handleMediaRequest(
+  request: Request,
+  env: MediaEnv,
+  ctx: ExecutionContext,
+): Response | Promise<Response> {
+  return appAnswer(request, app.fetch(request, env, ctx));
+}
+
 /**
  * The headers of every media answer, whatever built it (a delivery, a 401,
  * a JSON 404 or 503, a 405, a preflight): a browser sniffs nothing, and
@@ -52,7 +111,7 @@ const notInline = (response: Response): MediaAnswer => ({ response, inline: fals
  * a CSP sandbox: docs/media.md); and a cross-origin player sees the status
  * itself, the 401 above all, or it could never refresh its token.
  */
-function withMediaHeaders({ response, inline }: MediaAnswer, request: Request, config: MediaConfig): Response {
+function withMediaHeaders(response: Response, inline: boolean, call: MediaContext): Response {
   const { headers } = response;
   if (!inline) {
     // A JSON error already has the gateway's document policy: the sandbox is added to it, never a looser one put in its place.
@@ -60,52 +119,25 @@ function withMediaHeaders({ response, inline }: MediaAnswer, request: Request, c
     headers.set("Content-Security-Policy", documentPolicy === null ? "sandbox" : `sandbox; ${documentPolicy}`);
   }
   headers.set("X-Content-Type-Options", "nosniff");
-  addCorsHeaders(headers, request, config.settings.corsOrigins);
+  addCorsHeaders(headers, call.request, call.config.settings.corsOrigins);
   return response;
 }
 
-/**
- * Answers one request for the media Worker, with the request id it was passed
- * (or a new one) on every answer, and writes its one data point (shared/metrics.ts).
- */
-export function handleMediaRequest(
-  request: Request,
-  env: MediaEnv,
-  ctx: ExecutionContext,
-  log: Logger,
-): Promise<Response> {
-  const uploading = isUploadPath(new URL(request.url).pathname);
-  const metrics = new RequestMetrics(
-    env.METRICS,
-    "media",
-    env.VERSION,
-    request.method,
-    uploading ? "upload" : "object",
-  );
-  return recordedAnswer(metrics, () =>
-    answerWithPassedRequestId(request, async (requestId) => {
-      const config = mediaConfig(env);
-      // Uploads (tus, contract v1.2) have a folder of their own, with their own CORS: workers/media/uploads/.
-      if (uploading) return answerUploadRequest(request, requestId, env, config, log, metrics);
-      return withMediaHeaders(await answerMediaRequest(request, requestId, config, ctx, log, metrics), request, config);
-    }),
-  );
+/** The JSON 404 of a path the media Worker does not serve. */
+function noMediaRoute(call: MediaContext): Response {
+  call.metrics.note({ routeKind: "no-route" });
+  return errorResponse(404, "not_found", "No such media route.", call.requestId);
 }
 
+/** A `/media/v1/…` request: its route, method and token, then the delivery. */
 async function answerMediaRequest(
-  request: Request,
-  requestId: string,
-  config: MediaConfig,
-  ctx: ExecutionContext,
-  log: Logger,
-  metrics: RequestMetrics,
+  call: MediaContext,
+  waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<MediaAnswer> {
+  const { request, config, log, metrics } = call;
   const started = Date.now();
-  const target = splitMediaPath(new URL(request.url).pathname);
-  if (target === undefined) {
-    metrics.note({ routeKind: "no-route" });
-    return notInline(errorResponse(404, "not_found", "No such media route.", requestId));
-  }
+  const target = splitMediaPath(call.pathname);
+  if (target === undefined) return notInline(noMediaRoute(call));
   metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
   // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.
   const path = `${MEDIA_TOKEN_PATH_PREFIX}:token${target.path === "" ? "" : "/:path"}`;
@@ -116,13 +148,13 @@ async function answerMediaRequest(
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return notInline(
-      errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", requestId, {
+      errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", call.requestId, {
         Allow: ALLOWED_METHODS,
       }),
     );
   }
 
-  const verified = await verifyMediaToken(target.token, await config.kidRegistry(log));
+  const verified = await verifyMediaToken(target.token, await call.kidRegistry());
   // The verified-token cache holds the grant; what the path names and who asks are checked on every request.
   const authorized = verified.ok
     ? authorizeRequest(verified, target.path, request.headers.get("CF-Connecting-IP"))
@@ -130,7 +162,6 @@ async function answerMediaRequest(
   if (!verified.ok || "problem" in authorized) {
     const reason = "problem" in authorized ? authorized.problem : "invalid: other";
     log.warn("media-token-rejected", {
-      requestId,
       method: request.method,
       path,
       status: 401,
@@ -144,7 +175,6 @@ async function answerMediaRequest(
 
   // Built only for a line that is written: most successes are not logged.
   const logFields = () => ({
-    requestId,
     method: request.method,
     path,
     bucket: verified.bucket,
@@ -153,12 +183,12 @@ async function answerMediaRequest(
   });
   const delivery = await deliverMedia({
     request,
-    requestId,
+    requestId: call.requestId,
     bucket: verified.bucket,
     key,
     config,
     contentDisposition: verified.contentDisposition,
-    waitUntil: (promise) => ctx.waitUntil(promise),
+    waitUntil,
     onFillError: () => log.warn("media-cache-fill-failed", { ...logFields(), reason: "cache-fill-failed" }),
   });
   const status = delivery.response.status;

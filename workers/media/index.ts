@@ -2,10 +2,14 @@
  * The media Worker: verifies signed media tokens and streams objects from R2.
  * Reached only through the router (no public route).
  *
- * - Data plane, the default handler: `GET|HEAD /media/v1/<jwt>`: handle.ts
- *   (token.ts, deliver.ts, http-semantics.ts, policy.ts, buckets.ts).
- * - Uploads (tus 1.0, contract v1.2) `/media/uploads[/<id>]`: uploads/, with
- *   one Durable Object per upload (`MediaUpload`, exported here for the binding).
+ * - Data plane, the default handler: the Hono app in handle.ts, whose
+ *   middleware makes the request context (context.ts: request id, bound
+ *   logger, data point, config) and puts the request id, nosniff, the
+ *   sandbox and CORS on every answer.
+ *   - `GET|HEAD /media/v1/<jwt>`: handle.ts (token.ts, deliver.ts and its
+ *     seams in delivery/, http-semantics.ts, policy.ts, buckets.ts).
+ *   - Uploads (tus 1.0, contract v1.2) `/media/uploads[/<id>]`: uploads/route.ts,
+ *     with one Durable Object per upload (`MediaUpload`, exported here for the binding).
  * - Control plane, the `Control` entrypoint over RPC (the router binds it as
  *   MEDIA_CONTROL): `sign()`, `status()`: control.ts; `health()`:
  *   shared/health.ts.
@@ -29,9 +33,7 @@ const log = createLogger("media");
  * class costs an instance per request (docs/benchmarks.md).
  */
 export default {
-  fetch(request: Request, env: MediaEnv, ctx: ExecutionContext): Promise<Response> {
-    return handleMediaRequest(request, env, ctx, log);
-  },
+  fetch: handleMediaRequest,
 } satisfies ExportedHandler<MediaEnv>;
 
 /** The control plane over RPC. Keep it additive: RPC calls cannot be pinned to a version during a gradual rollout. */

@@ -5,7 +5,6 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../shared/log";
 import { mediaPath } from "../../shared/media-token";
 import type { DecodedPoint } from "../../shared/metrics";
 import { RequestMetrics, decodePoint, recordedAnswer } from "../../shared/metrics";
@@ -13,8 +12,6 @@ import { recordingDataset } from "../../test/metrics-recorder";
 import { handleMediaRequest } from "./handle";
 import { ORIGIN, mint, mintPrefix, patternBytes, uniqueKey } from "./test-kit";
 import { MIB, TUS, locationOf, mintUpload, mp4Bytes } from "./uploads/upload-kit";
-
-const log = createLogger("media");
 
 /** One request through the real handler with METRICS recorded (and other bindings overridden); its one point. */
 async function pointOf(
@@ -28,7 +25,6 @@ async function pointOf(
     new Request(`${ORIGIN}${path}`, init),
     { ...env, ...overrides, METRICS: metrics } as MediaEnv,
     ctx,
-    log,
   );
   await response.arrayBuffer();
   await waitOnExecutionContext(ctx);

@@ -9,14 +9,11 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ErrorBody } from "../../shared/errors";
-import { createLogger } from "../../shared/log";
 import type { ObjectSource } from "./buckets";
 import { handleMediaRequest } from "./handle";
 import { cacheKeyFor } from "./policy";
 import { ORIGIN, bodyBytes, mint, patternBytes, uniqueKey } from "./test-kit";
 import { mediaPath } from "../../shared/media-token";
-
-const log = createLogger("media");
 
 interface LoggedLine {
   event: string;
@@ -47,7 +44,7 @@ async function withBucket(bucket: ObjectSource, key: string, init?: RequestInit)
   const request = new Request(`${ORIGIN}${mediaPath(await mint(key))}`, init);
   // The handler reads only head() and get() from its bucket bindings, which the failing Worker's RPC stubs answer.
   const overrides: Partial<Record<keyof MediaEnv, unknown>> = { MEDIA_BUCKET: bucket, SKIP_FALLBACK: "true" };
-  const response = await handleMediaRequest(request, { ...env, ...overrides } as MediaEnv, ctx, log);
+  const response = await handleMediaRequest(request, { ...env, ...overrides } as MediaEnv, ctx);
   return { response, settled: () => waitOnExecutionContext(ctx) };
 }
 

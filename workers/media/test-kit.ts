@@ -4,11 +4,11 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { vi } from "vitest";
-import { createLogger } from "../../shared/log";
 import { mediaPath, mediaPrefixPath } from "../../shared/media-token";
 import { signMediaToken } from "../../shared/token-sign";
 import { TEST_SECRETS } from "../../test/secrets";
+
+export { captureLogs, logRecords } from "../../test/logs";
 import { handleMediaRequest } from "./handle";
 
 export const ORIGIN = "https://gateway.test";
@@ -63,24 +63,6 @@ export async function bodyBytes(response: Response): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Every console line the Worker writes while `work` runs, and what `work` returned. */
-export async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
-  const lines: string[] = [];
-  const spies = (["log", "warn", "error"] as const).map((method) =>
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" "))),
-  );
-  try {
-    return { result: await work(), lines };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
-
-/** The JSON log lines among captured console lines. */
-export function logRecords(lines: string[]): Record<string, unknown>[] {
-  return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
 /**
  * One request for `path` (`/media/v1/...`) through the real handler with some
  * vars changed (bindings stay real), after its background work (the cache fill) is done.
@@ -95,7 +77,6 @@ export async function answerWithVars(
     new Request(`${ORIGIN}${path}`, init),
     { ...env, ...vars } as MediaEnv,
     ctx,
-    createLogger("media"),
   );
   await waitOnExecutionContext(ctx);
   return response;

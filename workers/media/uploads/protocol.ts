@@ -8,7 +8,6 @@ import type { CorsPolicy } from "../../../shared/cors";
 import { corsHeaders, corsPolicy, preflightHeaders } from "../../../shared/cors";
 import type { ErrorCode } from "../../../shared/errors";
 import { errorResponse } from "../../../shared/errors";
-import { withRequestId } from "../../../shared/request-id";
 
 export const TUS_VERSION = "1.0.0";
 export const TUS_EXTENSIONS = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination";
@@ -89,7 +88,7 @@ export function uploadCorsHeaders(
     : corsHeaders(UPLOAD_CORS, allowed, request.headers.get("Origin"));
 }
 
-/** The Response of an answer: tus headers, never cached, a JSON error body unless the method is HEAD (CORS is added by the route, to every answer). */
+/** The Response of an answer: tus headers, never cached, a JSON error body unless the method is HEAD (the request id and CORS are added by the media app, to every answer). */
 export function tusResponse(answer: TusAnswer, method: string, requestId: string): Response {
   const headers: Record<string, string> = {
     "Tus-Resumable": TUS_VERSION,
@@ -98,5 +97,5 @@ export function tusResponse(answer: TusAnswer, method: string, requestId: string
   };
   if (answer.error !== undefined && method !== "HEAD")
     return errorResponse(answer.status, answer.error.code, answer.error.message, requestId, headers);
-  return withRequestId(new Response(null, { status: answer.status, headers }), requestId);
+  return new Response(null, { status: answer.status, headers });
 }

@@ -6,10 +6,8 @@
  * the headers) and hands the rest to the upload's Durable Object.
  */
 import { applyCorsHeaders } from "../../../shared/cors";
-import type { Logger } from "../../../shared/log";
 import { MEDIA_UPLOADS_PATH } from "../../../shared/media-token";
-import type { RequestMetrics } from "../../../shared/metrics";
-import type { MediaConfig } from "../config";
+import type { MediaContext } from "../context";
 import { invalidTokenResponse } from "../handle";
 import { issueCapability, readCapability } from "./capability";
 import { parseUploadMetadata } from "./metadata";
@@ -41,67 +39,64 @@ export function isUploadPath(pathname: string): boolean {
   return pathname === MEDIA_UPLOADS_PATH || pathname.startsWith(`${MEDIA_UPLOADS_PATH}/`);
 }
 
-interface UploadCall {
-  request: Request;
+/** An upload request's context: the media one, with the method as tus reads it and the upload settings. */
+interface UploadCall extends MediaContext {
+  /** The request's own method (hono dispatches HEAD as GET), or the one X-HTTP-Method-Override names. */
   method: string;
-  requestId: string;
   env: MediaEnv;
-  config: MediaConfig;
   settings: UploadSettings;
-  log: Logger;
-  /** The request's data point: the token's refusal reason, the bucket, the time the upload's Durable Object took. */
-  metrics: RequestMetrics;
   /** The path for log lines: the capability never reaches one. */
   path: string;
 }
 
-/** Answers one upload request (the media Worker's dispatch hook calls this for every path under /media/uploads). */
-export async function answerUploadRequest(
-  request: Request,
-  requestId: string,
-  env: MediaEnv,
-  config: MediaConfig,
-  log: Logger,
-  metrics: RequestMetrics,
-): Promise<Response> {
-  const rest = new URL(request.url).pathname.slice(MEDIA_UPLOADS_PATH.length);
+/** A browser's CORS preflight carries Access-Control-Request-Method; tus discovery (OPTIONS too) does not. */
+function isPreflight(request: Request): boolean {
+  return request.method === "OPTIONS" && request.headers.has("Access-Control-Request-Method");
+}
+
+/**
+ * Answers one upload request, any method (the media app routes every path
+ * under /media/uploads here); withUploadHeaders finishes the answer.
+ */
+export async function answerUploadRequest(media: MediaContext, env: MediaEnv): Promise<Response> {
+  const { request } = media;
+  const rest = media.pathname.slice(MEDIA_UPLOADS_PATH.length);
   const id = rest === "" ? undefined : rest.slice(1);
   const override = request.headers.get("X-HTTP-Method-Override")?.trim().toUpperCase();
   const method =
     request.method === "POST" && override !== undefined && OVERRIDABLE.has(override) ? override : request.method;
   const call: UploadCall = {
-    request,
+    ...media,
     method,
-    requestId,
     env,
-    config,
     settings: uploadSettings(env),
-    log,
-    metrics,
     path: id === undefined ? MEDIA_UPLOADS_PATH : `${MEDIA_UPLOADS_PATH}/:id`,
   };
-  const preflight = method === "OPTIONS" && request.headers.has("Access-Control-Request-Method");
   let answer: TusAnswer | Response;
   try {
-    answer = await answerUpload(call, id, preflight);
+    answer = await answerUpload(call, id, isPreflight(request));
   } catch {
     // R2 or the upload's Durable Object failed (a client mistake never throws): the client may retry.
-    log.error("media-upload-failed", { requestId, method, path: call.path, status: 503, reason: "storage-failed" });
+    call.log.error("media-upload-failed", { method, path: call.path, status: 503, reason: "storage-failed" });
     answer = refusal(503, "storage_unavailable", "Storage failed: retry the request (HEAD first to learn the offset).");
   }
-  return uploadResponse(answer, call, preflight);
+  // A tus answer gets its tus headers here.
+  return answer instanceof Response ? answer : tusResponse(answer, method, call.requestId);
 }
 
 /**
- * The one place an upload answer becomes a Response: a tus answer gets its
- * tus headers, and every answer, the bare 401 above all, gets nosniff and
- * the upload CORS headers, or a cross-origin tus client would see status 0
- * and could not tell a refused token from a network failure.
+ * The headers of every upload answer, whatever built it (the media app's
+ * middleware calls this): nosniff and the upload CORS headers, the bare 401
+ * above all, or a cross-origin tus client would see status 0 and could not
+ * tell a refused token from a network failure.
  */
-function uploadResponse(answer: TusAnswer | Response, call: UploadCall, preflight: boolean): Response {
-  const response = answer instanceof Response ? answer : tusResponse(answer, call.method, call.requestId);
+export function withUploadHeaders(response: Response, call: MediaContext): Response {
   response.headers.set("X-Content-Type-Options", "nosniff");
-  applyCorsHeaders(response.headers, uploadCorsHeaders(call.request, call.config.settings.corsOrigins, preflight));
+  const { request } = call;
+  applyCorsHeaders(
+    response.headers,
+    uploadCorsHeaders(request, call.config.settings.corsOrigins, isPreflight(request)),
+  );
   return response;
 }
 
@@ -133,7 +128,7 @@ async function answerUpload(
     return refusal(412, "precondition_failed", `Send Tus-Resumable: ${TUS_VERSION}.`, { "Tus-Version": TUS_VERSION });
   if (id === undefined) return create(call);
   // Authorization is ignored here: the capability alone authorizes its upload.
-  const capability = await readCapability(id, await call.config.kidRegistry(call.log));
+  const capability = await readCapability(id, await call.kidRegistry());
   if (capability === undefined) return NOT_FOUND;
   const upload = call.env.MEDIA_UPLOADS.get(call.env.MEDIA_UPLOADS.idFromString(capability.objectId));
   const answer =
@@ -192,7 +187,7 @@ function hasBody(request: Request): boolean {
  */
 async function create(call: UploadCall): Promise<TusAnswer | Response> {
   const { request, log } = call;
-  const registry = await call.config.kidRegistry(log);
+  const registry = await call.kidRegistry();
   const grant = await verifyUploadToken(
     bearerToken(request.headers.get("Authorization")),
     registry,
@@ -200,7 +195,6 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
   );
   if (!grant.ok) {
     log.warn("media-upload-token-rejected", {
-      requestId: call.requestId,
       method: call.method,
       path: call.path,
       status: 401,
@@ -253,8 +247,7 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
     }),
   );
   const location = created.headers?.Location;
-  if (created.status === 201)
-    log.info("media-upload-created", { requestId: call.requestId, bucket: grant.bucket, kid: grant.kid });
+  if (created.status === 201) log.info("media-upload-created", { bucket: grant.bucket, kid: grant.kid });
   // A repeated creation answers with the upload as it is; its body (if any) is not written twice.
   if (
     created.status !== 201 ||
