@@ -168,6 +168,69 @@ describe("the demo page's resumable upload", () => {
     await devtools.detach();
   });
 
+  it("recognises a finished upload whose stored URL is gone instead of uploading it again; an unfinished one starts over and says so", async () => {
+    const { page } = session;
+    const file = twelveMiBFile("expired.mp4");
+    const creations = countCreations(page);
+    const devtools = await startThrottledUpload(page, file.path);
+    await expect.poll(async () => (await uploadState(page)).sent, { timeout: 30_000 }).toBeGreaterThan(6 * MIB);
+    const key = (await uploadState(page)).key;
+    // What tus-js-client stored mid-upload, put back below once the upload is done.
+    const stored = await page.evaluate(() =>
+      Object.fromEntries(Object.keys(localStorage).map((name) => [name, localStorage.getItem(name) ?? ""])),
+    );
+    await expect
+      .poll(async () => (await uploadState(page)).state, { timeout: 60_000 })
+      .toMatch(/^(uploaded|completed)$/);
+    await devtools.detach();
+    expect(creations.count).toBe(1);
+
+    // The stored entry with a URL the Worker answers 404 for, as it does once an upload URL expired.
+    const gone = "/media/uploads/expired-upload-url";
+    const restore = (mappedKey: string) =>
+      page.evaluate(
+        ([entries, gonePath, keyOfUpload]) => {
+          localStorage.clear();
+          for (const [name, value] of Object.entries(entries))
+            if (name.startsWith("tus::"))
+              localStorage.setItem(
+                name,
+                JSON.stringify({ ...JSON.parse(value), uploadUrl: new URL(gonePath, location.origin).href }),
+              );
+          localStorage.setItem("edge-gateway:upload-keys", JSON.stringify({ [gonePath]: keyOfUpload }));
+        },
+        [stored, gone, mappedKey] as const,
+      );
+    const storedEntries = () =>
+      page.evaluate(() => Object.keys(localStorage).filter((name) => name.startsWith("tus::")).length);
+
+    await restore(key);
+    expect(await storedEntries()).toBe(1);
+    await page.reload();
+    await page.setInputFiles("#upload-file", file.path);
+    await expect.poll(async () => (await uploadState(page)).state, { timeout: 30_000 }).toBe("completed");
+    const recognised = await uploadState(page);
+    expect(recognised.key).toBe(key);
+    expect(recognised.text).toBe(`expired.mp4 is already stored as ${key}: playing it, not uploading it again.`);
+    expect(await page.$eval("#upload-status", (status) => (status as HTMLElement).dataset.alreadyStored)).toBe(key);
+    expect(creations.count).toBe(1);
+    expect(await storedEntries()).toBe(0);
+    await screenshot(page, "upload-already-stored");
+
+    // The same stored URL for an object that was never completed: a new upload, announced as one.
+    await restore("uploads/never-finished/expired.mp4");
+    await page.reload();
+    await page.setInputFiles("#upload-file", file.path);
+    await expect
+      .poll(async () => (await uploadState(page)).state, { timeout: 60_000 })
+      .toMatch(/^(uploaded|completed)$/);
+    expect(await page.$eval("#upload-status", (status) => (status as HTMLElement).dataset.startedOver)).toBe("expired");
+    expect(creations.count).toBe(2);
+    const fresh = (await uploadState(page)).key;
+    expect(fresh).not.toBe(key);
+    expect((await download(fresh)).equals(file.bytes)).toBe(true);
+  });
+
   it("plays the sample MP4 it uploaded once the backend's upload.completed event arrives", async () => {
     const { page } = session;
     await page.goto("/");

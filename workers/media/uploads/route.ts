@@ -100,6 +100,8 @@ export async function answerUploadRequest(
  */
 function uploadResponse(answer: TusAnswer | Response, call: UploadCall, preflight: boolean): Response {
   const response = answer instanceof Response ? answer : tusResponse(answer, call.method, call.requestId);
+  // tus 1.0 puts Tus-Resumable on every answer but OPTIONS: the bare 401 too (discovery says as much).
+  if (answer instanceof Response) response.headers.set("Tus-Resumable", TUS_VERSION);
   response.headers.set("X-Content-Type-Options", "nosniff");
   applyCorsHeaders(response.headers, uploadCorsHeaders(call.request, call.config.settings.corsOrigins, preflight));
   return response;
@@ -226,6 +228,10 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
     return refuse(refusal(400, "bad_request", "Upload-Defer-Length must be 1."));
   if (length !== undefined && length > grant.max)
     return refuse(refusal(413, "payload_too_large", "Upload-Length is larger than this token's max."));
+  // A creation whose own body cannot fit creates nothing (rather than an upload its client never learns of).
+  const bodyLength = parseByteCount(request.headers.get("Content-Length"));
+  if (typeof bodyLength === "number" && bodyLength > (length ?? grant.max))
+    return refuse(refusal(413, "payload_too_large", "The body is larger than the upload."));
   const metadata = parseUploadMetadata(request.headers.get("Upload-Metadata"));
   if ("problem" in metadata) return refuse(refusal(400, "bad_request", metadata.problem));
 
@@ -264,6 +270,13 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
   )
     return refuse(created);
   const written = await write(call, upload, "0");
-  if (written.status !== 204) return written;
-  return { status: 201, headers: { ...created.headers, ...written.headers, Location: location } };
+  if (written.status === 204)
+    return { status: 201, headers: { ...created.headers, ...written.headers, Location: location } };
+  // tus creation-with-upload: a refused body leaves the creation standing, answered with the offset the
+  // bytes taken reached (the next PATCH meets the refusal itself); a refusal that ended the upload
+  // (a file signature that does not match) has nothing to resume and is the answer.
+  const after = await upload.head();
+  const offset = after.headers?.["Upload-Offset"];
+  if (after.status !== 200 || offset === undefined) return written;
+  return { status: 201, headers: { ...created.headers, "Upload-Offset": offset, Location: location } };
 }
