@@ -13,8 +13,9 @@
  * uploads through the api proxy (256 KiB), event streams (read for a while,
  * some to the end, some hung up early). Beside them, SOAK_UPLOADERS (4)
  * clients upload with tus in a loop (scripts/soak-uploads.ts: 512 KiB and
- * 11 MiB, each downloaded and compared byte for byte), and the media Worker
- * posts each completion to the backend's webhook, which verifies it.
+ * 11 MiB, each downloaded and compared byte for byte, the 11 MiB ones beside a
+ * control object stored by one put), and the media Worker posts each
+ * completion to the backend's webhook, which verifies it.
  *
  *   SOAK_SECONDS=60 SOAK_WARMUP_SECONDS=90 SOAK_CLIENTS=200 npm run soak
  *   SOAK_INSPECTOR=0 npm run soak      # without the inspector (its cost on throughput)
