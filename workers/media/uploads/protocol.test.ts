@@ -183,7 +183,7 @@ describe("tus extensions", { timeout: 60_000 }, () => {
     expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
   });
 
-  it("creation-with-upload: a refused body leaves the creation standing at offset 0, or ends it when the upload is gone", async () => {
+  it("creation-with-upload: a body refused for its bytes leaves the creation at offset 0, one that ends the upload or cannot be written is the answer", async () => {
     // A checksum that does not match: the upload exists, none of the body is taken, the client PATCHes from 0.
     const checkedKey = uniqueKey("checked-at-creation.mp4");
     const file = mp4Bytes(1000);
@@ -203,12 +203,22 @@ describe("tus extensions", { timeout: 60_000 }, () => {
     expect((await patch(location, 0, file)).status).toBe(204);
     expect(await storedBytes(env.MEDIA_BUCKET, checkedKey)).toEqual(file);
 
-    // A body that is not offset+octet-stream is not upload data: the same.
-    const typedKey = uniqueKey("typed-at-creation.mp4");
-    const typed = await createUpload(await mintUpload(typedKey), 100, { "Content-Type": "text/plain" }, mp4Bytes(100));
-    expect(typed.status).toBe(201);
-    expect(typed.headers.get("Upload-Offset")).toBe("0");
-    expect((await head(locationOf(typed))).status).toBe(200);
+    // A body that cannot be written (not offset+octet-stream, a malformed checksum) creates nothing.
+    const typedToken = await mintUpload(uniqueKey("typed-at-creation.mp4"));
+    const typed = await createUpload(typedToken, 100, { "Content-Type": "text/plain" }, mp4Bytes(100));
+    expect(typed.status).toBe(415);
+    expect(typed.headers.get("Location")).toBeNull();
+    const malformed = await createUpload(
+      typedToken,
+      100,
+      { "Upload-Checksum": "md5 1B2M2Y8AsgTpgAmY7PhCfg==" },
+      mp4Bytes(100),
+    );
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get("Location")).toBeNull();
+    const typedAgain = await createUpload(typedToken, 100, {}, mp4Bytes(100));
+    expect(typedAgain.status).toBe(201);
+    expect(typedAgain.headers.get("Upload-Offset")).toBe("100");
 
     // Bytes that do not start like ct end the upload: 415, no Location, the token spent.
     const pageKey = uniqueKey("page-at-creation.mp4");
