@@ -263,9 +263,13 @@ async function main(): Promise<void> {
   // The webhook deliveries by the backend's answer (204 verified; anything else refused), its log lines kept quiet.
   const webhooks: Record<string, number> = {};
   const handler = backendHandler(backendSecrets, () => undefined);
+  /** Requests the backend has not finished answering (its idle keep-alive sockets are not counted). */
+  let backendRequestsOpen = 0;
   const backend = createBackendServer(backendSecrets, (request: IncomingMessage, response: ServerResponse) => {
     if (request.url === UPLOAD_WEBHOOK_PATH)
       response.on("finish", () => (webhooks[response.statusCode] = (webhooks[response.statusCode] ?? 0) + 1));
+    backendRequestsOpen += 1;
+    response.on("close", () => (backendRequestsOpen -= 1));
     handler(request, response);
   });
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
@@ -476,6 +480,7 @@ async function main(): Promise<void> {
       ),
       ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
       backendConnectionsOpen2sAfter: openAtBackend,
+      backendRequestsOpen2sAfter: backendRequestsOpen,
       workerLogLines: logLines,
       apiBackendFailures: { count: backendFailures.length, first: backendFailures.slice(0, 5) },
     };
