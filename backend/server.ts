@@ -87,6 +87,14 @@ export async function startBackend(options: BackendOptions = {}): Promise<Runnin
 }
 
 /**
+ * How long an idle keep-alive connection stays open: longer than the gateway
+ * may keep one to reuse it (Cloudflare's proxy idle timeout to an origin is
+ * 900 s). With Node's default of 5 s the backend closes sockets the gateway is
+ * about to reuse, and that request fails as a 502 (`connect-failed`).
+ */
+export const KEEP_ALIVE_MS = 905_000;
+
+/**
  * The backend as an `http.Server` (not listening yet), with its WebSocket echo
  * attached. Tests pass a handler that adds routes in front of the backend's.
  */
@@ -95,6 +103,7 @@ export function createBackendServer(
   handler: RequestListener = backendHandler(secrets),
 ): Server {
   const server = createServer(handler);
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   const echo = new WebSocketServer({ noServer: true });
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!isProxied(request, secrets) || routePath(request) !== "/v1/ws") {

@@ -103,6 +103,23 @@ function countCreations(page: Page): { count: number } {
   return creations;
 }
 
+/** Starts a throttled upload of `path` and waits until it is past the first 5 MiB part; its key and the devtools session. */
+async function uploadPastFirstPart(page: Page, path: string): Promise<{ devtools: CDPSession; key: string }> {
+  const devtools = await startThrottledUpload(page, path);
+  await expect.poll(async () => (await uploadState(page)).sent, { timeout: 30_000 }).toBeGreaterThan(6 * MIB);
+  return { devtools, key: (await uploadState(page)).key };
+}
+
+/** Waits until the page's upload has finished (uploaded, or its completion event arrived). */
+async function untilUploaded(page: Page): Promise<void> {
+  await expect.poll(async () => (await uploadState(page)).state, { timeout: 60_000 }).toMatch(/^(uploaded|completed)$/);
+}
+
+/** How many upload URLs tus-js-client keeps in the page's localStorage. */
+function storedUploads(page: Page): Promise<number> {
+  return page.evaluate(() => Object.keys(localStorage).filter((name) => name.startsWith("tus::")).length);
+}
+
 describe("the demo page's resumable upload", () => {
   it("uploads 12 MiB in 5 MiB chunks through a network cut: it completes, and the download matches byte for byte", async () => {
     const { page } = session;
@@ -119,9 +136,7 @@ describe("the demo page's resumable upload", () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await emulate(devtools, false);
 
-    await expect
-      .poll(async () => (await uploadState(page)).state, { timeout: 60_000 })
-      .toMatch(/^(uploaded|completed)$/);
+    await untilUploaded(page);
     const state = await uploadState(page);
     // Back online, the client asked the server where it stood (HEAD) and went on from there.
     expect(Number(state.resumedFrom)).toBeGreaterThan(0);
@@ -138,12 +153,11 @@ describe("the demo page's resumable upload", () => {
     const { page } = session;
     const file = twelveMiBFile("reload.mp4");
     const creations = countCreations(page);
-    let devtools = await startThrottledUpload(page, file.path);
     // Past the first 5 MiB chunk: the server holds at least one part.
-    await expect.poll(async () => (await uploadState(page)).sent, { timeout: 30_000 }).toBeGreaterThan(6 * MIB);
-    const key = (await uploadState(page)).key;
-    const stored = await page.evaluate(() => Object.keys(localStorage).filter((name) => name.startsWith("tus::")));
-    expect(stored).toHaveLength(1);
+    const first = await uploadPastFirstPart(page, file.path);
+    let devtools = first.devtools;
+    const key = first.key;
+    expect(await storedUploads(page)).toBe(1);
 
     await page.reload();
     devtools = await network(page);
@@ -155,17 +169,68 @@ describe("the demo page's resumable upload", () => {
     expect((await uploadState(page)).key).toBe(key);
     await screenshot(page, "upload-resumed");
 
-    await expect
-      .poll(async () => (await uploadState(page)).state, { timeout: 60_000 })
-      .toMatch(/^(uploaded|completed)$/);
+    await untilUploaded(page);
     // One creation across both page loads: the reload went on with the same upload.
     expect(creations.count).toBe(1);
     expect((await download(key)).equals(file.bytes)).toBe(true);
     // Done: tus-js-client forgot the URL, so the same file would start a new upload.
-    expect(await page.evaluate(() => Object.keys(localStorage).filter((name) => name.startsWith("tus::")).length)).toBe(
-      0,
-    );
+    expect(await storedUploads(page)).toBe(0);
     await devtools.detach();
+  });
+
+  it("recognises a finished upload whose stored URL is gone instead of uploading it again; an unfinished one starts over and says so", async () => {
+    const { page } = session;
+    const file = twelveMiBFile("expired.mp4");
+    const creations = countCreations(page);
+    const { devtools, key } = await uploadPastFirstPart(page, file.path);
+    // What tus-js-client stored mid-upload, put back below once the upload is done.
+    const stored = await page.evaluate(() =>
+      Object.fromEntries(Object.keys(localStorage).map((name) => [name, localStorage.getItem(name) ?? ""])),
+    );
+    await untilUploaded(page);
+    await devtools.detach();
+    expect(creations.count).toBe(1);
+
+    // The stored entry with a URL the Worker answers 404 for, as it does once an upload URL expired.
+    const gone = "/media/uploads/expired-upload-url";
+    const restore = (mappedKey: string) =>
+      page.evaluate(
+        ([entries, gonePath, keyOfUpload]) => {
+          localStorage.clear();
+          for (const [name, value] of Object.entries(entries))
+            if (name.startsWith("tus::"))
+              localStorage.setItem(
+                name,
+                JSON.stringify({ ...JSON.parse(value), uploadUrl: new URL(gonePath, location.origin).href }),
+              );
+          localStorage.setItem("edge-gateway:upload-keys", JSON.stringify({ [gonePath]: keyOfUpload }));
+        },
+        [stored, gone, mappedKey] as const,
+      );
+
+    await restore(key);
+    expect(await storedUploads(page)).toBe(1);
+    await page.reload();
+    await page.setInputFiles("#upload-file", file.path);
+    await expect.poll(async () => (await uploadState(page)).state, { timeout: 30_000 }).toBe("completed");
+    const recognised = await uploadState(page);
+    expect(recognised.key).toBe(key);
+    expect(recognised.text).toBe(`expired.mp4 is already stored as ${key}: playing it, not uploading it again.`);
+    expect(await page.$eval("#upload-status", (status) => (status as HTMLElement).dataset.alreadyStored)).toBe(key);
+    expect(creations.count).toBe(1);
+    expect(await storedUploads(page)).toBe(0);
+    await screenshot(page, "upload-already-stored");
+
+    // The same stored URL for an object that was never completed: a new upload, announced as one.
+    await restore("uploads/never-finished/expired.mp4");
+    await page.reload();
+    await page.setInputFiles("#upload-file", file.path);
+    await untilUploaded(page);
+    expect(await page.$eval("#upload-status", (status) => (status as HTMLElement).dataset.startedOver)).toBe("expired");
+    expect(creations.count).toBe(2);
+    const fresh = (await uploadState(page)).key;
+    expect(fresh).not.toBe(key);
+    expect((await download(fresh)).equals(file.bytes)).toBe(true);
   });
 
   it("plays the sample MP4 it uploaded once the backend's upload.completed event arrives", async () => {

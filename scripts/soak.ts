@@ -13,8 +13,9 @@
  * uploads through the api proxy (256 KiB), event streams (read for a while,
  * some to the end, some hung up early). Beside them, SOAK_UPLOADERS (4)
  * clients upload with tus in a loop (scripts/soak-uploads.ts: 512 KiB and
- * 11 MiB, each downloaded and compared byte for byte), and the media Worker
- * posts each completion to the backend's webhook, which verifies it.
+ * 11 MiB, each downloaded and compared byte for byte, the 11 MiB ones beside a
+ * control object stored by one put), and the media Worker posts each
+ * completion to the backend's webhook, which verifies it.
  *
  *   SOAK_SECONDS=60 SOAK_WARMUP_SECONDS=90 SOAK_CLIENTS=200 npm run soak
  *   SOAK_INSPECTOR=0 npm run soak      # without the inspector (its cost on throughput)
@@ -36,7 +37,8 @@ import { rssKiB, smapsRollup, workerdPid } from "./workerd-process.ts";
 import type { HeapReading, IsolateSession } from "./isolate-heap.ts";
 import { mib, nudgeOnce, openIsolates, workerTarget } from "./isolate-heap.ts";
 import { startLocalGateway } from "./local-gateway.ts";
-import { newUploadTally, uploadOnce } from "./soak-uploads.ts";
+import type { DownloadTiming } from "./soak-uploads.ts";
+import { MULTIPART_UPLOAD_BYTES, newUploadTally, spread, uploadOnce } from "./soak-uploads.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 /**
@@ -72,7 +74,7 @@ const HEAP_FLAT_PERCENT = 10;
 /** Our Workers, and Miniflare's R2 and cache simulators (same process, reported for where the RSS goes). */
 const WORKERS = ["gateway-router", "gateway-media", "gateway-api"] as const;
 const SIMULATORS = ["r2:bucket", "cache:cache"] as const;
-/** A request with no complete answer after this long counts as hung. */
+/** A request with no complete answer after this long counts as hung (a tus download: no byte for this long). */
 const HANG_MS = 30_000;
 const SMALL_OBJECTS = 40;
 const SMALL_SIZE = 64 * 1024;
@@ -165,6 +167,16 @@ function heapSummary(samples: HeapSample[], target: string) {
   };
 }
 
+/** The 11 MiB downloads' times (ms): to the headers, to the last byte, the longest wait between chunks; and their chunk counts. */
+function downloadSpread(timings: DownloadTiming[]) {
+  return {
+    firstByteMs: spread(timings.map((timing) => timing.firstByteMs)),
+    totalMs: spread(timings.map((timing) => timing.totalMs)),
+    longestGapMs: spread(timings.map((timing) => timing.longestGapMs)),
+    chunks: spread(timings.map((timing) => timing.chunks)),
+  };
+}
+
 /** What one soak's requests go to. */
 interface TrafficPlan {
   /** Paths (signed media URLs) of the cached and of the uncached objects. */
@@ -252,14 +264,20 @@ async function main(): Promise<void> {
   // The webhook deliveries by the backend's answer (204 verified; anything else refused), its log lines kept quiet.
   const webhooks: Record<string, number> = {};
   const handler = backendHandler(backendSecrets, () => undefined);
+  /** Requests the backend has not finished answering (its idle keep-alive sockets are not counted). */
+  let backendRequestsOpen = 0;
   const backend = createBackendServer(backendSecrets, (request: IncomingMessage, response: ServerResponse) => {
     if (request.url === UPLOAD_WEBHOOK_PATH)
       response.on("finish", () => (webhooks[response.statusCode] = (webhooks[response.statusCode] ?? 0) + 1));
+    backendRequestsOpen += 1;
+    response.on("close", () => (backendRequestsOpen -= 1));
     handler(request, response);
   });
   await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   let logLines = 0;
+  /** The api's log lines for its 502s and 504s (the backend shares this process with the clients). */
+  const backendFailures: string[] = [];
   if (PEERS) {
     await soakPeers(backendUrl, backend);
     return;
@@ -274,7 +292,11 @@ async function main(): Promise<void> {
       MEDIA_UPLOAD_WEBHOOK_URL: `${backendUrl}${UPLOAD_WEBHOOK_PATH}`,
       MEDIA_UPLOAD_WEBHOOK_SECRET: webhookSecret,
     },
-    onLog: () => (logLines += 1),
+    onLog: (message) => {
+      logLines += 1;
+      if (message.includes('"backend-unreachable"') || message.includes('"backend-timeout"'))
+        backendFailures.push(message);
+    },
     ...(INSPECT ? { inspectorPort: INSPECTOR_PORT } : {}),
   });
   const pid = await workerdPid();
@@ -304,6 +326,18 @@ async function main(): Promise<void> {
     }
     const uploadBody = randomBytes(256 * 1024);
     const base = gateway.url;
+    const controlKey = "soak/control-upload-size.bin";
+    const controlBytes = randomBytes(MULTIPART_UPLOAD_BYTES);
+    await bucket.put(controlKey, controlBytes, { httpMetadata: { contentType: "application/octet-stream" } });
+    const control = {
+      url: new URL(
+        mediaPath(
+          await signMediaToken({ key: controlKey, ttlSeconds: 3600, kid: "v1", secret: secrets.MEDIA_TOKEN_SECRET_V1 }),
+        ),
+        base,
+      ),
+      bytes: controlBytes,
+    };
 
     const one = (kind: Kind) =>
       requestOnce(kind, { small, large, uploadBody, urlOf: (_kind, path) => new URL(path, base), checkBodies: true });
@@ -354,7 +388,7 @@ async function main(): Promise<void> {
         }),
         ...Array.from({ length: ONLY === undefined ? UPLOADERS : 0 }, async (_, client) => {
           for (let round = client; Date.now() < until; round += 1)
-            await uploadOnce(base, secrets.MEDIA_TOKEN_SECRET_V1, uploads, round, HANG_MS);
+            await uploadOnce(base, secrets.MEDIA_TOKEN_SECRET_V1, uploads, round, HANG_MS, control);
         }),
       ]);
     /** With every client's request finished: each isolate's live heap without requests in flight, and (SOAK_SNAPSHOTS) a snapshot. */
@@ -409,7 +443,16 @@ async function main(): Promise<void> {
       networkErrors: tally.networkErrors,
       hungConnections: tally.hung,
       wrongBodyLengths: tally.wrongBodies,
-      tusUploads: { uploaders: UPLOADERS, ...uploads, webhooksByBackendAnswer: webhooks },
+      tusUploads: {
+        uploaders: UPLOADERS,
+        ...uploads,
+        patchMs: spread(uploads.patchMs),
+        downloads: {
+          uploaded: downloadSpread(uploads.downloads.uploaded),
+          control: downloadSpread(uploads.downloads.control),
+        },
+        webhooksByBackendAnswer: webhooks,
+      },
       workerdRssMiB: {
         [`at ${first.second} s`]: Math.round(first.rssKiB / 1024),
         [`at ${last.second} s`]: Math.round(last.rssKiB / 1024),
@@ -438,7 +481,9 @@ async function main(): Promise<void> {
       ),
       ...(snapshots.length > 0 ? { heapSnapshots: snapshots } : {}),
       backendConnectionsOpen2sAfter: openAtBackend,
+      backendRequestsOpen2sAfter: backendRequestsOpen,
       workerLogLines: logLines,
+      apiBackendFailures: { count: backendFailures.length, first: backendFailures.slice(0, 5) },
     };
     console.log(JSON.stringify(report, null, 2));
     const heapProblems = WORKERS.filter((name) => isolates.has(workerTarget(name))).flatMap((name) => {

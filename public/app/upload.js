@@ -4,7 +4,9 @@
 // gateway's tus endpoint with an upload token the backend minted for it.
 // tus-js-client remembers each upload's URL in localStorage (its fingerprint
 // of the file), so after a reload, picking the same file resumes where the
-// server says it stopped instead of starting over. When the backend's
+// server says it stopped instead of starting over; when that URL is gone
+// (expired) or finished, the page checks whether the object is already
+// stored before it uploads anything again. When the backend's
 // `upload.completed` event arrives over SSE, the page plays (or shows) the
 // object through a freshly minted download URL.
 import { recordAnswer } from "./media-answers.js";
@@ -107,6 +109,8 @@ export function startUploadPanel(panel, options) {
     panel.progress.max = file.size;
     panel.progress.value = 0;
     delete panel.status.dataset.resumedFrom;
+    delete panel.status.dataset.alreadyStored;
+    delete panel.status.dataset.startedOver;
     const current = new tus.Upload(file, {
       endpoint: "/media/uploads",
       chunkSize,
@@ -171,25 +175,51 @@ export function startUploadPanel(panel, options) {
     };
 
     const previous = (await current.findPreviousUploads())[0];
+    let startingOver = "";
     if (previous?.uploadUrl) {
-      // The stored URL is a capability of its own: no new token, no new upload.
-      expectedKey = keyOf(pathOf(previous.uploadUrl));
-      current.resumeFromPreviousUpload(previous);
-      show(`Resuming ${file.name} from the stored upload URL…`, "uploading");
-    } else {
-      const minted = await mintUploadToken(file);
-      expectedKey = minted.key;
-      current.options.headers = { Authorization: `Bearer ${minted.token}` };
-      current.options.endpoint = minted.endpoint;
-      show(`Uploading ${file.name} as ${minted.key}…`, "uploading");
+      const storedPath = pathOf(previous.uploadUrl);
+      const storedKey = keyOf(storedPath);
+      const standing = await uploadStanding(previous.uploadUrl);
+      if (standing === "open") {
+        // The stored URL is a capability of its own: no new token, no new upload.
+        expectedKey = storedKey;
+        panel.status.dataset.key = expectedKey;
+        current.resumeFromPreviousUpload(previous);
+        show(`Resuming ${file.name} from the stored upload URL…`, "uploading");
+        current.start();
+        setButtons(true);
+        return;
+      }
+      // Finished, or gone (its URL expired): tus-js-client would silently upload the whole file again.
+      await tus.defaultOptions.urlStorage.removeUpload(previous.urlStorageKey);
+      forgetKey(storedPath);
+      if (standing === "complete" || (storedKey !== "" && (await storedSize(storedKey)) === file.size)) {
+        upload = undefined;
+        expectedKey = storedKey;
+        panel.status.dataset.key = storedKey;
+        panel.progress.value = file.size;
+        setButtons(false);
+        onCompleted({ key: storedKey, size: file.size, contentType: file.type });
+        show(`${file.name} is already stored as ${storedKey}: playing it, not uploading it again.`, "completed");
+        panel.status.dataset.alreadyStored = storedKey;
+        return;
+      }
+      startingOver = `The stored upload URL for ${file.name} has expired before it completed: starting a new upload. `;
     }
+    const minted = await mintUploadToken(file);
+    expectedKey = minted.key;
+    current.options.headers = { Authorization: `Bearer ${minted.token}` };
+    current.options.endpoint = minted.endpoint;
     panel.status.dataset.key = expectedKey;
+    show(`${startingOver}Uploading ${file.name} as ${minted.key}…`, "uploading");
+    if (startingOver !== "") panel.status.dataset.startedOver = "expired";
     current.start();
     setButtons(true);
   };
 
   let playing = false;
-  return (event) => {
+  /** @param {CompletedUpload} event */
+  const onCompleted = (event) => {
     if (event.key !== expectedKey || playing) return;
     playing = true;
     show(
@@ -207,6 +237,44 @@ export function startUploadPanel(panel, options) {
     panel.video.hidden = false;
     startPlayer(panel.video, panel.playerStatus, { label: event.key, mint: () => mintMediaUrl({ key: event.key }) });
   };
+  return onCompleted;
+}
+
+/**
+ * Where a stored upload URL stands, asked with the tus HEAD: still open, complete (its URL has
+ * not expired yet), or gone (expired, terminated, never existed).
+ * @param {string} uploadUrl
+ * @returns {Promise<"open" | "complete" | "gone">}
+ */
+async function uploadStanding(uploadUrl) {
+  const response = await fetch(uploadUrl, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" }, cache: "no-store" });
+  recordAnswer({
+    method: "HEAD",
+    url: uploadUrl,
+    status: response.status,
+    requestId: response.headers.get("X-Request-Id") ?? undefined,
+  });
+  if (!response.ok) return "gone";
+  const length = response.headers.get("Upload-Length");
+  return length !== null && response.headers.get("Upload-Offset") === length ? "complete" : "open";
+}
+
+/**
+ * The size of the stored object `key` (a HEAD through a freshly minted download URL), or undefined.
+ * @param {string} key
+ */
+async function storedSize(key) {
+  const minted = await mintMediaUrl({ key }).catch(() => undefined);
+  if (minted === undefined) return undefined;
+  const response = await fetch(minted.url, { method: "HEAD", cache: "no-store" });
+  recordAnswer({
+    method: "HEAD",
+    url: minted.url,
+    status: response.status,
+    requestId: response.headers.get("X-Request-Id") ?? undefined,
+    serverTiming: response.headers.get("Server-Timing") ?? undefined,
+  });
+  return response.ok ? Number(response.headers.get("Content-Length")) : undefined;
 }
 
 /**
@@ -237,6 +305,13 @@ async function mintUploadToken(file) {
 function rememberKey(uploadPath, key) {
   const keys = readKeys();
   keys[uploadPath] = key;
+  localStorage.setItem(KEYS_STORAGE, JSON.stringify(keys));
+}
+
+/** @param {string} uploadPath */
+function forgetKey(uploadPath) {
+  const keys = readKeys();
+  delete keys[uploadPath];
   localStorage.setItem(KEYS_STORAGE, JSON.stringify(keys));
 }
 

@@ -145,6 +145,28 @@ describe("tus extensions", { timeout: 60_000 }, () => {
     expect(preflight.headers.get("Access-Control-Max-Age")).toBe("86400");
   });
 
+  it("a refused upload token is the bare 401 with Tus-Resumable (tus puts it on every answer but OPTIONS) and nothing more", async () => {
+    const refusals: Record<string, string>[] = [{ Authorization: "Bearer not-a-token" }, {}];
+    for (const authorization of refusals) {
+      const refused = await send("/media/uploads", {
+        method: "POST",
+        headers: { ...TUS, ...authorization, "Upload-Length": "10" },
+      });
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toBe("");
+      expect(refused.headers.get("Tus-Resumable")).toBe("1.0.0");
+      expect(refused.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
+      expect([...refused.headers.keys()].sort()).toEqual([
+        "cache-control",
+        "content-length",
+        "tus-resumable",
+        "www-authenticate",
+        "x-content-type-options",
+        "x-request-id",
+      ]);
+    }
+  });
+
   it("creation-with-upload: a small file in the POST body is one put, stored with the token's type", async () => {
     const key = uniqueKey("avatar.png");
     const file = pngBytes(MIB);
@@ -159,6 +181,73 @@ describe("tus extensions", { timeout: 60_000 }, () => {
     const object = await env.MEDIA_BUCKET.head(key);
     expect(object?.httpMetadata?.contentType).toBe("image/png");
     expect(await storedBytes(env.MEDIA_BUCKET, key)).toEqual(file);
+  });
+
+  it("creation-with-upload: a body refused for its bytes leaves the creation at offset 0, one that ends the upload or cannot be written is the answer", async () => {
+    // A checksum that does not match: the upload exists, none of the body is taken, the client PATCHes from 0.
+    const checkedKey = uniqueKey("checked-at-creation.mp4");
+    const file = mp4Bytes(1000);
+    const checked = await createUpload(
+      await mintUpload(checkedKey),
+      file.byteLength,
+      {
+        "Upload-Checksum": `sha1 ${await sha1Base64(file.subarray(1))}`,
+      },
+      file,
+    );
+    expect(checked.status).toBe(201);
+    expect(checked.headers.get("Upload-Offset")).toBe("0");
+    expect(checked.headers.get("Upload-Expires")).not.toBeNull();
+    const location = locationOf(checked);
+    expect((await head(location)).headers.get("Upload-Offset")).toBe("0");
+    expect((await patch(location, 0, file)).status).toBe(204);
+    expect(await storedBytes(env.MEDIA_BUCKET, checkedKey)).toEqual(file);
+
+    // A body that cannot be written (not offset+octet-stream, a malformed checksum) creates nothing.
+    const typedToken = await mintUpload(uniqueKey("typed-at-creation.mp4"));
+    const typed = await createUpload(typedToken, 100, { "Content-Type": "text/plain" }, mp4Bytes(100));
+    expect(typed.status).toBe(415);
+    expect(typed.headers.get("Location")).toBeNull();
+    const malformed = await createUpload(
+      typedToken,
+      100,
+      { "Upload-Checksum": "md5 1B2M2Y8AsgTpgAmY7PhCfg==" },
+      mp4Bytes(100),
+    );
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get("Location")).toBeNull();
+    const typedAgain = await createUpload(typedToken, 100, {}, mp4Bytes(100));
+    expect(typedAgain.status).toBe(201);
+    expect(typedAgain.headers.get("Upload-Offset")).toBe("100");
+
+    // Bytes that do not start like ct end the upload: 415, no Location, the token spent.
+    const pageKey = uniqueKey("page-at-creation.mp4");
+    const pageToken = await mintUpload(pageKey);
+    const page = new TextEncoder().encode("<html>".padEnd(100, " "));
+    const refused = await createUpload(pageToken, 100, {}, page);
+    expect(refused.status).toBe(415);
+    expect(refused.headers.get("Location")).toBeNull();
+    expect((await refused.json<ErrorBody>()).error.code).toBe("unsupported_media_type");
+    expect((await createUpload(pageToken, 100)).status).toBe(409);
+    expect(await env.MEDIA_BUCKET.head(pageKey)).toBeNull();
+
+    // A body larger than the upload creates nothing: 413, and the token can still create it.
+    const bigKey = uniqueKey("big-at-creation.mp4");
+    const bigToken = await mintUpload(bigKey);
+    const tooBig = await createUpload(bigToken, 10, {}, mp4Bytes(20));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.headers.get("Location")).toBeNull();
+    expect((await tooBig.json<ErrorBody>()).error.code).toBe("payload_too_large");
+    const deferredBig = await createUpload(
+      await mintUpload(uniqueKey("big-deferred.mp4"), { max: 10 }),
+      "deferred",
+      {},
+      mp4Bytes(20),
+    );
+    expect(deferredBig.status).toBe(413);
+    const fresh = await createUpload(bigToken, 10, {}, mp4Bytes(10));
+    expect(fresh.status).toBe(201);
+    expect(fresh.headers.get("Upload-Offset")).toBe("10");
   });
 
   it("creation-defer-length: the length arrives with a later PATCH", async () => {

@@ -81,7 +81,10 @@ export async function answerUploadRequest(media: MediaContext, env: MediaEnv): P
     answer = refusal(503, "storage_unavailable", "Storage failed: retry the request (HEAD first to learn the offset).");
   }
   // A tus answer gets its tus headers here.
-  return answer instanceof Response ? answer : tusResponse(answer, method, call.requestId);
+  if (!(answer instanceof Response)) return tusResponse(answer, method, call.requestId);
+  // tus 1.0 puts Tus-Resumable on every answer but OPTIONS: the bare 401 too (discovery says as much).
+  answer.headers.set("Tus-Resumable", TUS_VERSION);
+  return answer;
 }
 
 /**
@@ -148,9 +151,14 @@ async function write(
   const input = writeInput(call.request, offsetHeader);
   if (typeof input !== "string") return call.metrics.timeUpstream(upload.write(input));
   await call.request.body?.cancel();
-  return input === UNSUPPORTED_BODY_TYPE
-    ? refusal(415, "unsupported_media_type", input)
-    : refusal(400, "bad_request", input);
+  return writeRefusal(input);
+}
+
+/** The answer to a write whose headers are refused. */
+function writeRefusal(problem: string): TusAnswer {
+  return problem === UNSUPPORTED_BODY_TYPE
+    ? refusal(415, "unsupported_media_type", problem)
+    : refusal(400, "bad_request", problem);
 }
 
 const UNSUPPORTED_BODY_TYPE = `The body must be sent as Content-Type: ${OFFSET_OCTET_STREAM}.`;
@@ -220,6 +228,12 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
     return refuse(refusal(400, "bad_request", "Upload-Defer-Length must be 1."));
   if (length !== undefined && length > grant.max)
     return refuse(refusal(413, "payload_too_large", "Upload-Length is larger than this token's max."));
+  // A creation whose body cannot be written (its headers, its length) creates nothing: no upload its client never learns of.
+  const bodyInput = hasBody(request) ? writeInput(request, "0") : undefined;
+  if (typeof bodyInput === "string") return refuse(writeRefusal(bodyInput));
+  const bodyBytes = bodyInput?.contentLength ?? null;
+  if (bodyBytes !== null && bodyBytes > (length ?? grant.max))
+    return refuse(refusal(413, "payload_too_large", "The body is larger than the upload."));
   const metadata = parseUploadMetadata(request.headers.get("Upload-Metadata"));
   if ("problem" in metadata) return refuse(refusal(400, "bad_request", metadata.problem));
 
@@ -257,6 +271,13 @@ async function create(call: UploadCall): Promise<TusAnswer | Response> {
   )
     return refuse(created);
   const written = await write(call, upload, "0");
-  if (written.status !== 204) return written;
-  return { status: 201, headers: { ...created.headers, ...written.headers, Location: location } };
+  if (written.status === 204)
+    return { status: 201, headers: { ...created.headers, ...written.headers, Location: location } };
+  // tus creation-with-upload: a body refused for what it holds (a checksum) leaves the creation standing,
+  // answered with the offset the bytes taken reached (the next PATCH meets the refusal itself); a refusal
+  // that ended the upload (a file signature that does not match) has nothing to resume and is the answer.
+  const after = await upload.head();
+  const offset = after.headers?.["Upload-Offset"];
+  if (after.status !== 200 || offset === undefined) return written;
+  return { status: 201, headers: { ...created.headers, "Upload-Offset": offset, Location: location } };
 }
