@@ -186,6 +186,32 @@ describe("methods that echo or tunnel", () => {
     expect(await reachedOrigin(id)).toBe(0);
   });
 
+  it.each([
+    ["X-HTTP-Method-Override", "TRACE", "trace via x-http-method-override"],
+    ["X-HTTP-Method", "track", "track via x-http-method"],
+    ["X-Method-Override", "Connect", "connect via x-method-override"],
+    ["X-HTTP-Method-Override", "PUT, trace", "trace via x-http-method-override"],
+  ])(
+    "answers a POST whose %s names %s with 405, the reason logged, never reaching the origin",
+    async (header, named, reason) => {
+      const id = probeId("override");
+      const result = await answer(`/api/test/leaky?probe=${id}`, { method: "POST", headers: { [header]: named } });
+      expect(result.response.headers.get("Allow")).toBe("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+      await expectRefusal(result, 405, "method_not_allowed", "method-refused", reason);
+      expect(await reachedOrigin(id)).toBe(0);
+    },
+  );
+
+  it("forwards a POST whose override names a method the gateway forwards (the backend decides)", async () => {
+    const id = probeId("override");
+    const result = await answer(`/api/test/leaky?probe=${id}`, {
+      method: "POST",
+      headers: { "X-HTTP-Method-Override": "PATCH" },
+    });
+    expect(result.response.status).toBe(200);
+    expect(await reachedOrigin(id)).toBe(1);
+  });
+
   // workerd knows no TRACK and no CONNECT request: neither can be built, so neither can reach a Worker (the
   // refusal in refusals.ts stands for a runtime that would pass them on; test/system/raw-http checks the wire).
   it.each(["CONNECT", "connect", "TRACK", "track", "Track"])(

@@ -16,6 +16,30 @@ import type { ApiContext } from "./context";
  */
 const REFUSED_METHODS: ReadonlySet<string> = new Set(["TRACE", "TRACK", "CONNECT"]);
 
+/**
+ * Headers a framework reads as the method a POST stands for (Express's
+ * method-override, ASP.NET Core's HttpMethodOverride, Symfony, Laravel, Zend):
+ * a refused method named there is refused as if it were the request's own.
+ */
+const METHOD_OVERRIDE_HEADERS = ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"] as const;
+
+/** The refused method a request is, or stands for through an override header, with the header that names it. */
+function refusedMethod(request: Request): { method: string; header?: string } | undefined {
+  const method = request.method.toUpperCase();
+  if (REFUSED_METHODS.has(method)) return { method };
+  for (const header of METHOD_OVERRIDE_HEADERS) {
+    const named = request.headers.get(header);
+    if (named === null) continue;
+    // A list (two copies of the header) is read differently by each framework: any refused member refuses it.
+    const refused = named
+      .split(",")
+      .map((part) => part.trim().toUpperCase())
+      .find((part) => REFUSED_METHODS.has(part));
+    if (refused !== undefined) return { method: refused, header };
+  }
+  return undefined;
+}
+
 /** The methods the api forwards, for the 405's `Allow`. */
 const ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
@@ -73,15 +97,17 @@ const PATH_MESSAGES: Readonly<Record<PathRefusal, string>> = {
  */
 export function refusal({ request, publicUrl, settings, requestId, log }: ApiContext): Response | undefined {
   const { pathname } = publicUrl;
-  const method = request.method.toUpperCase();
-  if (REFUSED_METHODS.has(method)) {
+  const refused = refusedMethod(request);
+  if (refused !== undefined) {
+    const { method, header } = refused;
     log.warn("method-refused", {
       method: request.method,
       path: loggablePath(pathname),
       status: 405,
-      reason: method.toLowerCase(),
+      reason: header === undefined ? method.toLowerCase() : `${method.toLowerCase()} via ${header.toLowerCase()}`,
     });
-    return errorResponse(405, "method_not_allowed", `${method} is not forwarded to the backend.`, requestId, {
+    const spelled = header === undefined ? method : `${method} (through ${header})`;
+    return errorResponse(405, "method_not_allowed", `${spelled} is not forwarded to the backend.`, requestId, {
       Allow: ALLOW,
     });
   }
