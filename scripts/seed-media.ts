@@ -5,9 +5,9 @@
  * never beside it: two local runtimes must not write one state directory.
  */
 import { createHash } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { getPlatformProxy } from "wrangler";
+import { getPlatformProxy, unstable_readConfig } from "wrangler";
 
 /** wrangler dev --persist-to .wrangler/state keeps its data in the v3 folder below it. */
 export const LOCAL_PERSIST_PATH = ".wrangler/state/v3";
@@ -78,10 +78,32 @@ interface LocalBucket {
   put(key: string, value: Uint8Array, options: { httpMetadata: { contentType: string } }): Promise<unknown>;
 }
 
+/** The fields of wrangler's config read here (its own Config type is not resolvable from here). */
+interface BucketsConfig {
+  name: string;
+  compatibility_date: string;
+  r2_buckets: unknown[];
+}
+
+/**
+ * The media Worker's config with its R2 buckets alone, for getPlatformProxy:
+ * with the whole config it warns that the upload Durable Object cannot run
+ * locally (it does, inside `wrangler dev`), a false alarm in `npm run dev`'s output.
+ */
+function bucketsOnlyConfig(): string {
+  const { name, compatibility_date, r2_buckets } = unstable_readConfig({
+    config: "wrangler.media.toml",
+  }) as BucketsConfig;
+  const path = ".wrangler/seed/wrangler.json";
+  mkdirSync(".wrangler/seed", { recursive: true });
+  writeFileSync(path, JSON.stringify({ name, compatibility_date, r2_buckets }));
+  return path;
+}
+
 /** Puts every sample object that is missing or different into local R2; returns how many it wrote. */
 export async function seedLocalMedia(): Promise<number> {
   const proxy = await getPlatformProxy<Record<BucketBinding, LocalBucket>>({
-    configPath: "wrangler.media.toml",
+    configPath: bucketsOnlyConfig(),
     persist: { path: LOCAL_PERSIST_PATH },
   });
   try {
