@@ -13,7 +13,7 @@ export async function keptHeadAnswer(request: Request, answer: Response | Promis
   return response;
 }
 
-/** The app's answer to `request`: for a HEAD, the one its middleware finished. */
+/** The app's answer to `request`: for a HEAD, the one its route built. */
 export function appAnswer(request: Request, answer: Response | Promise<Response>): Response | Promise<Response> {
   if (request.method !== "HEAD") return answer;
   return Promise.resolve(answer).then((response) => finishedHeads.get(request) ?? response);
