@@ -4,12 +4,14 @@
  * and the bench's peers (bench/workers/), each behind its own socket. A new
  * peer goes here (and its socket in bench/ports.ts).
  */
-import { join } from "node:path";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { LegacyWorkerOptions } from "miniflare";
 import { bundledWorker } from "../scripts/bundled-worker.ts";
 import type { BenchSecrets, GatewayOptions } from "./harness.ts";
 import type { SocketName } from "./ports.ts";
 import { PORTS } from "./ports.ts";
+import { baselineCheckout } from "./settings.ts";
 
 // Inside the project (module names are paths relative to it): dist/ is ignored by git.
 export const BENCH_OUT = "dist/bench";
@@ -27,6 +29,25 @@ function benchWorker(file: string, outdir: string, options: Partial<LegacyWorker
 /** A loopback socket straight into one Worker's default export. */
 function directSocket(socket: SocketName): Pick<LegacyWorkerOptions, "unsafeDirectSockets"> {
   return { unsafeDirectSockets: [{ host: "127.0.0.1", port: PORTS[socket] }] };
+}
+
+/**
+ * BENCH_BASELINE's media and api bundles, with this checkout's bindings,
+ * copied into the project (module names are paths relative to it). The
+ * media one has no upload Durable Object: a bundle from before uploads does
+ * not export its class, and a hit never reaches it.
+ */
+function baselineWorkers(media: LegacyWorkerOptions, api: LegacyWorkerOptions): LegacyWorkerOptions[] {
+  const checkout = baselineCheckout;
+  if (checkout === undefined) return [];
+  return (["media", "api"] as const).map((name) => {
+    const scriptPath = join(BENCH_OUT, "baseline", name, "index.js");
+    mkdirSync(dirname(scriptPath), { recursive: true });
+    copyFileSync(join(checkout, "dist", name, "index.js"), scriptPath);
+    const current = name === "media" ? { ...media, durableObjects: undefined } : api;
+    const socket = name === "media" ? "mediaBaseline" : "apiBaseline";
+    return { ...current, name: `baseline-${name}`, scriptPath, ...directSocket(socket) };
+  });
 }
 
 /** Every Worker of the gateway (GatewayOptions.sockets picks some: workersBehind). */
@@ -63,6 +84,7 @@ export function gatewayWorkers(options: GatewayOptions, secrets: BenchSecrets): 
       ...directSocket("mediaNoCache"),
     },
     { ...api, ratelimits: apiRatelimits, ...directSocket("api") },
+    ...baselineWorkers(media, { ...api, ratelimits: apiRatelimits }),
     {
       ...benchWorker("forwarder", benchOut, { serviceBindings: { MEDIA: "gateway-media" } }),
       ...directSocket("forwarder"),

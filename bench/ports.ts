@@ -42,6 +42,9 @@ export const PORTS = {
   bareHealth: PORT_BASE + 23,
   // The uploads row's peer: a bare Worker streaming a body into one R2 put.
   bareR2Put: PORT_BASE + 24,
+  // BENCH_BASELINE's media and api bundles.
+  mediaBaseline: PORT_BASE + 25,
+  apiBaseline: PORT_BASE + 26,
   // workerd's inspector, for the isolate-heap section only (bench/isolate-heaps.ts).
   inspector: PORT_BASE + 28,
 } as const;

@@ -10,6 +10,9 @@
  *   BENCH_VARIANTS=media-hit,bare-cache  only these throughput/callgrind variants (and the floor)
  *   BENCH_PORT_BASE=8920                 this run's ports, base + 0..29 (bench/harness.ts)
  *   BENCH_KEEP_CALLGRIND=1               keep the callgrind dumps in dist/callgrind/ (for callgrind_annotate)
+ *   BENCH_BASELINE=../before             another checkout's media and api bundles (its dist/, from
+ *                                        `npm run build`) beside this one's, in the same workerd:
+ *                                        media-hit-baseline, api-baseline-get, api-baseline-post
  */
 const quick = process.env.BENCH_QUICK === "1";
 
@@ -50,6 +53,12 @@ export function runsSection(section: Section): boolean {
 export function keepsVariant(id: string): boolean {
   return variantFilter === undefined || id === "floor" || variantFilter.includes(id);
 }
+
+/**
+ * The checkout whose bundles are counted beside this one's (BENCH_BASELINE):
+ * a before/after in one run, free of the drift between runs (docs/benchmarks.md).
+ */
+export const baselineCheckout: string | undefined = process.env.BENCH_BASELINE?.trim() || undefined;
 
 /** A run cut down by BENCH_ONLY or BENCH_VARIANTS: it shows only the rows it measured. */
 export const partialRun = only !== undefined || variantFilter !== undefined;

@@ -13,7 +13,7 @@ import { socketUrl } from "./ports.ts";
 import { API_JSON_BODY, API_JSON_PATH, API_POST_ANSWER, API_POST_BODY } from "./origin-bodies.ts";
 import type { SignedPaths } from "./seeding.ts";
 import { RANGE_16K, SMALL_BYTES } from "./seeding.ts";
-import { keepsVariant } from "./settings.ts";
+import { baselineCheckout, keepsVariant } from "./settings.ts";
 import type { SseRig, SseVariant } from "./sse.ts";
 import type { HttpVariant } from "./throughput.ts";
 
@@ -42,6 +42,7 @@ export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
       expectStatus: 200,
       expectBytes: SMALL_BYTES,
     },
+    ...baselineMediaVariants(smallPath),
     {
       id: "media-hit-fresh-token",
       description: "Media Worker direct, cache hit, a new signed token every request",
@@ -119,6 +120,20 @@ export function gatewayVariants(paths: SignedPaths): HttpVariant[] {
   return variants.filter((variant) => keepsVariant(variant.id));
 }
 
+/** BENCH_BASELINE's media hit, beside media-hit. */
+function baselineMediaVariants(smallPath: string): HttpVariant[] {
+  if (baselineCheckout === undefined) return [];
+  return [
+    {
+      id: "media-hit-baseline",
+      description: "BENCH_BASELINE's media Worker direct, signed URL, cache hit",
+      url: `${socketUrl("mediaBaseline")}${smallPath}`,
+      expectStatus: 200,
+      expectBytes: SMALL_BYTES,
+    },
+  ];
+}
+
 /** The api pairs' front doors: each answers a JSON GET and a small POST from the origin. */
 const API_PATHS = [
   ["api", "api", "api Worker direct"],
@@ -126,6 +141,9 @@ const API_PATHS = [
   ["fetch-limited", "bareFetchLimited", "Bare fetch Worker calling the api's limiter once"],
   ["router-api", "routerNoAssets", "Router -> api"],
   ["forwarder-api", "forwarderToApi", "Bare forwarder -> api"],
+  ...(baselineCheckout === undefined
+    ? []
+    : ([["api-baseline", "apiBaseline", "BENCH_BASELINE's api Worker direct"]] as const)),
 ] as const satisfies readonly (readonly [string, SocketName, string])[];
 
 /** A JSON GET and a small POST through each of API_PATHS, every answer a 200 with the origin's exact bytes. */
@@ -190,6 +208,7 @@ export function nginxVariants(nginx: Nginx): HttpVariant[] {
 export const INSTRUCTION_VARIANTS: readonly string[] = [
   "floor",
   "media-hit",
+  "media-hit-baseline",
   "media-hit-fresh-token",
   "router-hit",
   "forwarder-hit",

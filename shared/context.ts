@@ -1,6 +1,6 @@
 /**
- * One request's context, made once at a Worker's entry (the Hono middleware
- * of each app): the request id, a logger that writes it on every line, and
+ * One request's context, made once at a Worker's entry (before its Hono
+ * app, which is handed it): the request id, a logger that writes it on every line, and
  * the request's metrics data point. Functions take the context, or the few
  * values they need from it, never a request id and a logger side by side.
  */

@@ -1,3 +1,4 @@
+import type { Logger } from "./log.ts";
 import { withRequestId } from "./request-id.ts";
 
 /**
@@ -64,4 +65,18 @@ export function errorResponse(
   const body: ErrorBody = { error: { status, code, message, requestId } };
   const response = jsonResponse(body, status, extraHeaders);
   return withRequestId(response, requestId);
+}
+
+/**
+ * The JSON 500 of a service Worker's exception, logged as `<worker>-failed`
+ * with the error's name only (the runtime would answer with a bare 500,
+ * without the request id or CORS).
+ */
+export function exceptionAnswer(
+  call: { requestId: string; log: Logger },
+  worker: "media" | "api",
+  error: unknown,
+): Response {
+  call.log.error(`${worker}-failed`, { reason: error instanceof Error ? error.name : "thrown", status: 500 });
+  return errorResponse(500, "internal_error", `The ${worker} Worker failed to answer.`, call.requestId);
 }

@@ -246,6 +246,22 @@ describe("CORS", () => {
     await simple.body?.cancel();
   });
 
+  it.each([
+    ["a refused method (405)", "/api/v1/hello", "TRACE", 405, "method_not_allowed"],
+    ["a refused path (400)", "/api/v1/..%2fadmin", "GET", 400, "bad_request"],
+    // The route's own answer, not hono's bodiless copy of a GET's (the runtime drops a HEAD's body on the wire).
+    ["a refused path asked with HEAD (400)", "/api/v1/..%2fadmin", "HEAD", 400, "bad_request"],
+  ])(
+    "grants a listed origin on the answers the gateway gives itself: %s",
+    async (_kind, path, method, status, code) => {
+      const response = await answer(path, { method, headers: { Origin: "https://admin.example.com" } }, allowList);
+      expect(response.status).toBe(status);
+      expect(response.headers.get("X-Request-Id")).toBe("rid-api");
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBe("https://admin.example.com");
+      await expectJsonError(response, status, code);
+    },
+  );
+
   it("grants a listed origin on the gateway's own errors too (a 502), so its page can read the error and its request id", async () => {
     const response = await answer(
       "/api/v1/hello",

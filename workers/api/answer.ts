@@ -1,7 +1,7 @@
 /**
- * One api request, start to end, below the app's middleware (index.ts, which
- * puts the request id and CORS on the answer): the gateway's preflights →
- * refused methods and paths (refusals.ts) → rate limit → proxy.
+ * One api request, start to end, below the entry (index.ts, which puts the
+ * request id and CORS on the answer): the gateway's preflights → refused
+ * methods and paths (refusals.ts) → rate limit → proxy.
  */
 import { preflightHeaders } from "../../shared/cors";
 import { corsHeaders } from "../../shared/cors";
@@ -11,7 +11,7 @@ import type { ApiContext } from "./context";
 import { API_CORS } from "./cors";
 import { proxyToBackend } from "./proxy";
 import { withinRateLimit } from "./rate-limit";
-import { refusal } from "./refusals";
+import { refusalAnswer, refusalOf } from "./refusals";
 import { retryLaterStream } from "./sse";
 
 /** A CORS preflight: OPTIONS from a page, asking whether it may send a method (Fetch standard, "CORS-preflight request"). */
@@ -27,29 +27,38 @@ function isPreflight(request: Request): boolean {
  * Whether the gateway answers this OPTIONS itself: every preflight, and with
  * an allow-list every OPTIONS, so none reaches the backend or the limiter.
  */
-function answeredByGateway(call: ApiContext): boolean {
+function isGatewayOptions(call: ApiContext): boolean {
   return call.request.method === "OPTIONS" && (call.kind.cors || isPreflight(call.request));
 }
 
 /**
- * The CORS headers of an answer (the app's middleware puts them on every
- * one): a preflight's, the grant when CORS applies (an allow-list, not a
+ * The CORS headers of an answer (the entry puts them on every one): a preflight's, the grant when CORS applies (an allow-list, not a
  * WebSocket upgrade), else none. The gateway alone decides CORS.
  */
 export function apiCorsHeaders(call: ApiContext): Record<string, string> {
   const { request, settings } = call;
-  if (answeredByGateway(call)) return preflightHeaders(API_CORS, settings.corsOrigins, request.headers);
+  if (isGatewayOptions(call)) return preflightHeaders(API_CORS, settings.corsOrigins, request.headers);
   if (!call.kind.cors) return {};
   return corsHeaders(API_CORS, settings.corsOrigins, request.headers.get("Origin"));
 }
 
-/** Answers an `/api/*` request (as the router forwarded it) from the backend, noting on its data point what it learns. */
-export async function answerApiRequest(call: ApiContext, limiter: RateLimit): Promise<Response> {
-  if (answeredByGateway(call)) {
+/**
+ * The gateway's own answer to a request it does not forward, nothing
+ * reaching the limiter or the backend: a preflight's 204, a refused method
+ * or path; undefined for a request it forwards.
+ */
+export function gatewayAnswer(call: ApiContext): Response | undefined {
+  if (isGatewayOptions(call)) {
     call.metrics.note({ routeKind: "preflight" });
     return preflightAnswer(call);
   }
-  return refusal(call) ?? limitThenProxy(call, limiter);
+  const refusal = refusalOf(call);
+  return refusal === undefined ? undefined : refusalAnswer(call, refusal);
+}
+
+/** Whether the gateway answers this request itself (gatewayAnswer), without building that answer. */
+export function answeredByGateway(call: ApiContext): boolean {
+  return isGatewayOptions(call) || refusalOf(call) !== undefined;
 }
 
 /** The gateway's preflight answer: 204 (its grant, if any, from apiCorsHeaders); a refused origin is logged. */
@@ -65,7 +74,8 @@ function preflightAnswer({ request, publicUrl, settings, log }: ApiContext): Res
   return new Response(null, { status: 204 });
 }
 
-async function limitThenProxy(call: ApiContext, limiter: RateLimit): Promise<Response> {
+/** A request the gateway forwards: the rate limit (a 429), then the backend. */
+export async function forwardToBackend(call: ApiContext, limiter: RateLimit): Promise<Response> {
   const { request, settings } = call;
   if (!(await withinRateLimit(limiter, request.headers))) {
     call.log.warn("rate-limited", {

@@ -1,5 +1,5 @@
 /**
- * An api request's context, made once by the app's middleware (index.ts):
+ * An api request's context, made once at the entry (index.ts):
  * the shared request context (id, bound logger, data point), the request,
  * its public URL and kind, and this Env's parsed settings.
  */

@@ -3,10 +3,12 @@
  * Reached only through the router (no public route), which has already
  * decided the request id and stripped the headers only the gateway may set.
  *
- * - The data plane, the default handler: the Hono app below. Its middleware
- *   makes the request context (context.ts: request id, bound logger, data
- *   point, settings, the request's kind) and puts the request id and CORS
- *   (answer.ts's apiCorsHeaders, shared/cors.ts) on every answer.
+ * - The data plane, the default handler (handleApiRequest below): it makes
+ *   the request context (context.ts: request id, bound logger, data point,
+ *   settings, the request's kind) and puts the request id and CORS
+ *   (answer.ts's apiCorsHeaders, shared/cors.ts) on every answer. A request
+ *   the gateway forwards goes straight to the limiter and the proxy; what the
+ *   gateway answers itself (a preflight, a refusal) is the Hono app's.
  * - answer.ts: gateway preflights → refusals (refusals.ts) → rate limit (rate-limit.ts) → proxy
  * - proxy.ts: the upstream fetch, 502/504, streaming both ways, WebSocket 101s
  * - headers.ts: hop-by-hop, X-Forwarded-*, proxy token, Location rewrite
@@ -16,55 +18,63 @@
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono/tiny";
-import type { MiddlewareHandler } from "hono";
 import { applyCorsHeaders } from "../../shared/cors";
 import type { WorkerControl } from "../../shared/control";
-import { errorResponse } from "../../shared/errors";
-import { appAnswer, keepHeadAnswer } from "../../shared/head";
+import { exceptionAnswer } from "../../shared/errors";
+import { appAnswer, keptHeadAnswer } from "../../shared/head";
 import type { WorkerHealth } from "../../shared/health";
 import { healthOf } from "../../shared/health";
 import { createLogger } from "../../shared/log";
 import { withRequestId } from "../../shared/request-id";
-import { answerApiRequest, apiCorsHeaders } from "./answer";
+import { answeredByGateway, apiCorsHeaders, forwardToBackend, gatewayAnswer } from "./answer";
 import type { ApiContext } from "./context";
 import { apiContext } from "./context";
 
 const log = createLogger("api");
 
+/** What the app's route is handed: the request's context (made once, at the entry) and the limiter. */
 interface ApiApp {
-  Bindings: ApiEnv;
-  Variables: { call: ApiContext };
+  Bindings: { call: ApiContext; limiter: RateLimit };
 }
 
+/**
+ * The api's one route: the gateway's own answer (a preflight, a refusal),
+ * else the backend's. The entry sends it only the requests the gateway
+ * answers itself: a forwarded one goes before the app (hono's dispatch would
+ * cost more than the rest of the api's work, docs/benchmarks.md).
+ */
 const app = new Hono<ApiApp>();
+app.all("*", (c) =>
+  keptHeadAnswer(c.req.raw, gatewayAnswer(c.env.call) ?? forwardToBackend(c.env.call, c.env.limiter)),
+);
+app.onError((error, c) => keptHeadAnswer(c.req.raw, exceptionAnswer(c.env.call, "api", error)));
 
 /**
- * The request's context, once; on whatever answers (a stream, a 101, an
- * exception's 500), the request id and CORS, set in place (re-setting c.res
- * would re-make the response), and its one data point.
+ * Answers one request for the api Worker: its context, once; the answer;
+ * then, whatever answered or threw (a stream, a 101, an exception's 500),
+ * the request id and CORS, set in place, and its one data point.
  */
-const entry: MiddlewareHandler<ApiApp> = async (c, next) => {
-  const call = apiContext(c.req.raw, c.env, log);
-  c.set("call", call);
-  await next();
-  const response = withRequestId(c.res, call.requestId);
+async function handleApiRequest(request: Request, env: ApiEnv): Promise<Response> {
+  const call = apiContext(request, env, log);
+  let response: Response;
+  try {
+    response = answeredByGateway(call)
+      ? await appAnswer(request, app.fetch(request, { call, limiter: env.RATE_LIMITER }))
+      : await forwardToBackend(call, env.RATE_LIMITER);
+  } catch (error) {
+    response = exceptionAnswer(call, "api", error);
+  }
+  withRequestId(response, call.requestId);
   applyCorsHeaders(response.headers, apiCorsHeaders(call));
-  keepHeadAnswer(call.request, call.metrics.answered(response));
-};
-
-app.use(entry);
-app.all("*", (c) => answerApiRequest(c.get("call"), c.env.RATE_LIMITER));
-app.onError((error, c) => {
-  c.get("call").log.error("api-failed", { reason: error.name, status: 500 });
-  return errorResponse(500, "internal_error", "The api Worker failed to answer.", c.get("call").requestId);
-});
+  return call.metrics.answered(response);
+}
 
 /**
  * A plain handler object: the data plane needs no RPC, and a WorkerEntrypoint
  * class costs an instance per request (docs/benchmarks.md).
  */
 export default {
-  fetch: (request: Request, env: ApiEnv): Response | Promise<Response> => appAnswer(request, app.fetch(request, env)),
+  fetch: handleApiRequest,
 } satisfies ExportedHandler<ApiEnv>;
 
 /** The control plane over RPC. Keep it additive: RPC calls cannot be pinned to a version during a gradual rollout. */

@@ -90,29 +90,33 @@ const PATH_MESSAGES: Readonly<Record<PathRefusal, string>> = {
   "encoded-slash": "The path holds an encoded slash (%2F).",
 };
 
-/**
- * The gateway's own answer to a request it will not forward (405 for a
- * refused method, 400 for a refused path, logged with the reason), or
- * undefined to go on.
- */
-export function refusal({ request, publicUrl, settings, requestId, log }: ApiContext): Response | undefined {
-  const { pathname } = publicUrl;
+/** Why the gateway will not forward a request: a refused method (405) or path (400). */
+type Refusal = { status: 405; method: string; header?: string } | { status: 400; reason: PathRefusal };
+
+/** Why the gateway will not forward this request, or undefined when it forwards it. */
+export function refusalOf({ request, publicUrl, settings }: ApiContext): Refusal | undefined {
   const refused = refusedMethod(request);
-  if (refused !== undefined) {
-    const { method, header } = refused;
-    log.warn("method-refused", {
-      method: request.method,
-      path: loggablePath(pathname),
-      status: 405,
-      reason: header === undefined ? method.toLowerCase() : `${method.toLowerCase()} via ${header.toLowerCase()}`,
-    });
-    const spelled = header === undefined ? method : `${method} (through ${header})`;
-    return errorResponse(405, "method_not_allowed", `${spelled} is not forwarded to the backend.`, requestId, {
-      Allow: ALLOW,
-    });
+  if (refused !== undefined) return { status: 405, ...refused };
+  const reason = pathRefusal(publicUrl.pathname, settings.allowEncodedSlashes);
+  return reason === undefined ? undefined : { status: 400, reason };
+}
+
+/** The gateway's own answer to a request it will not forward (405 for a refused method, 400 for a refused path), logged with the reason. */
+export function refusalAnswer({ request, publicUrl, requestId, log }: ApiContext, refusal: Refusal): Response {
+  const path = loggablePath(publicUrl.pathname);
+  if (refusal.status === 400) {
+    log.warn("path-refused", { method: request.method, path, status: 400, reason: refusal.reason });
+    return errorResponse(400, "bad_request", PATH_MESSAGES[refusal.reason], requestId);
   }
-  const reason = pathRefusal(pathname, settings.allowEncodedSlashes);
-  if (reason === undefined) return undefined;
-  log.warn("path-refused", { method: request.method, path: loggablePath(pathname), status: 400, reason });
-  return errorResponse(400, "bad_request", PATH_MESSAGES[reason], requestId);
+  const { method, header } = refusal;
+  log.warn("method-refused", {
+    method: request.method,
+    path,
+    status: 405,
+    reason: header === undefined ? method.toLowerCase() : `${method.toLowerCase()} via ${header.toLowerCase()}`,
+  });
+  const spelled = header === undefined ? method : `${method} (through ${header})`;
+  return errorResponse(405, "method_not_allowed", `${spelled} is not forwarded to the backend.`, requestId, {
+    Allow: ALLOW,
+  });
 }

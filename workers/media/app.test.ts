@@ -1,8 +1,8 @@
 /**
- * The media Worker's Hono app (handle.ts): its middleware puts the request id
- * it was passed, nosniff and CORS on every kind of answer, errors and an
- * exception's 500 included; a tus HEAD is answered as a HEAD although hono
- * dispatches it as a GET.
+ * The media Worker's entry (handle.ts): it puts the request id it was
+ * passed, nosniff and CORS on every kind of answer, a delivery's (before the
+ * Hono app) and the app's, errors and an exception's 500 included; a tus HEAD
+ * is answered as a HEAD although hono dispatches it as a GET.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -33,7 +33,7 @@ async function answer(
   return response;
 }
 
-describe("every media answer leaves through the app's middleware", () => {
+describe("every media answer leaves through the entry", () => {
   const answers: [string, () => Promise<Response>, number][] = [
     ["a path it does not serve (404)", () => answer("/media/nope"), 404],
     ["a refused token (401)", () => answer("/media/v1/not.a.token"), 401],
@@ -51,7 +51,7 @@ describe("every media answer leaves through the app's middleware", () => {
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
   });
 
-  it("answers an exception with the JSON 500 of app.onError, with the request id and the CORS grant", async () => {
+  it("answers an exception in a delivery with the JSON 500, with the request id and the CORS grant", async () => {
     const broken = {
       ...env,
       MEDIA_CORS_ORIGINS: ALLOWED,
@@ -61,6 +61,30 @@ describe("every media answer leaves through the app's middleware", () => {
     };
     const path = mediaPath(await mint(uniqueKey("a.mp4")));
     const { result: response, lines } = await captureLogs(() => answer(path, {}, broken));
+    expect(response.status).toBe(500);
+    expect(response.headers.get("X-Request-Id")).toBe("rid-app");
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
+    expect((await response.json<ErrorBody>()).error).toEqual({
+      status: 500,
+      code: "internal_error",
+      message: "The media Worker failed to answer.",
+      requestId: "rid-app",
+    });
+    expect(lines.some((line) => line.includes('"event":"media-failed"'))).toBe(true);
+  });
+  it("answers an exception in an app route (uploads) with the same JSON 500 of app.onError", async () => {
+    const broken = {
+      ...env,
+      MEDIA_CORS_ORIGINS: ALLOWED,
+      get MEDIA_UPLOAD_MAX_SIZE(): string {
+        throw new Error("vars unavailable (on purpose)");
+      },
+    };
+    const token = await mintUpload(uniqueKey("broken.mp4"));
+    const headers = { ...TUS, Authorization: `Bearer ${token}`, "Upload-Length": "10" };
+    const { result: response, lines } = await captureLogs(() =>
+      answer("/media/uploads", { method: "POST", headers }, broken),
+    );
     expect(response.status).toBe(500);
     expect(response.headers.get("X-Request-Id")).toBe("rid-app");
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);

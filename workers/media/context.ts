@@ -1,5 +1,5 @@
 /**
- * A media request's context, made once by the app's middleware (handle.ts):
+ * A media request's context, made once at the entry (handle.ts):
  * the shared request context (id, bound logger, data point), the request
  * itself and this Env's parsed config.
  */

@@ -1,21 +1,22 @@
 /**
- * The media Worker's data plane: one Hono app, built once per isolate. Its
- * middleware makes each request's context (context.ts) and puts on every
- * answer, an error's or an exception's included, the request id, the headers
- * of its kind (media's below, uploads' in uploads/route.ts) and the one data
- * point (shared/metrics.ts).
+ * The media Worker's data plane. Its entry (handleMediaRequest) makes each
+ * request's context (context.ts) and puts on every answer, an error's or an
+ * exception's included, the request id, the headers of its kind (media's
+ * below, uploads' in uploads/route.ts) and the one data point
+ * (shared/metrics.ts).
  *
- * - `GET|HEAD /media/v1/<jwt>` and `/media/v1/<jwt>/<path>` (a prefix token):
- *   route, method, token, the per-request path and address checks, then
+ * - `GET|HEAD /media/v1/<jwt>` and `/media/v1/<jwt>/<path>` (a prefix token),
+ *   before the app: token, the per-request path and address checks, then
  *   delivery (deliver.ts). Every token failure is the same bare 401; every
  *   storage failure a JSON 503.
- * - `/media/uploads[/<id>]`: uploads/route.ts (tus).
- * - Anything else: the JSON 404 of `app.notFound`; an exception: the JSON 500 of `app.onError`.
+ * - The Hono app, built once per isolate, for everything else:
+ *   `/media/uploads[/<id>]` (uploads/route.ts, tus); another method on
+ *   `/media/v1/…` (a preflight's 204, a 405); the JSON 404 of `app.notFound`.
+ * - An exception, anywhere: the JSON 500.
  */
 import { Hono } from "hono/tiny";
-import type { MiddlewareHandler } from "hono";
-import { errorResponse } from "../../shared/errors";
-import { appAnswer, keepHeadAnswer } from "../../shared/head";
+import { errorResponse, exceptionAnswer } from "../../shared/errors";
+import { appAnswer, keptHeadAnswer } from "../../shared/head";
 import { createLogger, keyHint } from "../../shared/log";
 import { MEDIA_TOKEN_PATH_PREFIX, MEDIA_UPLOADS_PATH } from "../../shared/media-token";
 import { withRequestId } from "../../shared/request-id";
@@ -23,6 +24,7 @@ import type { MediaContext } from "./context";
 import { mediaContext } from "./context";
 import { deliverMedia } from "./deliver";
 import { authorizeRequest } from "./grant";
+import type { MediaTarget } from "./path";
 import { splitMediaPath } from "./path";
 import { addCorsHeaders } from "./policy";
 import { verifyMediaToken } from "./token";
@@ -55,52 +57,54 @@ interface MediaAnswer {
 
 const notInline = (response: Response): MediaAnswer => ({ response, inline: false });
 
+/** What the app's routes are handed: the request's context (made once, at the entry) and the Env for the upload bindings. */
 interface MediaApp {
-  Bindings: MediaEnv;
-  /** `inline`: set by a delivery of an inline type, the one answer left unsandboxed. */
-  Variables: { call: MediaContext; inline?: boolean };
+  Bindings: { call: MediaContext; env: MediaEnv };
 }
 
 /**
- * Routes match the path as the router's table reads it (WHATWG, undecoded):
- * hono's default path decodes `%75`, which would make `/media/%75ploads` the uploads path.
+ * The routes of every answer but a delivery, which goes before the app
+ * (handleMediaRequest). Routes match the path as the router's table reads it
+ * (WHATWG, undecoded): hono's default path decodes `%75`, which would make
+ * `/media/%75ploads` the uploads path.
  */
 const app = new Hono<MediaApp>({ getPath: (request) => new URL(request.url).pathname });
 
-/** The request's context, once; on whatever answers, the request id, its kind's headers, and its one data point. */
-const entry: MiddlewareHandler<MediaApp> = async (c, next) => {
-  const pathname = c.req.path;
-  const uploading = isUploadPath(pathname);
-  const call = mediaContext(c.req.raw, pathname, c.env, log, uploading ? "upload" : "object");
-  c.set("call", call);
-  await next();
-  // In place: re-setting c.res would re-make the response.
-  const response = uploading ? withUploadHeaders(c.res, call) : withMediaHeaders(c.res, c.get("inline") === true, call);
-  keepHeadAnswer(call.request, call.metrics.answered(withRequestId(response, call.requestId)));
-};
-
-app.use(entry);
 // Every method of the uploads path goes to route.ts, which reads the request's own method (with
 // X-HTTP-Method-Override): hono dispatches HEAD as GET, and a tus HEAD must never meet a GET route.
-app.all(`${MEDIA_UPLOADS_PATH}/*`, (c) => answerUploadRequest(c.get("call"), c.env));
-app.all(`${MEDIA_TOKEN_PATH_PREFIX}*`, async (c) => {
-  const answer = await answerMediaRequest(c.get("call"), (promise) => c.executionCtx.waitUntil(promise));
-  c.set("inline", answer.inline);
-  return answer.response;
-});
-app.notFound((c) => noMediaRoute(c.get("call")));
-app.onError((error, c) => {
-  c.get("call").log.error("media-failed", { reason: error.name, status: 500 });
-  return errorResponse(500, "internal_error", "The media Worker failed to answer.", c.get("call").requestId);
-});
+app.all(`${MEDIA_UPLOADS_PATH}/*`, (c) => keptHeadAnswer(c.req.raw, answerUploadRequest(c.env.call, c.env.env)));
+app.all(`${MEDIA_TOKEN_PATH_PREFIX}*`, (c) => keptHeadAnswer(c.req.raw, otherTokenPathMethod(c.env.call)));
+app.notFound((c) => keptHeadAnswer(c.req.raw, noMediaRoute(c.env.call)));
+app.onError((error, c) => keptHeadAnswer(c.req.raw, exceptionAnswer(c.env.call, "media", error)));
 
-/** Answers one request for the media Worker (the default handler's fetch). */
-export function handleMediaRequest(
-  request: Request,
-  env: MediaEnv,
-  ctx: ExecutionContext,
-): Response | Promise<Response> {
-  return appAnswer(request, app.fetch(request, env, ctx));
+/**
+ * Answers one request for the media Worker (the default handler's fetch):
+ * its context, once; the answer, a delivery straight from here (every byte
+ * range a player asks for: hono's dispatch would cost more than the rest of
+ * a cache hit, docs/benchmarks.md) or the app's; then, whatever answered or
+ * threw, the request id, its kind's headers and its one data point.
+ */
+export async function handleMediaRequest(request: Request, env: MediaEnv, ctx: ExecutionContext): Promise<Response> {
+  const pathname = new URL(request.url).pathname;
+  const uploading = isUploadPath(pathname);
+  const call = mediaContext(request, pathname, env, log, uploading ? "upload" : "object");
+  let answer: MediaAnswer;
+  try {
+    answer = isDelivery(request.method, pathname)
+      ? await answerMediaRequest(call, (promise) => ctx.waitUntil(promise))
+      : notInline(await appAnswer(request, app.fetch(request, { call, env }, ctx)));
+  } catch (error) {
+    answer = notInline(exceptionAnswer(call, "media", error));
+  }
+  const response = uploading
+    ? withUploadHeaders(answer.response, call)
+    : withMediaHeaders(answer.response, answer.inline, call);
+  return call.metrics.answered(withRequestId(response, call.requestId));
+}
+
+/** A GET or HEAD under `/media/v1/`: a token's delivery (or its 401, or the route's 404). */
+function isDelivery(method: string, pathname: string): boolean {
+  return (method === "GET" || method === "HEAD") && pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX);
 }
 
 /**
@@ -129,30 +133,36 @@ function noMediaRoute(call: MediaContext): Response {
   return errorResponse(404, "not_found", "No such media route.", call.requestId);
 }
 
-/** A `/media/v1/…` request: its route, method and token, then the delivery. */
+/** The token and path a `/media/v1/…` path names (its route kind noted), or undefined for the route's 404. */
+function mediaTarget(call: MediaContext): MediaTarget | undefined {
+  const target = splitMediaPath(call.pathname);
+  if (target !== undefined) call.metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
+  return target;
+}
+
+/** Any method but GET and HEAD on a `/media/v1/…` path: a preflight's 204, else the 405. */
+function otherTokenPathMethod(call: MediaContext): Response {
+  if (mediaTarget(call) === undefined) return noMediaRoute(call);
+  if (call.request.method === "OPTIONS") {
+    call.metrics.note({ routeKind: "preflight" });
+    return new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS } });
+  }
+  return errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", call.requestId, {
+    Allow: ALLOWED_METHODS,
+  });
+}
+
+/** A GET or HEAD under `/media/v1/`: its token, then the delivery. */
 async function answerMediaRequest(
   call: MediaContext,
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<MediaAnswer> {
   const { request, config, log, metrics } = call;
   const started = Date.now();
-  const target = splitMediaPath(call.pathname);
+  const target = mediaTarget(call);
   if (target === undefined) return notInline(noMediaRoute(call));
-  metrics.note({ routeKind: target.path === "" ? "object" : "prefix" });
   // Whatever the segments hold (a token, a truncated one, junk, object names), they never reach a log line.
   const path = `${MEDIA_TOKEN_PATH_PREFIX}:token${target.path === "" ? "" : "/:path"}`;
-
-  if (request.method === "OPTIONS") {
-    metrics.note({ routeKind: "preflight" });
-    return notInline(new Response(null, { status: 204, headers: { Allow: ALLOWED_METHODS } }));
-  }
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    return notInline(
-      errorResponse(405, "method_not_allowed", "Media is read with GET or HEAD.", call.requestId, {
-        Allow: ALLOWED_METHODS,
-      }),
-    );
-  }
 
   const verified = await verifyMediaToken(target.token, await call.kidRegistry());
   // The verified-token cache holds the grant; what the path names and who asks are checked on every request.

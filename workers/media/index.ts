@@ -2,14 +2,15 @@
  * The media Worker: verifies signed media tokens and streams objects from R2.
  * Reached only through the router (no public route).
  *
- * - Data plane, the default handler: the Hono app in handle.ts, whose
- *   middleware makes the request context (context.ts: request id, bound
- *   logger, data point, config) and puts the request id, nosniff, the
- *   sandbox and CORS on every answer.
- *   - `GET|HEAD /media/v1/<jwt>`: handle.ts (token.ts, deliver.ts and its
- *     seams in delivery/, http-semantics.ts, policy.ts, buckets.ts).
- *   - Uploads (tus 1.0, contract v1.2) `/media/uploads[/<id>]`: uploads/route.ts,
- *     with one Durable Object per upload (`MediaUpload`, exported here for the binding).
+ * - Data plane, the default handler: handleMediaRequest in handle.ts makes
+ *   the request context (context.ts: request id, bound logger, data point,
+ *   config) and puts the request id, nosniff, the sandbox and CORS on every
+ *   answer.
+ *   - `GET|HEAD /media/v1/<jwt>`, before the Hono app: handle.ts (token.ts,
+ *     deliver.ts and its seams in delivery/, http-semantics.ts, policy.ts, buckets.ts).
+ *   - The Hono app in handle.ts for the rest: uploads (tus 1.0, contract v1.2)
+ *     `/media/uploads[/<id>]` in uploads/route.ts, with one Durable Object per
+ *     upload (`MediaUpload`, exported here for the binding); the JSON 404.
  * - Control plane, the `Control` entrypoint over RPC (the router binds it as
  *   MEDIA_CONTROL): `sign()`, `status()`: control.ts; `health()`:
  *   shared/health.ts.

@@ -7,6 +7,12 @@ import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
 import { CONTROL_CHARACTER, MAX_KEY_BYTES } from "../../shared/token-rules";
 
 /** Why the path after a token names no object (logged as the 401's reason). */
+/** What a `/media/v1/…` path names: the token, and the path under a prefix token (empty for an object token). */
+export interface MediaTarget {
+  token: string;
+  path: string;
+}
+
 export type PathProblem = `bad-path: ${
   | "after-key"
   | "empty"
@@ -23,7 +29,7 @@ export type PathProblem = `bad-path: ${
  * The token and the path after it in a request's pathname (`/media/v1/<jwt>/<path>`),
  * or undefined when the pathname is not a media token route (no token at all).
  */
-export function splitMediaPath(pathname: string): { token: string; path: string } | undefined {
+export function splitMediaPath(pathname: string): MediaTarget | undefined {
   if (!pathname.startsWith(MEDIA_TOKEN_PATH_PREFIX)) return undefined;
   const rest = pathname.slice(MEDIA_TOKEN_PATH_PREFIX.length);
   const slash = rest.indexOf("/");

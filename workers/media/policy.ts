@@ -102,8 +102,8 @@ const INLINE_TYPES: ReadonlySet<string> = new Set([
 /** The type a browser is told, and whether it may render the bytes inline. */
 export interface ServedType {
   /** The parsed type serialized (WHATWG MIME Sniffing), never the stored string. */
-  contentType: string;
-  inline: boolean;
+  readonly contentType: string;
+  readonly inline: boolean;
 }
 
 const OPAQUE: ServedType = { contentType: "application/octet-stream", inline: false };
@@ -158,7 +158,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
  * allow-list; anything else (a list, an invalid type, `*\/*`) is opaque bytes,
  * since a browser would pick the last valid type of a list, not the first.
  */
-function servedTypeOf(MIMEType: MimeTypeParser, stored: string): ServedType {
+function parsedServedType(MIMEType: MimeTypeParser, stored: string): ServedType {
   const values = splitHeaderValue(stored);
   if (values.length !== 1) return OPAQUE;
   const parsed = MIMEType.parse(values[0] ?? "");
@@ -168,6 +168,23 @@ function servedTypeOf(MIMEType: MimeTypeParser, stored: string): ServedType {
   const { essence } = parsed;
   const inline = INLINE_TYPES.has(essence) || INLINE_TYPE_PREFIXES.some((prefix) => essence.startsWith(prefix));
   return { contentType, inline };
+}
+
+/**
+ * Served types by stored type, per isolate: a player asks for the same few
+ * types over and over, and each parse and serialization is the same. Bounded,
+ * so stored types that vary without end cannot grow it.
+ */
+const servedTypes = new Map<string, ServedType>();
+const SERVED_TYPES_KEPT = 256;
+
+function servedTypeOf(MIMEType: MimeTypeParser, stored: string): ServedType {
+  let served = servedTypes.get(stored);
+  if (served === undefined) {
+    served = parsedServedType(MIMEType, stored);
+    if (servedTypes.size < SERVED_TYPES_KEPT) servedTypes.set(stored, served);
+  }
+  return served;
 }
 
 type MimeTypeParser = typeof MimeTypeModule;

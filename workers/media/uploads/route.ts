@@ -88,8 +88,8 @@ export async function answerUploadRequest(media: MediaContext, env: MediaEnv): P
 }
 
 /**
- * The headers of every upload answer, whatever built it (the media app's
- * middleware calls this): nosniff and the upload CORS headers, the bare 401
+ * The headers of every upload answer, whatever built it (the media entry
+ * calls this): nosniff and the upload CORS headers, the bare 401
  * above all, or a cross-origin tus client would see status 0 and could not
  * tell a refused token from a network failure.
  */
