@@ -305,7 +305,7 @@ describe("the request id on every answer", () => {
     expect(response.headers.get("X-Request-Id")).toBe("rid-api");
   });
 
-  it("answers an exception with the JSON 500 of app.onError, with the id and the CORS grant", async () => {
+  it("answers an exception with the entry's JSON 500, with the id and the CORS grant", async () => {
     const broken: RateLimit = {
       limit: () => Promise.reject(new Error("limiter down (on purpose)")),
     };

@@ -47,7 +47,10 @@ const app = new Hono<ApiApp>();
 app.all("*", (c) =>
   keptHeadAnswer(c.req.raw, gatewayAnswer(c.env.call) ?? forwardToBackend(c.env.call, c.env.limiter)),
 );
-app.onError((error, c) => keptHeadAnswer(c.req.raw, exceptionAnswer(c.env.call, "api", error)));
+// An exception leaves the app for the entry, whose one JSON 500 answers every exception alike.
+app.onError((error) => {
+  throw error;
+});
 
 /**
  * Answers one request for the api Worker: its context, once; the answer;

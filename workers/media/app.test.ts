@@ -72,7 +72,7 @@ describe("every media answer leaves through the entry", () => {
     });
     expect(lines.some((line) => line.includes('"event":"media-failed"'))).toBe(true);
   });
-  it("answers an exception in an app route (uploads) with the same JSON 500 of app.onError", async () => {
+  it("answers an exception in an app route (uploads) with the same JSON 500, from the entry", async () => {
     const broken = {
       ...env,
       MEDIA_CORS_ORIGINS: ALLOWED,

@@ -75,7 +75,10 @@ const app = new Hono<MediaApp>({ getPath: (request) => new URL(request.url).path
 app.all(`${MEDIA_UPLOADS_PATH}/*`, (c) => keptHeadAnswer(c.req.raw, answerUploadRequest(c.env.call, c.env.env)));
 app.all(`${MEDIA_TOKEN_PATH_PREFIX}*`, (c) => keptHeadAnswer(c.req.raw, otherTokenPathMethod(c.env.call)));
 app.notFound((c) => keptHeadAnswer(c.req.raw, noMediaRoute(c.env.call)));
-app.onError((error, c) => keptHeadAnswer(c.req.raw, exceptionAnswer(c.env.call, "media", error)));
+// An exception leaves the app for the entry, whose one JSON 500 answers every exception alike.
+app.onError((error) => {
+  throw error;
+});
 
 /**
  * Answers one request for the media Worker (the default handler's fetch):
