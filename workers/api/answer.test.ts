@@ -324,6 +324,23 @@ describe("the request id on every answer", () => {
     });
   });
 
+  it("answers every request with the JSON 500 and its id when BACKEND_URL does not parse (a deploy mistake)", async () => {
+    const { result: response, lines } = await captureLogs(() =>
+      answer("/api/v1/hello", {}, { BACKEND_URL: "not a url" }),
+    );
+    expect(response.status).toBe(500);
+    expect(response.headers.get("X-Request-Id")).toBe("rid-api");
+    expect((await response.json<ErrorBody>()).error).toEqual({
+      status: 500,
+      code: "internal_error",
+      message: "The api Worker failed to answer.",
+      requestId: "rid-api",
+    });
+    expect(lines.some((line) => line.includes('"event":"api-failed"') && line.includes('"requestId":"rid-api"'))).toBe(
+      true,
+    );
+  });
+
   it("makes one when called without an id, and uses the same one in the error body", async () => {
     const request = new Request(`${PUBLIC}/api/v1/hello`);
     const response = await worker.fetch(request, { ...env, BACKEND_URL: DEAD_BACKEND } as unknown as ApiEnv);

@@ -25,7 +25,9 @@ import { appAnswer, keptHeadAnswer } from "../../shared/head";
 import type { WorkerHealth } from "../../shared/health";
 import { healthOf } from "../../shared/health";
 import { createLogger } from "../../shared/log";
-import { withRequestId } from "../../shared/request-id";
+import { requestContext } from "../../shared/context";
+import { RequestMetrics } from "../../shared/metrics";
+import { passedRequestId, withRequestId } from "../../shared/request-id";
 import { answeredByGateway, apiCorsHeaders, forwardToBackend, gatewayAnswer } from "./answer";
 import type { ApiContext } from "./context";
 import { apiContext } from "./context";
@@ -58,7 +60,12 @@ app.onError((error) => {
  * the request id and CORS, set in place, and its one data point.
  */
 async function handleApiRequest(request: Request, env: ApiEnv): Promise<Response> {
-  const call = apiContext(request, env, log);
+  let call: ApiContext;
+  try {
+    call = apiContext(request, env, log);
+  } catch (error) {
+    return unsettledAnswer(request, env, error);
+  }
   let response: Response;
   try {
     response = answeredByGateway(call)
@@ -70,6 +77,17 @@ async function handleApiRequest(request: Request, env: ApiEnv): Promise<Response
   withRequestId(response, call.requestId);
   applyCorsHeaders(response.headers, apiCorsHeaders(call));
   return call.metrics.answered(response);
+}
+
+/**
+ * The answer when this Env's settings do not parse (a malformed BACKEND_URL,
+ * a deploy mistake): the same JSON 500, request id and data point, without
+ * CORS, whose allow-list is among those settings.
+ */
+function unsettledAnswer(request: Request, env: ApiEnv, error: unknown): Response {
+  const metrics = new RequestMetrics(env.METRICS, "api", env.VERSION, request.method, "http");
+  const call = requestContext(passedRequestId(request.headers), log, metrics);
+  return metrics.answered(withRequestId(exceptionAnswer(call, "api", error), call.requestId));
 }
 
 /**

@@ -48,6 +48,11 @@ describe("the api Worker's data point per answer", () => {
     expect(point.upstreamMs).toBeGreaterThanOrEqual(0);
   });
 
+  it("settings that do not parse (a malformed BACKEND_URL): the 500, with nothing called upstream", async () => {
+    const { point } = await pointOf("/api/v1/hello", {}, { BACKEND_URL: "not a url" });
+    expect(point).toMatchObject({ ...api, routeKind: "http", method: "GET", status: 500, upstreamMs: -1 });
+  });
+
   it("a backend that is down: the 502, and an event stream's retry answer", async () => {
     const down = await pointOf("/api/v1/hello", {}, { BACKEND_URL: DEAD_BACKEND });
     expect(down.point).toMatchObject({ ...api, routeKind: "http", status: 502 });

@@ -88,6 +88,7 @@ describe("every media answer leaves through the entry", () => {
     expect(response.status).toBe(500);
     expect(response.headers.get("X-Request-Id")).toBe("rid-app");
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
+    expect(response.headers.get("Tus-Resumable")).toBe("1.0.0");
     expect((await response.json<ErrorBody>()).error).toEqual({
       status: 500,
       code: "internal_error",

@@ -80,21 +80,20 @@ export async function answerUploadRequest(media: MediaContext, env: MediaEnv): P
     call.log.error("media-upload-failed", { method, path: call.path, status: 503, reason: "storage-failed" });
     answer = refusal(503, "storage_unavailable", "Storage failed: retry the request (HEAD first to learn the offset).");
   }
-  // A tus answer gets its tus headers here.
-  if (!(answer instanceof Response)) return tusResponse(answer, method, call.requestId);
-  // tus 1.0 puts Tus-Resumable on every answer but OPTIONS: the bare 401 too (discovery says as much).
-  answer.headers.set("Tus-Resumable", TUS_VERSION);
-  return answer;
+  // A tus answer gets its tus headers here; every answer gets Tus-Resumable in withUploadHeaders.
+  return answer instanceof Response ? answer : tusResponse(answer, method, call.requestId);
 }
 
 /**
  * The headers of every upload answer, whatever built it (the media entry
  * calls this): nosniff and the upload CORS headers, the bare 401
  * above all, or a cross-origin tus client would see status 0 and could not
- * tell a refused token from a network failure.
+ * tell a refused token from a network failure; and Tus-Resumable, which
+ * tus 1.0 puts on every answer (the bare 401 and an exception's 500 too).
  */
 export function withUploadHeaders(response: Response, call: MediaContext): Response {
   response.headers.set("X-Content-Type-Options", "nosniff");
+  response.headers.set("Tus-Resumable", TUS_VERSION);
   const { request } = call;
   applyCorsHeaders(
     response.headers,
