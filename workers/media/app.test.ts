@@ -33,6 +33,20 @@ async function answer(
   return response;
 }
 
+/** The entry's JSON 500 of an exception: the request id, the CORS grant, the exact body and the `media-failed` line. */
+async function expectExceptionAnswer(response: Response, lines: readonly string[]): Promise<void> {
+  expect(response.status).toBe(500);
+  expect(response.headers.get("X-Request-Id")).toBe("rid-app");
+  expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
+  expect((await response.json<ErrorBody>()).error).toEqual({
+    status: 500,
+    code: "internal_error",
+    message: "The media Worker failed to answer.",
+    requestId: "rid-app",
+  });
+  expect(lines.some((line) => line.includes('"event":"media-failed"'))).toBe(true);
+}
+
 describe("every media answer leaves through the entry", () => {
   const answers: [string, () => Promise<Response>, number][] = [
     ["a path it does not serve (404)", () => answer("/media/nope"), 404],
@@ -61,17 +75,9 @@ describe("every media answer leaves through the entry", () => {
     };
     const path = mediaPath(await mint(uniqueKey("a.mp4")));
     const { result: response, lines } = await captureLogs(() => answer(path, {}, broken));
-    expect(response.status).toBe(500);
-    expect(response.headers.get("X-Request-Id")).toBe("rid-app");
-    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
-    expect((await response.json<ErrorBody>()).error).toEqual({
-      status: 500,
-      code: "internal_error",
-      message: "The media Worker failed to answer.",
-      requestId: "rid-app",
-    });
-    expect(lines.some((line) => line.includes('"event":"media-failed"'))).toBe(true);
+    await expectExceptionAnswer(response, lines);
   });
+
   it("answers an exception in an app route (uploads) with the same JSON 500, from the entry", async () => {
     const broken = {
       ...env,
@@ -85,17 +91,8 @@ describe("every media answer leaves through the entry", () => {
     const { result: response, lines } = await captureLogs(() =>
       answer("/media/uploads", { method: "POST", headers }, broken),
     );
-    expect(response.status).toBe(500);
-    expect(response.headers.get("X-Request-Id")).toBe("rid-app");
-    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED);
     expect(response.headers.get("Tus-Resumable")).toBe("1.0.0");
-    expect((await response.json<ErrorBody>()).error).toEqual({
-      status: 500,
-      code: "internal_error",
-      message: "The media Worker failed to answer.",
-      requestId: "rid-app",
-    });
-    expect(lines.some((line) => line.includes('"event":"media-failed"'))).toBe(true);
+    await expectExceptionAnswer(response, lines);
   });
 });
 

@@ -64,11 +64,13 @@ interface MediaApp {
 
 /**
  * The routes of every answer but a delivery, which goes before the app
- * (handleMediaRequest). Routes match the path as the router's table reads it
- * (WHATWG, undecoded): hono's default path decodes `%75`, which would make
- * `/media/%75ploads` the uploads path.
+ * (handleMediaRequest). Routes match the path the entry read, as the
+ * router's table reads it (WHATWG, undecoded): hono's default path decodes
+ * `%75`, which would make `/media/%75ploads` the uploads path.
  */
-const app = new Hono<MediaApp>({ getPath: (request) => new URL(request.url).pathname });
+const app = new Hono<MediaApp>({
+  getPath: (request, options) => options?.env?.call.pathname ?? new URL(request.url).pathname,
+});
 
 // Every method of the uploads path goes to route.ts, which reads the request's own method (with
 // X-HTTP-Method-Override): hono dispatches HEAD as GET, and a tus HEAD must never meet a GET route.

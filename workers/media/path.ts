@@ -6,13 +6,13 @@
 import { MEDIA_TOKEN_PATH_PREFIX } from "../../shared/media-token";
 import { CONTROL_CHARACTER, MAX_KEY_BYTES } from "../../shared/token-rules";
 
-/** Why the path after a token names no object (logged as the 401's reason). */
 /** What a `/media/v1/…` path names: the token, and the path under a prefix token (empty for an object token). */
 export interface MediaTarget {
   token: string;
   path: string;
 }
 
+/** Why the path after a token names no object (logged as the 401's reason). */
 export type PathProblem = `bad-path: ${
   | "after-key"
   | "empty"
